@@ -1,0 +1,11 @@
+"""hf_exporters: export any Hugging Face PreTrainedModel through one interface.
+
+    exported = DynamoExporter().export(model, inputs, config=DynamoConfig(dynamic=True))
+    outputs = exported.module()(**inputs)
+"""
+
+from .base import HfExporter
+from .configs import DynamoConfig, ExportConfigMixin, ExportFormat
+from .exporter_dynamo import DynamoExporter
+
+__all__ = ["DynamoConfig", "DynamoExporter", "ExportConfigMixin", "ExportFormat", "HfExporter"]

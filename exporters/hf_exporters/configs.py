@@ -1,0 +1,75 @@
+"""Export configurations: one dataclass per backend, all accepting a plain dict too."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import enum
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+
+class ExportFormat(enum.Enum):
+    DYNAMO = "dynamo"
+    ONNX = "onnx"
+    EXECUTORCH = "executorch"
+
+
+@dataclasses.dataclass
+class ExportConfigMixin:
+    export_format: ExportFormat
+
+    @classmethod
+    def from_dict(cls, config_dict: Mapping[str, Any]) -> "ExportConfigMixin":
+        fields = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(config_dict) - fields)
+        if unknown:
+            raise TypeError(
+                f"{cls.__name__} has no field(s) {unknown}; valid fields are {sorted(fields)}. "
+                "Remove or rename them."
+            )
+        values = dict(config_dict)
+        if isinstance(values.get("export_format"), str):
+            values["export_format"] = ExportFormat(values["export_format"])
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        values = copy.deepcopy(self.__dict__)
+        values["export_format"] = self.export_format.value
+        return values
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        yield from self.__dict__.items()
+
+
+@dataclasses.dataclass
+class DynamoConfig(ExportConfigMixin):
+    """Configuration for exporting models via torch.export.
+
+    Args:
+        dynamic: export with symbolic shapes; when ``dynamic_shapes`` is unset every tensor dimension
+            becomes ``Dim.AUTO``.
+        strict: run torch.export in strict mode (full TorchDynamo trace).
+        dynamic_shapes: explicit per-input specification passed to torch.export; takes precedence
+            over ``dynamic``.
+        prefer_deferred_runtime_asserts_over_guards: emit data-dependent shape guards as runtime
+            asserts instead of failing when a guard would not hold across user-stated ``Dim`` bounds.
+    """
+
+    export_format: ExportFormat = ExportFormat.DYNAMO
+    dynamic: bool = False
+    strict: bool = False
+    dynamic_shapes: dict[str, Any] | None = None
+    prefer_deferred_runtime_asserts_over_guards: bool = False
+
+
+def coerce_config(config: Any, config_class: type[ExportConfigMixin]) -> ExportConfigMixin:
+    """Accept a ``config_class`` instance or a dict of its fields; anything else is a TypeError."""
+    if isinstance(config, config_class):
+        return config
+    if isinstance(config, Mapping):
+        return config_class.from_dict(config)
+    raise TypeError(
+        f"Expected config to be a {config_class.__name__} or dict, got {type(config).__name__}. "
+        f"Pass {config_class.__name__}(...) or a dict of its fields."
+    )

@@ -1,0 +1,108 @@
+"""Walking nested model inputs and outputs down to their tensors.
+
+``get_leaf_tensors`` is the one flattening used everywhere a structure becomes named tensors: output
+comparison in tests, ONNX input/output names, tensors sent across the worker boundary. Keeping one
+scheme means a consumer can match an exported output to its eager twin by name alone.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+
+# A cache layer stores "keys"/"values"; the flat names say "key"/"value" per layer, the scheme ONNX
+# consumers of a KV cache expect (past_key_values.0.key).
+_CACHE_LEAF_NAMES = {"keys": "key", "values": "value"}
+
+
+def _is_cache(obj: Any) -> bool:
+    try:
+        from transformers.cache_utils import Cache
+    except ImportError:  # transformers without cache_utils: nothing is a Cache
+        return False
+    return isinstance(obj, Cache)
+
+
+def _iter_leaf_tensors(obj: Any, prefix: str, seen: set[int]) -> Iterator[tuple[str, torch.Tensor]]:
+    def join(name: Any) -> str:
+        return f"{prefix}.{name}" if prefix else str(name)
+
+    if isinstance(obj, torch.Tensor):
+        yield prefix or "output", obj
+    elif obj is None or isinstance(obj, (str, bytes, int, float, bool, type, enum.Enum, torch.SymInt,
+                                         torch.SymFloat, torch.SymBool, torch.dtype, torch.device)):
+        return
+    elif isinstance(obj, dict):  # ModelOutput is a dict too; its None fields are not items
+        for key, value in obj.items():
+            yield from _iter_leaf_tensors(value, join(key), seen)
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        items = sorted(obj, key=repr) if isinstance(obj, (set, frozenset)) else obj
+        for index, value in enumerate(items):
+            yield from _iter_leaf_tensors(value, join(index), seen)
+    elif hasattr(obj, "__dict__"):
+        if id(obj) in seen:  # objects may point back at their owner (a cache layer at its cache)
+            return
+        seen = seen | {id(obj)}
+        if _is_cache(obj) and isinstance(getattr(obj, "layers", None), list):
+            for index, layer in enumerate(obj.layers):
+                for attr, value in vars(layer).items():
+                    if not attr.startswith("_"):
+                        yield from _iter_leaf_tensors(value, join(f"{index}.{_CACHE_LEAF_NAMES.get(attr, attr)}"), seen)
+            return
+        for attr, value in vars(obj).items():
+            if not attr.startswith("_"):
+                yield from _iter_leaf_tensors(value, join(attr), seen)
+
+
+def get_leaf_tensors(obj: Any) -> dict[str, torch.Tensor]:
+    """Recursively retrieve all leaf tensors of a nested structure, keyed by dotted path.
+
+    Dicts (and ``ModelOutput``) contribute their keys, sequences their indices, objects their public
+    attributes; a cache's layers become ``<index>.key`` / ``<index>.value``. A bare tensor is
+    ``"output"``. Empty tensors are kept: an empty cache is still part of the signature.
+    """
+    return dict(_iter_leaf_tensors(obj, "", set()))
+
+
+def map_leaf_tensors(obj: Any, fn: Callable[[torch.Tensor], torch.Tensor]) -> Any:
+    """Return ``obj`` with every tensor replaced by ``fn(tensor)``, containers rebuilt, objects copied."""
+    if isinstance(obj, torch.Tensor):
+        return fn(obj)
+    if isinstance(obj, dict):
+        rebuilt = {key: map_leaf_tensors(value, fn) for key, value in obj.items()}
+        # ModelOutput keeps fields as attributes and items at once; its constructor keeps them in step
+        return rebuilt if type(obj) is dict else type(obj)(**rebuilt)
+    if isinstance(obj, (list, tuple)):
+        items = [map_leaf_tensors(value, fn) for value in obj]
+        return type(obj)(items) if type(obj) in (list, tuple) else type(obj)(*items)
+    if hasattr(obj, "__dict__") and not isinstance(obj, (type, torch.nn.Module, enum.Enum)):
+        clone = obj.__class__.__new__(obj.__class__)
+        clone.__dict__.update({key: map_leaf_tensors(value, fn) for key, value in vars(obj).items()})
+        return clone
+    return obj
+
+
+def cast_leaf_tensors(obj: Any, dtype: torch.dtype | None = None, device: torch.device | str | None = None) -> Any:
+    """Move every tensor to ``device`` and cast floating ones to ``dtype``; integer tensors keep theirs."""
+
+    def cast(tensor: torch.Tensor) -> torch.Tensor:
+        target = dtype if dtype is not None and tensor.is_floating_point() else None
+        return tensor.to(device=device, dtype=target)
+
+    return map_leaf_tensors(obj, cast)
+
+
+def duplicate_leaf_tensors(obj: Any) -> Any:
+    """Clone tensors that appear more than once, so no two outputs share storage identity."""
+    seen: set[int] = set()
+
+    def clone_repeat(tensor: torch.Tensor) -> torch.Tensor:
+        if id(tensor) in seen:
+            return tensor.clone()
+        seen.add(id(tensor))
+        return tensor
+
+    return map_leaf_tensors(obj, clone_repeat)

@@ -1,0 +1,1 @@
+"""The long-lived export worker driven by the harness over stdio (see protocol.py)."""

@@ -1,0 +1,78 @@
+"""``python -m hf_exporters.worker``: a long-lived worker speaking the protocol on stdin/stdout."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+from typing import Any, TextIO
+
+
+def _protocol_stream() -> TextIO:
+    """Keep the real stdout for protocol lines and send everything else that writes there
+    (library prints, native code) to stderr, so nothing can corrupt a reply."""
+    stream = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return stream
+
+
+def _reply(stream: TextIO, message: dict[str, Any]) -> None:
+    stream.write(json.dumps(message) + "\n")
+    stream.flush()
+
+
+def main() -> None:
+    out = _protocol_stream()
+    logging.basicConfig(level=os.environ.get("HF_EXPORTERS_LOG", "WARNING"), stream=sys.stderr)
+    threads = os.environ.get("HF_EXPORTERS_THREADS")
+    import torch
+
+    if threads:
+        torch.set_num_threads(int(threads))
+    from .ops import OPS
+    from .protocol import PROTOCOL_VERSION, WorkerError
+
+    _reply(out, {"v": PROTOCOL_VERSION, "event": "ready", **OPS["hello"]()})
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        start = time.perf_counter()
+        request_id = None
+        try:
+            request = json.loads(line)
+            request_id = request.get("id")
+            if request.get("v") != PROTOCOL_VERSION:
+                raise WorkerError(f"protocol version {request.get('v')} != worker's {PROTOCOL_VERSION}; update the harness or the worker so they match.")
+            name = request.get("op")
+            if name == "shutdown":
+                _reply(out, {"v": PROTOCOL_VERSION, "id": request_id, "ok": True, "result": {}, "ms": 0})
+                return
+            if name not in OPS:
+                raise WorkerError(f"unknown op '{name}'; known ops: {', '.join(sorted(OPS))}.")
+            args = request.get("args") or {}
+            try:
+                result = OPS[name](**args)
+            except TypeError as err:
+                if "argument" in str(err) and err.__traceback__ and err.__traceback__.tb_next is None:
+                    raise WorkerError(f"op '{name}' got bad arguments: {err}.") from err
+                raise
+            reply = {"ok": True, "result": result}
+        except Exception as err:  # every failure becomes a reply; the worker keeps serving
+            kind = err.kind if isinstance(err, WorkerError) else "internal"
+            message = err.message if isinstance(err, WorkerError) else f"{type(err).__name__}: {err}"
+            cause = err.__cause__ or err
+            reply = {"ok": False, "error": {
+                "kind": kind,
+                "type": type(cause).__name__,
+                "message": " ".join(message.split("\n")),
+                "trace": "".join(traceback.format_exception(cause))[-8000:],
+            }}
+        _reply(out, {"v": PROTOCOL_VERSION, "id": request_id, **reply, "ms": (time.perf_counter() - start) * 1000})
+
+
+if __name__ == "__main__":
+    main()

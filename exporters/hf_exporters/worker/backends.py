@@ -1,0 +1,70 @@
+"""Backends the worker can export to and run, as registry entries with one small interface."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..exporter_dynamo import DynamoExporter, register_cache_pytrees
+from .dynamic_shapes_json import dynamic_shapes_from_json
+from .protocol import InputError
+
+
+@dataclasses.dataclass(frozen=True)
+class Backend:
+    name: str
+    # (model, inputs, config dict, out_dir) -> artifact path
+    export: Callable[[torch.nn.Module, dict[str, torch.Tensor], dict[str, Any], Path], Path]
+    # (artifact path, inputs) -> model outputs (any nesting; flattened by the caller)
+    run: Callable[[Path, dict[str, torch.Tensor]], Any]
+
+
+BACKENDS: dict[str, Backend] = {}
+
+
+def register_backend(backend: Backend) -> Backend:
+    BACKENDS[backend.name] = backend
+    return backend
+
+
+def get_backend(name: str) -> Backend:
+    if name not in BACKENDS:
+        raise InputError(f"unknown backend '{name}'; known backends: {', '.join(sorted(BACKENDS))}.")
+    return BACKENDS[name]
+
+
+def export_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON config made ready for the exporters: ``dynamic_shapes`` turned into ``Dim`` specs."""
+    ready = dict(config)
+    if ready.get("dynamic_shapes") is not None:
+        ready["dynamic_shapes"] = dynamic_shapes_from_json(ready["dynamic_shapes"])
+    return ready
+
+
+def _export_dynamo(model: torch.nn.Module, inputs: dict[str, torch.Tensor], config: dict[str, Any], out_dir: Path) -> Path:
+    program = DynamoExporter().export(model, inputs, export_config(config))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "model.pt2"
+    torch.export.save(program, str(path))
+    return path
+
+
+@functools.lru_cache(maxsize=8)
+def _load_dynamo(path: str, mtime: float) -> torch.nn.Module:
+    return torch.export.load(path).module()
+
+
+def _run_dynamo(path: Path, inputs: dict[str, torch.Tensor]) -> Any:
+    # A saved program whose signature holds a cache can only be loaded once its type is registered.
+    register_cache_pytrees()
+    module = _load_dynamo(str(path), path.stat().st_mtime)
+    with torch.no_grad():
+        return module(**inputs)
+
+
+register_backend(Backend("dynamo", _export_dynamo, _run_dynamo))

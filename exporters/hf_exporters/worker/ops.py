@@ -1,0 +1,141 @@
+"""The worker's operations: one function per protocol ``op``, registered by name."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..pins import installed_version
+from .backends import get_backend
+from .model_folder import load_model
+from .protocol import PROTOCOL_VERSION, InputError, WorkerError
+from .sample_inputs import build_sample_inputs
+from .tensor_files import read_tensors, write_tensors
+from .tiny_checkpoint import make_tiny_checkpoint
+
+Op = Callable[..., dict[str, Any]]
+OPS: dict[str, Op] = {}
+_MODELS: dict[str, torch.nn.Module] = {}
+
+
+class ExportError(WorkerError):
+    kind = "export"
+
+
+class RunError(WorkerError):
+    kind = "run"
+
+
+def op(name: str, *, debug: bool = False) -> Callable[[Op], Op]:
+    def decorator(fn: Op) -> Op:
+        # Crash and hang ops exist to test the harness's isolation; a normal worker never offers them.
+        if not debug or os.environ.get("HF_EXPORTERS_WORKER_DEBUG") == "1":
+            OPS[name] = fn
+        return fn
+
+    return decorator
+
+
+def _model(handle: str) -> torch.nn.Module:
+    if handle not in _MODELS:
+        raise InputError(f"no loaded model '{handle}'; load it first (op 'load'). Loaded: {sorted(_MODELS) or 'none'}.")
+    return _MODELS[handle]
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0] if text else ''}".strip()
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    value = fn()
+    return value, (time.perf_counter() - start) * 1000
+
+
+@op("hello")
+def hello() -> dict[str, Any]:
+    packages = ("torch", "transformers", "onnx", "onnxscript", "onnxruntime", "executorch", "safetensors")
+    return {"protocol": PROTOCOL_VERSION, "pid": os.getpid(), "versions": {p: installed_version(p) for p in packages}}
+
+
+@op("make_tiny")
+def make_tiny(model_class: str, model_type: str, out_dir: str, config: dict[str, Any] | None = None, seed: int = 0) -> dict[str, Any]:
+    return make_tiny_checkpoint(model_class, model_type, config or {}, seed, out_dir)
+
+
+@op("load")
+def load(model_dir: str, handle: str | None = None, model_class: str | None = None, trust_remote_code: bool = False) -> dict[str, Any]:
+    model, ms = _timed(lambda: load_model(model_dir, model_class, trust_remote_code))
+    handle = handle or f"m{len(_MODELS) + 1}"
+    _MODELS[handle] = model
+    return {"handle": handle, "class": type(model).__name__, "parameters": sum(p.numel() for p in model.parameters()), "load_ms": ms}
+
+
+@op("unload")
+def unload(handle: str) -> dict[str, Any]:
+    _MODELS.pop(handle, None)
+    return {"handle": handle}
+
+
+@op("sample_inputs")
+def sample_inputs(model: str, out: str, batch: int = 2, seq: int = 7, seed: int = 0) -> dict[str, Any]:
+    inputs = build_sample_inputs(_model(model), batch=batch, seq=seq, seed=seed)
+    return {"path": out, "tensors": write_tensors(inputs, out)}
+
+
+@op("eager")
+def eager(model: str, inputs: str, out: str) -> dict[str, Any]:
+    module, feeds = _model(model), read_tensors(inputs)
+    try:
+        with torch.no_grad():
+            outputs, ms = _timed(lambda: module(**feeds))
+    except Exception as err:
+        raise RunError(f"eager forward failed: {_one_line(err)}") from err
+    return {"path": out, "tensors": write_tensors(outputs, out), "eager_ms": ms}
+
+
+@op("export")
+def export(model: str, backend: str, inputs: str, out_dir: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
+    spec, module, feeds = get_backend(backend), _model(model), read_tensors(inputs)
+    try:
+        artifact, ms = _timed(lambda: spec.export(module, feeds, dict(config or {}), Path(out_dir)))
+    except (InputError, TypeError, ValueError) as err:
+        # the exporters raise these for a bad config or dynamic_shapes, which is the caller's to fix
+        if isinstance(err, InputError):
+            raise
+        raise InputError(_one_line(err)) from err
+    except Exception as err:
+        raise ExportError(f"{backend} export failed: {_one_line(err)}") from err
+    return {"artifact": str(artifact), "bytes": artifact.stat().st_size, "export_ms": ms}
+
+
+@op("run")
+def run(backend: str, artifact: str, inputs: str, out: str) -> dict[str, Any]:
+    spec, feeds = get_backend(backend), read_tensors(inputs)
+    path = Path(artifact)
+    if not path.is_file():
+        raise InputError(f"artifact '{artifact}' does not exist; export it first (op 'export').")
+    try:
+        outputs, ms = _timed(lambda: spec.run(path, feeds))
+    except Exception as err:
+        raise RunError(f"{backend} artifact run failed: {_one_line(err)}") from err
+    return {"path": out, "tensors": write_tensors(outputs, out), "run_ms": ms}
+
+
+@op("debug.segfault", debug=True)
+def debug_segfault() -> dict[str, Any]:
+    os.kill(os.getpid(), signal.SIGSEGV)
+    return {}
+
+
+@op("debug.hang", debug=True)
+def debug_hang(seconds: float = 3600) -> dict[str, Any]:
+    time.sleep(seconds)
+    return {}

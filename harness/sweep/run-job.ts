@@ -1,0 +1,90 @@
+// One job on one warm worker: load the checkpoint, export, then for each check shape run eager and
+// the artifact on the same inputs and compare them leaf by leaf.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { compareOutputs } from '../compare/compare.js';
+import { readSafetensors } from '../tensors/safetensors.js';
+import { WorkerRequestError } from '../worker/errors.js';
+import type { PythonWorker } from '../worker/python-worker.js';
+import { checkpointDir } from './checkpoints.js';
+import type { JobResult, JobStatus, ShapeCheck } from './job-result.js';
+import { DYNAMIC_CHECK_SHAPES, SAMPLE_SHAPE, type Job } from './jobs.js';
+
+class StageError extends Error {
+  constructor(readonly stage: string, readonly status: JobStatus, cause: Error) {
+    super(cause.message);
+  }
+}
+
+async function stage<T>(name: string, status: JobStatus, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof WorkerRequestError) throw new StageError(name, status, error);
+    throw error; // crashes and timeouts belong to the pool
+  }
+}
+
+export async function runJob(worker: PythonWorker, job: Job, workDir: string): Promise<JobResult> {
+  const start = performance.now();
+  const dir = join(workDir, job.id.replaceAll('/', '__'));
+  await mkdir(dir, { recursive: true });
+  const durationsMs: JobResult['durationsMs'] = { total: 0, eager: 0, run: 0 };
+  const base = { id: job.id, model: job.model.id, modelClass: job.model.class, backend: job.backend, mode: job.mode };
+  const shapes: ShapeCheck[] = [];
+  let artifactBytes: number | undefined;
+  try {
+    let handle = worker.loadedModels.get(job.model.id);
+    if (!handle) {
+      const loaded = await stage('load', 'export-error', () => worker.request('load', { model_dir: checkpointDir(job.model), handle: job.model.id }));
+      durationsMs.load = loaded.load_ms;
+      handle = loaded.handle;
+      worker.loadedModels.set(job.model.id, handle);
+    }
+    const sample = join(dir, 'inputs-sample.safetensors');
+    await stage('inputs', 'export-error', () => worker.request('sample_inputs', { model: handle, out: sample, ...SAMPLE_SHAPE }));
+    const exported = await stage('export', 'export-error', () =>
+      worker.request('export', { model: handle, backend: job.backend, inputs: sample, out_dir: join(dir, 'artifact'), config: { dynamic: job.mode === 'dynamic' } }),
+    );
+    durationsMs.export = exported.export_ms;
+    artifactBytes = exported.bytes;
+    const checkShapes = job.mode === 'dynamic' ? [SAMPLE_SHAPE, ...DYNAMIC_CHECK_SHAPES] : [SAMPLE_SHAPE];
+    for (const [index, shape] of checkShapes.entries()) {
+      const tag = `${shape.batch}x${shape.seq}`;
+      const inputs = index === 0 ? sample : join(dir, `inputs-${tag}.safetensors`);
+      if (index > 0) await stage('inputs', 'runtime-error', () => worker.request('sample_inputs', { model: handle, out: inputs, ...shape, seed: index }));
+      const eager = await stage('eager', 'runtime-error', () => worker.request('eager', { model: handle, inputs, out: join(dir, `eager-${tag}.safetensors`) }));
+      durationsMs.eager! += eager.eager_ms;
+      const ran = await stage('run', 'runtime-error', () =>
+        worker.request('run', { backend: job.backend, artifact: exported.artifact, inputs, out: join(dir, `run-${tag}.safetensors`) }),
+      );
+      durationsMs.run! += ran.run_ms;
+      const comparison = compareOutputs(await readSafetensors(eager.path), await readSafetensors(ran.path), job.backend);
+      shapes.push({ shape, ok: comparison.ok, maxAbsError: comparison.maxAbsError, maxRelError: comparison.maxRelError, failures: comparison.leaves.filter((l) => !l.ok) });
+    }
+    const ok = shapes.every((s) => s.ok);
+    return {
+      ...base,
+      status: ok ? 'pass' : 'mismatch',
+      stage: ok ? undefined : 'compare',
+      durationsMs: { ...durationsMs, total: performance.now() - start },
+      artifactBytes,
+      maxAbsError: Math.max(...shapes.map((s) => s.maxAbsError)),
+      maxRelError: Math.max(...shapes.map((s) => s.maxRelError)),
+      shapes,
+      finishedAt: new Date().toISOString(),
+    };
+  } catch (error) {
+    if (!(error instanceof StageError)) throw error;
+    return {
+      ...base,
+      status: error.status,
+      stage: error.stage,
+      durationsMs: { ...durationsMs, total: performance.now() - start },
+      artifactBytes,
+      shapes,
+      error: error.message.split('\n').slice(0, 5).join('\n'),
+      finishedAt: new Date().toISOString(),
+    };
+  }
+}

@@ -1,0 +1,54 @@
+// The harness's side of the worker protocol (Python side: exporters/hf_exporters/worker/protocol.py).
+// One JSON object per line each way; tensors travel as safetensors files whose paths do.
+
+export const PROTOCOL_VERSION = 1;
+
+export type ErrorKind = 'input' | 'load' | 'export' | 'run' | 'internal';
+
+export interface TensorInfo { dtype: string; shape: number[] }
+export type TensorManifest = Record<string, TensorInfo>;
+
+export interface ReadyEvent {
+  v: number;
+  event: 'ready';
+  protocol: number;
+  pid: number;
+  versions: Record<string, string | null>;
+}
+
+export interface WorkerErrorBody { kind: ErrorKind; type: string; message: string; trace: string }
+
+export type Reply =
+  | { v: number; id: number; ok: true; result: unknown; ms: number }
+  | { v: number; id: number; ok: false; error: WorkerErrorBody; ms: number };
+
+/** Each op's arguments and result, so a call site is checked against the worker's contract. */
+export interface Ops {
+  hello: { args: Record<string, never>; result: { protocol: number; pid: number; versions: Record<string, string | null> } };
+  make_tiny: {
+    args: { model_class: string; model_type: string; out_dir: string; config?: Record<string, unknown>; seed?: number };
+    result: { dir: string; parameters: number; files: string[] };
+  };
+  load: {
+    args: { model_dir: string; handle?: string; model_class?: string; trust_remote_code?: boolean };
+    result: { handle: string; class: string; parameters: number; load_ms: number };
+  };
+  unload: { args: { handle: string }; result: { handle: string } };
+  sample_inputs: {
+    args: { model: string; out: string; batch?: number; seq?: number; seed?: number };
+    result: { path: string; tensors: TensorManifest };
+  };
+  eager: { args: { model: string; inputs: string; out: string }; result: { path: string; tensors: TensorManifest; eager_ms: number } };
+  export: {
+    args: { model: string; backend: string; inputs: string; out_dir: string; config?: Record<string, unknown> };
+    result: { artifact: string; bytes: number; export_ms: number };
+  };
+  run: {
+    args: { backend: string; artifact: string; inputs: string; out: string };
+    result: { path: string; tensors: TensorManifest; run_ms: number };
+  };
+  'debug.segfault': { args: Record<string, never>; result: Record<string, never> };
+  'debug.hang': { args: { seconds?: number }; result: Record<string, never> };
+}
+
+export type OpName = keyof Ops;
