@@ -54,7 +54,7 @@ function compareLeaf(name: string, expected: Tensor, actual: Tensor, backend: st
     if (Number.isNaN(e) && Number.isNaN(a)) continue; // NaN where eager has NaN is agreement
     const abs = Number.isNaN(e) !== Number.isNaN(a) ? Infinity : e === a ? 0 : Math.abs(a - e);
     const rel = abs / Math.max(Math.abs(e), REL_EPS);
-    const excess = abs - (tolerance.atol + tolerance.rtol * Math.abs(e));
+    const excess = abs - (tolerance.atol + tolerance.rtol * (Number.isNaN(e) ? 0 : Math.abs(e)));
     if (abs > maxAbs) maxAbs = abs;
     if (rel > maxRel) maxRel = rel;
     if (excess > 0) bad++;

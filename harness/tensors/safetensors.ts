@@ -26,8 +26,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'buffer'): NamedTe
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as Record<string, HeaderEntry>;
   const dataStart = 8 + headerLength;
   const tensors: NamedTensors = {};
-  for (const [name, entry] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
+  for (const name of tensorOrder(header)) {
+    const entry = header[name];
     const dtype = CODES[entry.dtype];
     if (!dtype) throw new SafetensorsError(`${source}: tensor '${name}' has unsupported dtype ${entry.dtype}`);
     const [begin, end] = entry.data_offsets;
@@ -36,14 +36,26 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'buffer'): NamedTe
       throw new SafetensorsError(`${source}: tensor '${name}' spans ${end - begin} bytes, its shape needs ${expected}`);
     }
     // Copy into a fresh buffer: typed arrays need their element alignment, file offsets do not give it.
-    const copy = bytes.slice(dataStart + begin, dataStart + end);
+    // (Uint8Array's slice copies; a Buffer's slice would only be a view into the file.)
+    const copy = Uint8Array.prototype.slice.call(bytes, dataStart + begin, dataStart + end);
     tensors[name] = { dtype, shape: entry.shape, data: DTYPES[dtype].view(copy.buffer) };
   }
   return tensors;
 }
 
+// The format keeps no order (writers sort the header), but input order is the exported signature's
+// order: it travels as a JSON list in the metadata, and readers on both sides restore it.
+const ORDER_KEY = 'order';
+
+function tensorOrder(header: Record<string, unknown>): string[] {
+  const names = Object.keys(header).filter((name) => name !== '__metadata__');
+  const stored = (header.__metadata__ as Record<string, string> | undefined)?.[ORDER_KEY];
+  const order = stored ? (JSON.parse(stored) as string[]) : [];
+  return order.length === names.length && order.every((name) => name in header) ? order : names;
+}
+
 export function encodeSafetensors(tensors: NamedTensors, metadata?: Record<string, string>): Uint8Array {
-  const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
+  const header: Record<string, unknown> = { __metadata__: { ...metadata, [ORDER_KEY]: JSON.stringify(Object.keys(tensors)) } };
   let offset = 0;
   const parts: Uint8Array[] = [];
   for (const [name, tensor] of Object.entries(tensors)) {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import logging
 import os
@@ -27,6 +28,8 @@ def _reply(stream: TextIO, message: dict[str, Any]) -> None:
 
 def main() -> None:
     out = _protocol_stream()
+    # A native crash then leaves the Python stack in stderr, which the harness reports with the job.
+    faulthandler.enable(file=sys.stderr)
     logging.basicConfig(level=os.environ.get("HF_EXPORTERS_LOG", "WARNING"), stream=sys.stderr)
     threads = os.environ.get("HF_EXPORTERS_THREADS")
     import torch

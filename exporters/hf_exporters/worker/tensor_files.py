@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors import safe_open
+from safetensors.torch import save_file
 
 from ..utils import get_leaf_tensors
 from .protocol import InputError
+
+# safetensors sorts its header; the order of inputs is the exported signature's order, so it travels
+# as a JSON list in the metadata (harness/tensors/safetensors.ts does the same).
+ORDER_KEY = "order"
 
 
 def write_tensors(obj: Any, path: str | Path) -> dict[str, dict[str, Any]]:
@@ -17,7 +23,7 @@ def write_tensors(obj: Any, path: str | Path) -> dict[str, dict[str, Any]]:
     # safetensors refuses shared storage and non-contiguous views: give each leaf its own memory.
     leaves = {name: tensor.detach().to("cpu").contiguous().clone() for name, tensor in get_leaf_tensors(obj).items()}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    save_file(leaves, str(path))
+    save_file(leaves, str(path), metadata={ORDER_KEY: json.dumps(list(leaves))})
     return {name: {"dtype": str(t.dtype).removeprefix("torch."), "shape": list(t.shape)} for name, t in leaves.items()}
 
 
@@ -25,6 +31,9 @@ def read_tensors(path: str | Path) -> dict[str, torch.Tensor]:
     if not Path(path).is_file():
         raise InputError(f"tensor file '{path}' does not exist; write the inputs there (safetensors) before this request.")
     try:
-        return load_file(str(path))
+        with safe_open(str(path), framework="pt") as handle:
+            names = list(handle.keys())
+            order = json.loads((handle.metadata() or {}).get(ORDER_KEY, "[]"))
+            return {name: handle.get_tensor(name) for name in (order if sorted(order) == sorted(names) else names)}
     except Exception as err:  # safetensors raises its own error types for every malformed header
         raise InputError(f"tensor file '{path}' is not a valid safetensors file ({err}); rewrite it.") from err
