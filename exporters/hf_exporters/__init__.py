@@ -7,5 +7,8 @@
 from .base import HfExporter
 from .configs import DynamoConfig, ExportConfigMixin, ExportFormat
 from .exporter_dynamo import DynamoExporter
+from .exporter_onnx import OnnxConfig, OnnxExporter
 
-__all__ = ["DynamoConfig", "DynamoExporter", "ExportConfigMixin", "ExportFormat", "HfExporter"]
+__all__ = [
+    "DynamoConfig", "DynamoExporter", "ExportConfigMixin", "ExportFormat", "HfExporter", "OnnxConfig", "OnnxExporter",
+]

@@ -285,9 +285,23 @@ class DynamoExporter(HfExporter):
     def export(
         self, model: torch.nn.Module, sample_inputs: MutableMapping[str, Any], config: DynamoConfig | dict[str, Any]
     ) -> ExportedProgram:
-        return self._trace(model, sample_inputs, coerce_config(config, self.config_class))
+        config = coerce_config(config, self.config_class)
+        with self.backend_patches():
+            program, _ = self._trace(model, sample_inputs, config)
+        return program
 
-    def _trace(self, model: torch.nn.Module, sample_inputs: Mapping[str, Any], config: DynamoConfig) -> ExportedProgram:
+    def backend_patches(self) -> contextlib.ExitStack:
+        """Every patch registered for this exporter's backends, installed for the ``with`` block."""
+        stack = contextlib.ExitStack()
+        for backend in self.patch_backends:
+            stack.enter_context(apply_patches(backend))
+        return stack
+
+    def _trace(
+        self, model: torch.nn.Module, sample_inputs: Mapping[str, Any], config: DynamoConfig
+    ) -> tuple[ExportedProgram, dict[str, Any]]:
+        """torch.export the model (stages 1, 3, 4, 5; the caller installs the stage-2 patches).
+        Returns the program and the inputs as traced (labels and output flags removed)."""
         if not isinstance(sample_inputs, Mapping):
             raise TypeError(
                 f"sample_inputs must be a mapping of forward kwargs (e.g. a tokenizer's BatchEncoding), got "
@@ -296,14 +310,9 @@ class DynamoExporter(HfExporter):
         model, inputs, output_flags = prepare_for_export(model, dict(sample_inputs))
         register_cache_pytrees_for_model(model)
         dynamic_shapes = resolve_dynamic_shapes(inputs, config)
-        with contextlib.ExitStack() as stack:
-            for backend in self.patch_backends:
-                stack.enter_context(apply_patches(backend))
-            stack.enter_context(reset_model_state(model))
-            stack.enter_context(patch_model_config(model, output_flags))
-            stack.enter_context(patch_forward_signature(model, inputs))
+        with reset_model_state(model), patch_model_config(model, output_flags), patch_forward_signature(model, inputs):
             # The trace may update caches in place; the caller's inputs must come out untouched.
-            return torch.export.export(
+            program = torch.export.export(
                 model,
                 args=(),
                 kwargs=copy.deepcopy(inputs),
@@ -311,3 +320,4 @@ class DynamoExporter(HfExporter):
                 strict=config.strict,
                 prefer_deferred_runtime_asserts_over_guards=config.prefer_deferred_runtime_asserts_over_guards,
             )
+        return program, inputs

@@ -77,7 +77,8 @@ def map_leaf_tensors(obj: Any, fn: Callable[[torch.Tensor], torch.Tensor]) -> An
         return rebuilt if type(obj) is dict else type(obj)(**rebuilt)
     if isinstance(obj, (list, tuple)):
         items = [map_leaf_tensors(value, fn) for value in obj]
-        return type(obj)(items) if type(obj) in (list, tuple) else type(obj)(*items)
+        # namedtuples take fields as arguments; torch.return_types structseqs, like tuple, one sequence
+        return type(obj)(*items) if hasattr(obj, "_fields") else type(obj)(items)
     if hasattr(obj, "__dict__") and not isinstance(obj, (type, torch.nn.Module, enum.Enum)):
         clone = obj.__class__.__new__(obj.__class__)
         clone.__dict__.update({key: map_leaf_tensors(value, fn) for key, value in vars(obj).items()})
