@@ -1,7 +1,8 @@
-// The terminal view of a sweep: one row per job, then pass counts per backend and mode.
+// The terminal view of a sweep: a matrix of models x (backend, mode), each cell the job's status and
+// max abs error, then pass counts per column, then the first error line of every failed job.
 import type { JobResult } from '../sweep/job-result.js';
 
-function formatError(value: number | undefined): string {
+export function formatError(value: number | undefined): string {
   if (value === undefined) return '-';
   if (!Number.isFinite(value)) return 'inf';
   return value === 0 ? '0' : value.toExponential(1);
@@ -13,28 +14,36 @@ function formatMs(value: number | undefined): string {
 
 export function resultLine(result: JobResult): string {
   const where = result.stage && result.status !== 'pass' ? ` at ${result.stage}` : '';
-  const detail = result.status === 'pass' || result.status === 'mismatch'
-    ? `max abs ${formatError(result.maxAbsError)}`
-    : (result.error ?? '').split('\n')[0].slice(0, 120);
-  return `${result.status}${where} (${formatMs(result.durationsMs.total)}) ${detail}`;
+  const detail = result.error ? (result.error.split('\n')[0] ?? '').slice(0, 120) : `max abs ${formatError(result.maxAbsError)}`;
+  return `${result.status}${where} (${formatMs(result.durationsMs.total)}, export ${formatMs(result.durationsMs.export)}) ${detail}`;
+}
+
+function cell(result: JobResult | undefined): string {
+  if (!result) return '';
+  return result.maxAbsError === undefined ? result.status : `${result.status} ${formatError(result.maxAbsError)}`;
 }
 
 export function renderTable(results: JobResult[]): string {
-  const rows = [...results].sort((a, b) => a.id.localeCompare(b.id)).map((r) => [
-    r.model, r.modelClass, r.backend, r.mode, r.status, formatMs(r.durationsMs.export), formatError(r.maxAbsError), formatError(r.maxRelError),
-    r.status === 'pass' || r.status === 'mismatch' ? '' : `${r.stage ?? ''}: ${(r.error ?? '').split('\n')[0]}`.slice(0, 80),
-  ]);
-  const header = ['model', 'class', 'backend', 'mode', 'status', 'export', 'max abs', 'max rel', 'error'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const columns = [...new Set(results.map((r) => `${r.backend}/${r.mode}`))].sort();
+  const models = [...new Set(results.map((r) => r.model))].sort();
+  const byKey = new Map(results.map((r) => [`${r.model} ${r.backend}/${r.mode}`, r]));
+  const header = ['model', 'class', ...columns];
+  const rows = models.map((model) => {
+    const any = results.find((r) => r.model === model)!;
+    return [model, any.modelClass, ...columns.map((column) => cell(byKey.get(`${model} ${column}`)))];
+  });
+  const totals = ['pass', '', ...columns.map((column) => {
+    const inColumn = results.filter((r) => `${r.backend}/${r.mode}` === column);
+    return `${inColumn.filter((r) => r.status === 'pass').length}/${inColumn.length}`;
+  })];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length), totals[i].length));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
-  const groups = new Map<string, { pass: number; total: number }>();
-  for (const r of results) {
-    const key = `${r.backend}/${r.mode}`;
-    const group = groups.get(key) ?? { pass: 0, total: 0 };
-    group.total += 1;
-    if (r.status === 'pass') group.pass += 1;
-    groups.set(key, group);
-  }
-  const totals = [...groups].map(([key, g]) => `${key}: ${g.pass}/${g.total} pass`).join('   ');
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), '', totals].join('\n');
+  const failures = results
+    .filter((r) => r.status !== 'pass' && r.status !== 'skipped')
+    .sort((a, b) => a.id.localeCompare(b.id))
+    .map((r) => `  ${r.id}: ${r.status}${r.stage ? ` at ${r.stage}` : ''}: ${(r.error ?? `max abs ${formatError(r.maxAbsError)}`).split('\n')[0]}`);
+  return [
+    line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), line(widths.map((w) => '-'.repeat(w))), line(totals),
+    ...(failures.length ? ['', 'failures:', ...failures] : []),
+  ].join('\n');
 }

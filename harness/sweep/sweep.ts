@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import type { ModelEntry } from '../catalog/default-models.js';
 import { ResultStore } from '../results/result-store.js';
+import { OnnxRunner } from '../runtimes/onnx-runner.js';
 import { WorkerPool, type JobOutcome } from '../worker/pool.js';
 import { ensureCheckpoint } from './checkpoints.js';
 import type { JobResult } from './job-result.js';
@@ -41,6 +42,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepRun> {
   const start = performance.now();
   const store = new ResultStore(join(options.runDir, 'results.jsonl'));
   const pool = new WorkerPool({ size: options.workers, jobTimeoutMs: options.jobTimeoutMs });
+  const onnx = new OnnxRunner();
   const results: JobResult[] = [];
   try {
     const models = [...new Map(options.jobs.map((job) => [job.model.id, job.model])).values()];
@@ -54,7 +56,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepRun> {
       if (checkpoint.status !== 'ok') {
         result = { ...failedResult(job, checkpoint), status: checkpoint.status === 'error' ? 'export-error' : checkpoint.status, stage: 'checkpoint' };
       } else {
-        const outcome = await pool.run((worker) => runJob(worker, job, join(options.runDir, 'jobs')));
+        const outcome = await pool.run((worker) => runJob(worker, job, join(options.runDir, 'jobs'), onnx));
         result = outcome.status === 'ok' ? outcome.value : failedResult(job, outcome);
       }
       store.append(result);
@@ -62,7 +64,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepRun> {
       options.onResult?.(result, results.length, options.jobs.length);
     }));
   } finally {
-    await pool.close();
+    await Promise.all([pool.close(), onnx.close()]);
   }
   return { runDir: options.runDir, resultsPath: store.path, results, wallMs: performance.now() - start };
 }

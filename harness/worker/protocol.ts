@@ -41,7 +41,8 @@ export interface Ops {
   eager: { args: { model: string; inputs: string; out: string }; result: { path: string; tensors: TensorManifest; eager_ms: number } };
   export: {
     args: { model: string; backend: string; inputs: string; out_dir: string; config?: Record<string, unknown> };
-    result: { artifact: string; bytes: number; export_ms: number };
+    /** ONNX exports add their input and output names, and the eager leaf path of each output. */
+    result: { artifact: string; bytes: number; export_ms: number; inputs?: string[]; outputs?: string[]; leaves?: string[] };
   };
   run: {
     args: { backend: string; artifact: string; inputs: string; out: string };

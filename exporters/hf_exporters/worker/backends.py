@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,8 @@ from .protocol import InputError
 @dataclasses.dataclass(frozen=True)
 class Backend:
     name: str
-    # (model, inputs, config dict, out_dir) -> artifact path
-    export: Callable[[torch.nn.Module, dict[str, torch.Tensor], dict[str, Any], Path], Path]
+    # (model, inputs, config dict, out_dir) -> (artifact path, facts about it for the harness)
+    export: Callable[[torch.nn.Module, dict[str, torch.Tensor], dict[str, Any], Path], tuple[Path, dict[str, Any]]]
     # (artifact path, inputs) -> model outputs (any nesting; flattened by the caller)
     run: Callable[[Path, dict[str, torch.Tensor]], Any]
 
@@ -46,12 +47,12 @@ def export_config(config: Mapping[str, Any]) -> dict[str, Any]:
     return ready
 
 
-def _export_dynamo(model: torch.nn.Module, inputs: dict[str, torch.Tensor], config: dict[str, Any], out_dir: Path) -> Path:
+def _export_dynamo(model: torch.nn.Module, inputs: dict[str, torch.Tensor], config: dict[str, Any], out_dir: Path) -> tuple[Path, dict[str, Any]]:
     program = DynamoExporter().export(model, inputs, export_config(config))
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "model.pt2"
     torch.export.save(program, str(path))
-    return path
+    return path, {}
 
 
 @functools.lru_cache(maxsize=8)
@@ -68,3 +69,46 @@ def _run_dynamo(path: Path, inputs: dict[str, torch.Tensor]) -> Any:
 
 
 register_backend(Backend("dynamo", _export_dynamo, _run_dynamo))
+
+
+def _export_onnx(model: torch.nn.Module, inputs: dict[str, torch.Tensor], config: dict[str, Any], out_dir: Path) -> tuple[Path, dict[str, Any]]:
+    from ..exporter_onnx import OnnxExporter
+
+    path = out_dir / "model.onnx"
+    program = OnnxExporter().export(model, inputs, {**export_config(config), "output_path": str(path)})
+    return path, onnx_io(program.model)
+
+
+def onnx_io(model: Any) -> dict[str, Any]:
+    """Input names, output names and the eager leaf path of each output, from the ONNX model."""
+    from ..exporter_onnx import OUTPUT_LEAVES_KEY
+
+    outputs = [value.name for value in model.graph.outputs]
+    leaves = json.loads(model.metadata_props.get(OUTPUT_LEAVES_KEY, "null")) or outputs
+    return {"inputs": [value.name for value in model.graph.inputs], "outputs": outputs, "leaves": leaves}
+
+
+@functools.lru_cache(maxsize=8)
+def _onnx_session(path: str, mtime: float) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+def _run_onnx(path: Path, inputs: dict[str, torch.Tensor]) -> Any:
+    """The artifact in Python onnxruntime, outputs renamed to eager's leaf paths."""
+    session = _onnx_session(str(path), path.stat().st_mtime)
+    metadata = session.get_modelmeta().custom_metadata_map
+    names = [value.name for value in session.get_inputs()]
+    missing = [name for name in names if name not in inputs]
+    if missing:
+        raise InputError(f"'{path}' needs inputs {missing}; the given inputs are {list(inputs)}.")
+    outputs = session.run(None, {name: inputs[name].numpy() for name in names})
+    output_names = [value.name for value in session.get_outputs()]
+    leaves = json.loads(metadata.get("hf_exporters.output_leaves", "null")) or output_names
+    return {leaf: torch.from_numpy(value) for leaf, value in zip(leaves, outputs)}
+
+
+register_backend(Backend("onnx", _export_onnx, _run_onnx))

@@ -105,7 +105,7 @@ def eager(model: str, inputs: str, out: str) -> dict[str, Any]:
 def export(model: str, backend: str, inputs: str, out_dir: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
     spec, module, feeds = get_backend(backend), _model(model), read_tensors(inputs)
     try:
-        artifact, ms = _timed(lambda: spec.export(module, feeds, dict(config or {}), Path(out_dir)))
+        (artifact, facts), ms = _timed(lambda: spec.export(module, feeds, dict(config or {}), Path(out_dir)))
     except (InputError, TypeError, ValueError) as err:
         # the exporters raise these for a bad config or dynamic_shapes, which is the caller's to fix
         if isinstance(err, InputError):
@@ -113,7 +113,8 @@ def export(model: str, backend: str, inputs: str, out_dir: str, config: dict[str
         raise InputError(_one_line(err)) from err
     except Exception as err:
         raise ExportError(f"{backend} export failed: {_one_line(err)}") from err
-    return {"artifact": str(artifact), "bytes": artifact.stat().st_size, "export_ms": ms}
+    size = sum(f.stat().st_size for f in artifact.parent.iterdir() if f.name.startswith(artifact.name))  # with sidecars
+    return {"artifact": str(artifact), "bytes": size, "export_ms": ms, **facts}
 
 
 @op("run")
