@@ -1,6 +1,7 @@
 // Conformance: every model of the default set exports with every backend, static and dynamic; each
 // artifact matches eager at the traced shape and, when dynamic, at shapes it never saw (batch and
-// sequence 1 among them); ONNX files also agree between onnxruntime-node and Python onnxruntime.
+// sequence 1 among them); ONNX files also agree between onnxruntime-node and Python onnxruntime;
+// .pte files run in the ExecuTorch runtime.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,17 +20,36 @@ beforeAll(async () => {
   run = await runSweep({ jobs, runDir: await mkdtemp(join(tmpdir(), 'sweep-')), workers: 2 });
 }, 900_000);
 
+// Jobs that fail on this pin set for a reason outside this project, each with the failure the
+// sweep must report for it. When one starts passing this suite fails: delete the entry then.
+const KNOWN_FAILURES: Record<string, { status: JobResult['status']; error: RegExp; why: string }> = {
+  'tiny-gpt2/executorch/dynamic': {
+    status: 'runtime-error',
+    error: /Attempted to resize a static tensor\. Expected shape \(2\), but received \(3\).*aten::arange\.start_out/,
+    why: "executorch 1.3.1's to_edge gives the arange over the attention mask's batch (transformers' causal-mask " +
+      'builder) a static [2] spec although its end is symbolic, so any other batch size fails at run time; ' +
+      'plain torch.export and ONNX keep it dynamic. Not yet reported upstream.',
+  },
+};
+
 const describeFailures = (results: JobResult[]) =>
-  results.filter((r) => r.status !== 'pass').map((r) => `${r.id}: ${r.status} ${r.stage ?? ''} ${r.error ?? r.maxAbsError}`);
+  results.filter((r) => r.status !== 'pass' && !(r.id in KNOWN_FAILURES))
+    .map((r) => `${r.id}: ${r.status} ${r.stage ?? ''} ${r.error ?? r.maxAbsError}`);
 
 describe('export sweep of the default models', () => {
-  it('passes every job and appends one result line per job', () => {
+  it('passes every job but the known failures, and appends one result line per job', () => {
     expect(describeFailures(run.results)).toEqual([]);
     expect(new ResultStore(run.resultsPath).read().map((r) => r.id).sort()).toEqual(jobs.map((j) => j.id).sort());
   });
 
+  it.each(Object.entries(KNOWN_FAILURES))('%s still fails, and is reported with the cause', (id, expected) => {
+    const result = run.results.find((r) => r.id === id)!;
+    expect(result.status).toBe(expected.status);
+    expect(result.error).toMatch(expected.error);
+  });
+
   it.each(BACKENDS)('%s: dynamic exports are checked at unseen shapes, batch 1 and sequence 1 included', (backend) => {
-    for (const result of run.results.filter((r) => r.backend === backend && r.mode === 'dynamic')) {
+    for (const result of run.results.filter((r) => r.backend === backend && r.mode === 'dynamic' && !(r.id in KNOWN_FAILURES))) {
       expect(result.shapes.map((s) => s.shape)).toEqual([{ batch: 2, seq: 7 }, ...DYNAMIC_CHECK_SHAPES]);
       expect(result.shapes.some((s) => s.shape.batch === 1 && s.shape.seq === 1)).toBe(true);
       expect(result.maxAbsError).toBeLessThan(1e-4);
@@ -46,5 +66,16 @@ describe('export sweep of the default models', () => {
         expect(shape.checks.every((c) => c.ok)).toBe(true);
       }
     }
+  });
+});
+
+describe('ExecuTorch column', () => {
+  it('has a .pte job per model and mode, run in the ExecuTorch runtime', () => {
+    const executorch = run.results.filter((r) => r.backend === 'executorch');
+    expect(executorch).toHaveLength(models.length * 2);
+    for (const result of executorch.filter((r) => r.status === 'pass')) {
+      expect(result.shapes.every((s) => s.checks.map((c) => c.runtime).join() === 'executorch')).toBe(true);
+    }
+    expect(executorch.filter((r) => r.status === 'pass').length).toBe(models.length * 2 - Object.keys(KNOWN_FAILURES).length);
   });
 });

@@ -7,8 +7,9 @@
 from .base import HfExporter
 from .configs import DynamoConfig, ExportConfigMixin, ExportFormat
 from .exporter_dynamo import DynamoExporter
+from .exporter_executorch import ExecutorchConfig, ExecutorchExporter
 from .exporter_onnx import OnnxConfig, OnnxExporter
 
 __all__ = [
-    "DynamoConfig", "DynamoExporter", "ExportConfigMixin", "ExportFormat", "HfExporter", "OnnxConfig", "OnnxExporter",
+    "DynamoConfig", "DynamoExporter", "ExecutorchConfig", "ExecutorchExporter", "ExportConfigMixin", "ExportFormat", "HfExporter", "OnnxConfig", "OnnxExporter",
 ]

@@ -10,7 +10,7 @@ import contextlib
 import dataclasses
 import json
 import os
-from collections.abc import Iterator, MutableMapping
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,9 @@ import torch
 
 from .configs import DynamoConfig, ExportFormat, coerce_config
 from .exporter_dynamo import DynamoExporter
-from .utils import apply_fx_node_fixes, duplicate_leaf_tensors, get_leaf_tensors, register_fx_node_fix, register_patch
+from .output_names import patch_model_outputs
+from .shared_fx_fixes import fix_contiguous_before_view
+from .utils import apply_fx_node_fixes, get_leaf_tensors, register_fx_node_fix, register_patch
 
 aten = torch.ops.aten
 
@@ -176,35 +178,7 @@ def _fix_fill_diagonal_inplace(gm: torch.fx.GraphModule, node: torch.fx.Node) ->
     return True
 
 
-def _statically_contiguous(value: Any) -> bool:
-    from torch.fx.experimental.symbolic_shapes import statically_known_true
-
-    return isinstance(value, torch.Tensor) and statically_known_true(value.is_contiguous())
-
-
-@register_fx_node_fix("onnx")
-def _fix_contiguous_before_view(gm: torch.fx.GraphModule, node: torch.fx.Node) -> bool:
-    """Make the copy before a reshape explicit. torch.onnx decomposes with
-    ``backed_size_oblivious=True``, under which ``contiguous()`` of a transposed tensor with a dynamic
-    dim is taken to be a no-op (a size-1 dim would make it one) and the following ``view`` fails:
-    "Cannot view a tensor with shape [s0, s1, 4, 8] and strides (32*s1, 8, 8*s1, 1)" (every T5
-    attention block with dynamic shapes). A ``clone(memory_format=contiguous_format)`` survives the
-    decomposition; in ONNX it is free."""
-    if node.target is aten.contiguous.default:
-        node.target = aten.clone.default
-        node.args = node.args[:1]
-        node.kwargs = {"memory_format": torch.contiguous_format}
-        return True
-    if node.target is not aten.reshape.default or not isinstance(node.args[0], torch.fx.Node):
-        return False
-    source = node.args[0]
-    if _statically_contiguous(source.meta.get("val")) or source.target is aten.clone.default:
-        return False
-    with gm.graph.inserting_before(node):
-        copy = gm.graph.call_function(aten.clone.default, (source,), {"memory_format": torch.contiguous_format})
-    copy.meta.update({key: value for key, value in source.meta.items() if key != "val"})
-    node.replace_input_with(source, copy)
-    return True
+register_fx_node_fix("onnx")(fix_contiguous_before_view)
 
 
 # ── Stage 4: ONNX translations ─────────────────────────────────────────────────────────────────
@@ -255,36 +229,6 @@ def apply_onnx_ir_fixes(onnx_program: Any) -> None:
 
 
 # ── Exporter ───────────────────────────────────────────────────────────────────────────────────
-
-
-class _OutputRecord:
-    names: list[str]
-
-    def __init__(self) -> None:
-        self.names = []
-
-
-@contextlib.contextmanager
-def patch_model_outputs(model: torch.nn.Module) -> Iterator[_OutputRecord]:
-    """Make forward return ``{leaf path: tensor}`` for the trace, so ONNX outputs are named by the
-    same flattening as eager outputs; repeated tensors are cloned so each output is its own value."""
-    record = _OutputRecord()
-    original = model.forward
-    had_instance_forward = "forward" in model.__dict__
-
-    def forward(*args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
-        leaves = get_leaf_tensors(duplicate_leaf_tensors(original(*args, **kwargs)))
-        record.names = list(leaves)
-        return leaves
-
-    model.forward = forward
-    try:
-        yield record
-    finally:
-        if had_instance_forward:
-            model.forward = original
-        else:
-            del model.forward
 
 
 def disambiguate_io_names(input_names: list[str], output_names: list[str]) -> list[str]:

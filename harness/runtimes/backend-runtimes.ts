@@ -48,6 +48,7 @@ const onnxruntimeNode: Runtime = {
 export const BACKEND_RUNTIMES: Record<string, Runtime[]> = {
   dynamo: [pythonRuntime('torch')],
   onnx: [onnxruntimeNode, pythonRuntime('onnxruntime-python')],
+  executorch: [pythonRuntime('executorch')],
 };
 
 export function runtimesFor(backend: string): Runtime[] {

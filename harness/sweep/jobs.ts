@@ -2,7 +2,7 @@
 import type { ModelEntry } from '../catalog/default-models.js';
 
 export type Mode = 'static' | 'dynamic';
-export const BACKENDS = ['dynamo', 'onnx'] as const;
+export const BACKENDS = ['dynamo', 'onnx', 'executorch'] as const;
 export const MODES: readonly Mode[] = ['static', 'dynamic'];
 
 export interface Job {

@@ -87,3 +87,20 @@ describe('bad input to the worker', () => {
     await expectOneLineError(worker.request('eager', { model: 'nope', inputs, out: join(root, 'x.safetensors') }), /no loaded model 'nope'/, /load it first/);
   });
 });
+
+describe('bad ExecuTorch backends', () => {
+  it('an unknown ExecuTorch backend lists the valid ones', async () => {
+    await expectOneLineError(
+      worker.request('export', { model: 'good', backend: 'executorch', inputs, out_dir: join(root, 'et'), config: { backend: 'tpu' } }),
+      /Unsupported backend 'tpu' for ExecuTorch export; valid backends: cuda, xnnpack\./,
+    );
+  });
+
+  it('the CUDA backend on a machine without a GPU says what is missing', async () => {
+    const error = await worker.request('export', { model: 'good', backend: 'executorch', inputs, out_dir: join(root, 'et'), config: { backend: 'cuda' } })
+      .then(() => undefined, (e: unknown) => e);
+    if (error === undefined) return; // a machine with a GPU exports; the message is for the others
+    expect((error as Error).message).not.toContain('\n');
+    expect((error as Error).message).toMatch(/needs a CUDA GPU; this machine has .*use backend='xnnpack'/);
+  });
+});

@@ -13,6 +13,7 @@ import torch
 
 from ..exporter_dynamo import DynamoExporter, register_cache_pytrees
 from .dynamic_shapes_json import dynamic_shapes_from_json
+from .native_stderr import capture_native_stderr
 from .protocol import InputError
 
 
@@ -112,3 +113,49 @@ def _run_onnx(path: Path, inputs: dict[str, torch.Tensor]) -> Any:
 
 
 register_backend(Backend("onnx", _export_onnx, _run_onnx))
+
+
+def _export_executorch(model: torch.nn.Module, inputs: dict[str, torch.Tensor], config: dict[str, Any], out_dir: Path) -> tuple[Path, dict[str, Any]]:
+    from ..exporter_executorch import ExecutorchExporter
+
+    manager = ExecutorchExporter().export(model, inputs, export_config(config))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "model.pte"
+    with open(path, "wb") as file:
+        manager.write_to_file(file)
+    # A .pte takes and returns flat tensor lists; the names travel beside it.
+    io = {"inputs": manager.hf_input_names, "outputs": manager.hf_output_names, "leaves": manager.hf_output_names}
+    path.with_suffix(".pte.json").write_text(json.dumps(io))
+    return path, io
+
+
+@functools.lru_cache(maxsize=8)
+def _executorch_method(path: str, mtime: float) -> Any:
+    from executorch.runtime import Runtime
+
+    return Runtime.get().load_program(path).load_method("forward")
+
+
+def _run_executorch(path: Path, inputs: dict[str, torch.Tensor]) -> Any:
+    """The .pte in the ExecuTorch runtime of the pinned executorch package."""
+    names_file = path.with_suffix(".pte.json")
+    if not names_file.is_file():
+        raise InputError(f"'{names_file}' is missing; it names the inputs and outputs of '{path.name}'. Export again.")
+    io = json.loads(names_file.read_text())
+    missing = [name for name in io["inputs"] if name not in inputs]
+    if missing:
+        raise InputError(f"'{path}' needs inputs {missing}; the given inputs are {list(inputs)}.")
+    method = _executorch_method(str(path), path.stat().st_mtime)
+    failure: RuntimeError | None = None
+    with capture_native_stderr() as log:
+        try:
+            outputs = method.execute([inputs[name] for name in io["inputs"]])
+        except RuntimeError as err:
+            failure = err
+    if failure is not None:
+        detail = " ".join(log.lines())
+        raise RuntimeError(f"{failure}: {detail}" if detail else str(failure)) from failure
+    return {leaf: tensor.clone() for leaf, tensor in zip(io["leaves"], outputs)}  # the runtime reuses its buffers
+
+
+register_backend(Backend("executorch", _export_executorch, _run_executorch))

@@ -1,0 +1,166 @@
+"""ExecutorchExporter with XNNPACK: every stage's patch or fix on the smallest module that needs it
+(plain torch.export + to_edge fails without it), and the tiny models as real .pte files."""
+
+
+import pytest
+import torch
+from torch.export import Dim
+from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+from executorch.exir import to_edge_transform_and_lower
+from executorch.runtime import Runtime
+
+from hf_exporters import DynamoConfig, DynamoExporter, ExecutorchConfig, ExecutorchExporter
+from hf_exporters.exporter_executorch import (
+    _attention_math,
+    _fix_missing_placeholder_vals,
+    _fix_range_constraints,
+)
+from hf_exporters.utils import get_leaf_tensors
+
+from .tiny_models import build_tiny, text_inputs
+
+
+def load_pte(manager, tmp_path, name="model.pte"):
+    path = tmp_path / name
+    with open(path, "wb") as file:
+        manager.write_to_file(file)
+    return Runtime.get().load_program(str(path)).load_method("forward")
+
+
+def run_pte(method, manager, inputs):
+    outputs = method.execute([inputs[name] for name in manager.hf_input_names])
+    return dict(zip(manager.hf_output_names, outputs))
+
+
+def plain_lowering(module, inputs, config):
+    """torch.export and XNNPACK lowering with none of ExecutorchExporter's patches or fixes."""
+    program = DynamoExporter().export(module, inputs, config)
+    return to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()]).to_executorch()
+
+
+def test_tiny_models_run_as_pte_at_two_sequence_lengths(tiny_model_type, tmp_path) -> None:
+    model = build_tiny(tiny_model_type)
+    manager = ExecutorchExporter().export(model, text_inputs(model, 2, 7), ExecutorchConfig(dynamic=True))
+    assert manager.hf_input_names == list(text_inputs(model, 2, 7))
+    method = load_pte(manager, tmp_path)
+    for seq in (5, 12):
+        inputs = text_inputs(model, 2, seq, seed=seq)
+        actual = run_pte(method, manager, inputs)
+        with torch.no_grad():
+            expected = get_leaf_tensors(model(**inputs))
+        assert list(actual) == list(expected)
+        for name, tensor in expected.items():
+            torch.testing.assert_close(actual[name], tensor, atol=1e-4, rtol=1e-4, msg=name)
+
+
+def test_sdpa_is_decomposed_at_trace_time(tmp_path) -> None:
+    model = build_tiny("gpt2")
+    inputs = text_inputs(model, 2, 7)
+    with pytest.raises(ValueError, match="Cannot view a tensor"):
+        plain_lowering(model, inputs, DynamoConfig())
+    manager = ExecutorchExporter().export(model, inputs, ExecutorchConfig())
+    actual = run_pte(load_pte(manager, tmp_path), manager, inputs)
+    torch.testing.assert_close(actual["logits"], model(**inputs).logits, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("variant", ["none", "bool", "float", "causal", "gqa"])
+def test_attention_math_matches_sdpa(variant) -> None:
+    generator = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(2, 4, 5, 8, generator=generator) for _ in range(3))
+    kwargs = {}
+    if variant == "bool":
+        kwargs["attn_mask"] = torch.rand(2, 1, 5, 5, generator=generator) > 0.3
+        kwargs["attn_mask"][..., 0] = True  # no fully masked row
+    elif variant == "float":
+        kwargs["attn_mask"] = torch.randn(2, 1, 5, 5, generator=generator)
+    elif variant == "causal":
+        kwargs["is_causal"] = True
+    elif variant == "gqa":
+        k, v = k[:, :2], v[:, :2]
+        kwargs["enable_gqa"] = True
+    expected = torch.nn.functional.scaled_dot_product_attention(q, k, v, **kwargs)
+    torch.testing.assert_close(_attention_math(q, k, v, **kwargs), expected, atol=1e-5, rtol=1e-5)
+
+
+class Explodes(torch.nn.Module):
+    def forward(self, x):
+        torch.nn.functional.scaled_dot_product_attention(x, x, x)
+        raise RuntimeError("model bug")
+
+
+def test_patches_are_restored_after_export_and_after_a_failing_export() -> None:
+    original = torch.nn.functional.scaled_dot_product_attention
+    model = build_tiny("bert")
+    ExecutorchExporter().export(model, text_inputs(model, 2, 5), ExecutorchConfig())
+    assert torch.nn.functional.scaled_dot_product_attention is original
+    with pytest.raises(RuntimeError, match="model bug"):
+        ExecutorchExporter().export(Explodes(), {"x": torch.rand(1, 2, 3, 4)}, ExecutorchConfig())
+    assert torch.nn.functional.scaled_dot_product_attention is original
+
+
+class Scale(torch.nn.Module):
+    def forward(self, x):
+        return x * 2
+
+
+def test_unbounded_dims_are_capped_for_memory_planning(tmp_path) -> None:
+    inputs = {"x": torch.rand(3, 10)}
+    with pytest.raises(RuntimeError, match="Cannot evaluate the shape upper bound"):
+        plain_lowering(Scale(), inputs, DynamoConfig(dynamic=True))
+    program = DynamoExporter().export(Scale(), inputs, DynamoConfig(dynamic=True))
+    _fix_range_constraints(program)
+    # max(4 x traced, 64): batch 3 -> 64, sequence 10 -> 64
+    assert sorted(int(bounds.upper) for bounds in program.range_constraints.values()) == [64, 64]
+    manager = ExecutorchExporter().export(Scale(), inputs, ExecutorchConfig(dynamic=True))
+    method = load_pte(manager, tmp_path)
+    x = torch.rand(50, 64)  # the bound itself is inside the range
+    torch.testing.assert_close(run_pte(method, manager, {"x": x})["output"], x * 2)
+
+
+def test_explicit_bounds_are_kept() -> None:
+    program = DynamoExporter().export(
+        Scale(), {"x": torch.rand(3, 10)}, DynamoConfig(dynamic_shapes={"x": {0: Dim("b", max=500), 1: Dim("s", max=9000)}})
+    )
+    _fix_range_constraints(program)
+    assert sorted(int(bounds.upper) for bounds in program.range_constraints.values()) == [500, 9000]
+
+
+def test_missing_placeholder_vals_are_filled_from_the_state_dict() -> None:
+    program = DynamoExporter().export(torch.nn.Linear(4, 3), {"input": torch.rand(2, 4)}, DynamoConfig())
+    weight = next(n for n in program.graph.nodes if n.op == "placeholder" and "weight" in n.name)
+    del weight.meta["val"]
+    _fix_missing_placeholder_vals(program)
+    assert tuple(weight.meta["val"].shape) == (3, 4)
+
+
+class SymMax(torch.nn.Module):
+    def forward(self, x):
+        return x[:, : max(x.shape[1] - 2, 1)] + 1
+
+
+class SymPow(torch.nn.Module):
+    def forward(self, x):
+        return x.reshape(-1)[: x.shape[1] ** 2 // x.shape[1]] + 1
+
+
+@pytest.mark.parametrize(("module", "plain_error"), [(SymMax(), AssertionError), (SymPow(), Exception)])
+def test_python_sym_ops_lower_as_executorch_prim(module, plain_error, tmp_path) -> None:
+    inputs = {"x": torch.rand(3, 8)}
+    with pytest.raises(plain_error):
+        plain_lowering(module, inputs, DynamoConfig(dynamic=True))
+    manager = ExecutorchExporter().export(module, inputs, ExecutorchConfig(dynamic=True))
+    method = load_pte(manager, tmp_path)
+    for shape in [(3, 8), (5, 6)]:
+        x = torch.rand(*shape)
+        torch.testing.assert_close(run_pte(method, manager, {"x": x})["output"], module(x))
+
+
+def test_unknown_backend_lists_the_valid_ones() -> None:
+    with pytest.raises(ValueError, match=r"^Unsupported backend 'tpu' for ExecuTorch export; valid backends: cuda, xnnpack\.$"):
+        ExecutorchExporter().export(Scale(), {"x": torch.rand(2, 2)}, {"backend": "tpu"})
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without a GPU")
+def test_cuda_backend_without_a_gpu_says_what_is_missing() -> None:
+    with pytest.raises(RuntimeError, match=r"needs a CUDA GPU; this machine has .*use backend='xnnpack'"):
+        ExecutorchExporter().export(Scale(), {"x": torch.rand(2, 2)}, ExecutorchConfig(backend="cuda"))
