@@ -24,6 +24,7 @@ from torch.export import Dim, ExportedProgram
 from .base import HfExporter
 from .configs import DynamoConfig, coerce_config
 from .utils import apply_patches, patch_model_config, prepare_for_export
+from .utils.forward_swap import replace_forward
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,6 @@ def patch_forward_signature(model: torch.nn.Module, inputs: Mapping[str, Any]) -
     """
     names = list(inputs)
     original = model.forward
-    had_instance_forward = "forward" in model.__dict__
 
     def forward(*args: Any, **kwargs: Any) -> Any:
         kwargs.update(zip(names, args))
@@ -49,14 +49,8 @@ def patch_forward_signature(model: torch.nn.Module, inputs: Mapping[str, Any]) -
     forward.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None) for name in names]
     )
-    model.forward = forward
-    try:
+    with replace_forward(model, forward):
         yield
-    finally:
-        if had_instance_forward:
-            model.forward = original
-        else:
-            del model.forward
 
 
 # ── Stage 2: Model patches ─────────────────────────────────────────────────────────────────────

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 
 from .utils import duplicate_leaf_tensors, get_leaf_tensors
+from .utils.forward_swap import replace_forward
 
 
 class _OutputRecord:
@@ -20,22 +21,15 @@ class _OutputRecord:
 
 @contextlib.contextmanager
 def patch_model_outputs(model: torch.nn.Module) -> Iterator[_OutputRecord]:
-    """Make forward return ``{leaf path: tensor}`` for the trace, so ONNX outputs are named by the
+    """Make forward return ``{leaf path: tensor}`` for the trace, so exported outputs are named by the
     same flattening as eager outputs; repeated tensors are cloned so each output is its own value."""
     record = _OutputRecord()
     original = model.forward
-    had_instance_forward = "forward" in model.__dict__
 
     def forward(*args: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
         leaves = get_leaf_tensors(duplicate_leaf_tensors(original(*args, **kwargs)))
         record.names = list(leaves)
         return leaves
 
-    model.forward = forward
-    try:
+    with replace_forward(model, forward):
         yield record
-    finally:
-        if had_instance_forward:
-            model.forward = original
-        else:
-            del model.forward

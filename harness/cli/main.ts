@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { filterCatalog, loadCatalog } from '../catalog/catalog.js';
 import { loadModelEntries, selectModels } from '../catalog/default-models.js';
 import { REPO_ROOT } from '../python/paths.js';
 import { renderTable, resultLine } from '../report/table.js';
@@ -12,7 +13,14 @@ const USAGE = `usage: export-sweep <command> [options]
 
 commands:
   sweep   export every selected model with every selected backend, compare with eager, print the matrix
-  list    list the models of the default set
+  list    list every model class of the pinned transformers (or --default: the default sweep set)
+
+list options:
+  --family T        model type (llama, bert, ...)
+  --task T          task (causal-lm, image-classification, ...)
+  --modality M      text, vision, audio, multimodal, time-series
+  [PATTERN]         glob on the class name, e.g. '*ForCausalLM'
+  --default         the built-in default sweep set instead
 
 sweep options:
   --models a,b      model ids or classes (default: all of the default set)
@@ -55,17 +63,32 @@ async function sweep(args: string[]): Promise<number> {
   return run.results.every((r) => r.status === 'pass' || r.status === 'skipped') ? 0 : 1;
 }
 
-function listModels(): number {
-  const entries = loadModelEntries();
-  for (const e of entries) console.log(`${e.id.padEnd(14)} ${e.class.padEnd(30)} ${e.model_type.padEnd(8)} ${e.task}`);
-  console.log(`${entries.length} models`);
+async function listModels(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args, allowPositionals: true,
+    options: { family: { type: 'string' }, task: { type: 'string' }, modality: { type: 'string' }, default: { type: 'boolean' } },
+  });
+  if (values.default) {
+    const entries = loadModelEntries();
+    for (const e of entries) console.log(`${e.id.padEnd(14)} ${e.class.padEnd(30)} ${e.model_type.padEnd(8)} ${e.task}`);
+    console.log(`${entries.length} models in the default set`);
+    return 0;
+  }
+  const catalog = await loadCatalog();
+  const shown = filterCatalog(catalog, { family: values.family, task: values.task, modality: values.modality, pattern: positionals[0] });
+  const width = Math.max(5, ...shown.map((e) => e.class.length));
+  for (const e of shown) {
+    console.log(`${e.class.padEnd(width)}  ${e.model_type.padEnd(20)}  ${e.task.padEnd(26)}  ${e.modality.padEnd(10)}  ${e.generative ? 'generative' : ''}`.trimEnd());
+  }
+  const filtered = shown.length === catalog.length ? '' : ` (${shown.length} shown)`;
+  console.log(`${catalog.length} model classes in transformers' auto mappings${filtered}`);
   return 0;
 }
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'sweep') return sweep(rest);
-  if (command === 'list') return listModels();
+  if (command === 'list') return listModels(rest);
   console.error(command && command !== '--help' && command !== '-h' ? `unknown command '${command}'\n\n${USAGE}` : USAGE);
   return command && command !== '--help' && command !== '-h' ? 2 : 0;
 }

@@ -25,6 +25,10 @@ export type Reply =
 /** Each op's arguments and result, so a call site is checked against the worker's contract. */
 export interface Ops {
   hello: { args: Record<string, never>; result: { protocol: number; pid: number; versions: Record<string, string | null> } };
+  catalog: {
+    args: Record<string, never>;
+    result: { classes: { class: string; model_type: string; task: string; tasks: string[]; modality: 'text' | 'vision' | 'audio' | 'multimodal' | 'time-series'; generative: boolean }[] };
+  };
   make_tiny: {
     args: { model_class: string; model_type: string; out_dir: string; config?: Record<string, unknown>; seed?: number };
     result: { dir: string; parameters: number; files: string[] };

@@ -13,6 +13,7 @@ import torch
 
 from ..pins import installed_version
 from .backends import get_backend
+from .catalog import list_model_classes
 from .model_folder import load_model
 from .protocol import PROTOCOL_VERSION, InputError, WorkerError
 from .sample_inputs import build_sample_inputs
@@ -63,6 +64,11 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
 def hello() -> dict[str, Any]:
     packages = ("torch", "transformers", "onnx", "onnxscript", "onnxruntime", "executorch", "safetensors")
     return {"protocol": PROTOCOL_VERSION, "pid": os.getpid(), "versions": {p: installed_version(p) for p in packages}}
+
+
+@op("catalog")
+def catalog() -> dict[str, Any]:
+    return {"classes": list_model_classes()}
 
 
 @op("make_tiny")

@@ -1,0 +1,56 @@
+// The full model catalog: every class the pinned transformers registers in its auto mappings, as
+// the worker reads it. Cached per pin set, since it changes only when transformers does.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { cacheRoot } from '../python/paths.js';
+import { pinSetKey } from '../python/pin-set.js';
+import { PythonWorker } from '../worker/python-worker.js';
+
+export interface CatalogEntry {
+  class: string;
+  model_type: string;
+  task: string;
+  tasks: string[];
+  modality: 'text' | 'vision' | 'audio' | 'multimodal' | 'time-series';
+  generative: boolean;
+}
+
+export interface CatalogFilter {
+  family?: string;
+  task?: string;
+  modality?: string;
+  /** Glob on the class name: `*` any run of characters, `?` one. */
+  pattern?: string;
+}
+
+export function catalogCachePath(): string {
+  return join(cacheRoot(), 'catalog', `${pinSetKey()}.json`);
+}
+
+export async function loadCatalog(): Promise<CatalogEntry[]> {
+  const path = catalogCachePath();
+  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as CatalogEntry[];
+  const worker = new PythonWorker();
+  try {
+    const { classes } = await worker.request('catalog', {});
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, JSON.stringify(classes));
+    return classes as CatalogEntry[];
+  } finally {
+    await worker.close();
+  }
+}
+
+function globToRegExp(pattern: string): RegExp {
+  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
+  return new RegExp(`^${escaped}$`, 'i');
+}
+
+export function filterCatalog(entries: CatalogEntry[], filter: CatalogFilter): CatalogEntry[] {
+  const glob = filter.pattern ? globToRegExp(filter.pattern) : undefined;
+  return entries.filter((e) =>
+    (!filter.family || e.model_type === filter.family) &&
+    (!filter.task || e.tasks.includes(filter.task)) &&
+    (!filter.modality || e.modality === filter.modality) &&
+    (!glob || glob.test(e.class)));
+}
