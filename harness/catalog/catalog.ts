@@ -1,14 +1,17 @@
 // The full model catalog: every class the pinned transformers registers in its auto mappings, as
 // the worker reads it. Cached per pin set, since it changes only when transformers does.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { cacheRoot } from '../python/paths.js';
+import { cacheRoot, REPO_ROOT } from '../python/paths.js';
 import { pinSetKey } from '../python/pin-set.js';
 import { PythonWorker } from '../worker/python-worker.js';
 
 export interface CatalogEntry {
   class: string;
+  /** The class's own model type; ``model_types`` lists every type that maps to it. */
   model_type: string;
+  model_types: string[];
   task: string;
   tasks: string[];
   modality: 'text' | 'vision' | 'audio' | 'multimodal' | 'time-series';
@@ -23,8 +26,12 @@ export interface CatalogFilter {
   pattern?: string;
 }
 
+const CATALOG_SOURCE = join(REPO_ROOT, 'exporters', 'hf_exporters', 'worker', 'catalog.py');
+
+/** Keyed by the pin set and the catalog code: either changing lists the classes again. */
 export function catalogCachePath(): string {
-  return join(cacheRoot(), 'catalog', `${pinSetKey()}.json`);
+  const code = createHash('sha256').update(readFileSync(CATALOG_SOURCE)).digest('hex').slice(0, 8);
+  return join(cacheRoot(), 'catalog', `${pinSetKey()}-${code}.json`);
 }
 
 export async function loadCatalog(): Promise<CatalogEntry[]> {
@@ -49,7 +56,7 @@ function globToRegExp(pattern: string): RegExp {
 export function filterCatalog(entries: CatalogEntry[], filter: CatalogFilter): CatalogEntry[] {
   const glob = filter.pattern ? globToRegExp(filter.pattern) : undefined;
   return entries.filter((e) =>
-    (!filter.family || e.model_type === filter.family) &&
+    (!filter.family || e.model_types.includes(filter.family)) &&
     (!filter.task || e.tasks.includes(filter.task)) &&
     (!filter.modality || e.modality === filter.modality) &&
     (!glob || glob.test(e.class)));

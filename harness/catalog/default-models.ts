@@ -9,6 +9,8 @@ export interface ModelEntry {
   task: string;
   seed: number;
   config: Record<string, unknown>;
+  /** A model source (`hub:`, `synthetic:`, `local:`) instead of a tiny config of the default set. */
+  source?: string;
 }
 
 export const DEFAULT_MODELS_PATH = fileURLToPath(new URL('./default-models.json', import.meta.url));

@@ -8,7 +8,6 @@ import { OnnxRunError, type OnnxRunner } from '../runtimes/onnx-runner.js';
 import { readSafetensors } from '../tensors/safetensors.js';
 import { WorkerRequestError } from '../worker/errors.js';
 import type { PythonWorker } from '../worker/python-worker.js';
-import { checkpointDir } from './checkpoints.js';
 import type { JobResult, JobStatus, RuntimeCheck, ShapeCheck } from './job-result.js';
 import { DYNAMIC_CHECK_SHAPES, SAMPLE_SHAPE, type Job } from './jobs.js';
 
@@ -35,7 +34,15 @@ function check(runtime: string, against: string, comparison: ReturnType<typeof c
   };
 }
 
-export async function runJob(worker: PythonWorker, job: Job, workDir: string, onnx: OnnxRunner): Promise<JobResult> {
+export interface JobContext {
+  workDir: string;
+  onnx: OnnxRunner;
+  /** The checkpoint folder of each model id, resolved from its source before the jobs start. */
+  modelDirs: Map<string, string>;
+  trustRemoteCode?: boolean;
+}
+
+export async function runJob(worker: PythonWorker, job: Job, { workDir, onnx, modelDirs, trustRemoteCode }: JobContext): Promise<JobResult> {
   const start = performance.now();
   const dir = join(workDir, job.id.replaceAll('/', '__'));
   await mkdir(dir, { recursive: true });
@@ -49,7 +56,7 @@ export async function runJob(worker: PythonWorker, job: Job, workDir: string, on
   try {
     let handle = worker.loadedModels.get(job.model.id);
     if (!handle) {
-      const loaded = await stage('load', 'export-error', () => worker.request('load', { model_dir: checkpointDir(job.model), handle: job.model.id }));
+      const loaded = await stage('load', 'export-error', () => worker.request('load', { model_dir: modelDirs.get(job.model.id)!, handle: job.model.id, trust_remote_code: trustRemoteCode }));
       durationsMs.load = loaded.load_ms;
       handle = loaded.handle;
       worker.loadedModels.set(job.model.id, handle);

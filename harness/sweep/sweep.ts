@@ -8,10 +8,14 @@ import { WorkerPool, type JobOutcome } from '../worker/pool.js';
 import { ensureCheckpoint } from './checkpoints.js';
 import type { JobResult } from './job-result.js';
 import type { Job } from './jobs.js';
+import type { PythonWorker } from '../worker/python-worker.js';
 import { runJob } from './run-job.js';
 
 export interface SweepOptions {
   jobs: Job[];
+  /** Where each model comes from; default: its tiny checkpoint built from the entry's config. */
+  resolveModel?: (worker: PythonWorker, model: ModelEntry) => Promise<string>;
+  trustRemoteCode?: boolean;
   runDir: string;
   workers?: number;
   jobTimeoutMs?: number;
@@ -47,16 +51,19 @@ export async function runSweep(options: SweepOptions): Promise<SweepRun> {
   try {
     const models = [...new Map(options.jobs.map((job) => [job.model.id, job.model])).values()];
     const checkpoints = new Map<string, JobOutcome<string>>();
+    const modelDirs = new Map<string, string>();
     await Promise.all(models.map(async (model: ModelEntry) => {
-      checkpoints.set(model.id, await pool.run((worker) => ensureCheckpoint(worker, model)));
+      checkpoints.set(model.id, await pool.run((worker) => (options.resolveModel ?? ensureCheckpoint)(worker, model)));
     }));
     await Promise.all(options.jobs.map(async (job) => {
       const checkpoint = checkpoints.get(job.model.id)!;
       let result: JobResult;
+      if (checkpoint.status === 'ok') modelDirs.set(job.model.id, checkpoint.value);
       if (checkpoint.status !== 'ok') {
         result = { ...failedResult(job, checkpoint), status: checkpoint.status === 'error' ? 'export-error' : checkpoint.status, stage: 'checkpoint' };
       } else {
-        const outcome = await pool.run((worker) => runJob(worker, job, join(options.runDir, 'jobs'), onnx));
+        const context = { workDir: join(options.runDir, 'jobs'), onnx, modelDirs, trustRemoteCode: options.trustRemoteCode };
+        const outcome = await pool.run((worker) => runJob(worker, job, context));
         result = outcome.status === 'ok' ? outcome.value : failedResult(job, outcome);
       }
       store.append(result);

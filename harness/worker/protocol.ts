@@ -27,11 +27,15 @@ export interface Ops {
   hello: { args: Record<string, never>; result: { protocol: number; pid: number; versions: Record<string, string | null> } };
   catalog: {
     args: Record<string, never>;
-    result: { classes: { class: string; model_type: string; task: string; tasks: string[]; modality: 'text' | 'vision' | 'audio' | 'multimodal' | 'time-series'; generative: boolean }[] };
+    result: { classes: { class: string; model_type: string; model_types: string[]; task: string; tasks: string[]; modality: 'text' | 'vision' | 'audio' | 'multimodal' | 'time-series'; generative: boolean }[] };
   };
   make_tiny: {
-    args: { model_class: string; model_type: string; out_dir: string; config?: Record<string, unknown>; seed?: number };
+    args: { model_class: string; model_type: string; out_dir: string; config?: Record<string, unknown>; seed?: number; shrink?: boolean };
     result: { dir: string; parameters: number; files: string[] };
+  };
+  probe_tiny: {
+    args: { model_class: string; model_type: string; overrides?: Record<string, unknown>; seed?: number };
+    result: { ok: boolean; stage?: 'config' | 'instantiate' | 'inputs' | 'forward'; error?: string; parameters?: number; ms: number };
   };
   load: {
     args: { model_dir: string; handle?: string; model_class?: string; trust_remote_code?: boolean };
@@ -39,8 +43,9 @@ export interface Ops {
   };
   unload: { args: { handle: string }; result: { handle: string } };
   sample_inputs: {
-    args: { model: string; out: string; batch?: number; seq?: number; seed?: number };
-    result: { path: string; tensors: TensorManifest };
+    args: { model: string; out: string; batch?: number; seq?: number; seed?: number; padding?: 'none' | 'left' | 'right' };
+    /** ``dynamic``: per input, the dims that may vary as {index: [name, min, max]}. */
+    result: { path: string; tensors: TensorManifest; dynamic: Record<string, Record<string, [string, number, number]>> };
   };
   eager: { args: { model: string; inputs: string; out: string }; result: { path: string; tensors: TensorManifest; eager_ms: number } };
   export: {

@@ -31,6 +31,14 @@ def task_modality(task: str) -> str | None:
     return None if task == "base" else "text"
 
 
+def _own_model_type(class_name: str, model_types: list[str]) -> str:
+    """Several types may share a class (gpt-sw3 uses GPT2LMHeadModel); the class's own type is the
+    one its name starts with, else the first listed."""
+    squashed = class_name.lower()
+    matches = [t for t in model_types if squashed.startswith(t.replace("_", "").replace("-", ""))]
+    return max(matches, key=len) if matches else model_types[0]
+
+
 def list_model_classes() -> list[dict[str, Any]]:
     from transformers.models.auto import modeling_auto
 
@@ -43,13 +51,16 @@ def list_model_classes() -> list[dict[str, Any]]:
         task = _task_name(table)
         for model_type, names in mapping.items():
             for name in names if isinstance(names, (tuple, list)) else (names,):
-                entry = by_class.setdefault(name, {"class": name, "model_type": model_type, "tasks": []})
+                entry = by_class.setdefault(name, {"class": name, "model_types": [], "tasks": []})
                 if task not in entry["tasks"]:
                     entry["tasks"].append(task)
+                if model_type not in entry["model_types"]:
+                    entry["model_types"].append(model_type)
                 if task_modality(task):
                     type_modalities.setdefault(model_type, []).append(task_modality(task))
     entries = []
     for name, entry in sorted(by_class.items()):
+        entry["model_type"] = _own_model_type(name, entry["model_types"])
         tasks = sorted(entry["tasks"], key=lambda t: (t == "base", t))  # file base models under their real task last
         modality = next((task_modality(t) for t in tasks if task_modality(t)), None)
         if modality is None:  # a bare base model: the modality its type's heads have

@@ -16,9 +16,10 @@ from .backends import get_backend
 from .catalog import list_model_classes
 from .model_folder import load_model
 from .protocol import PROTOCOL_VERSION, InputError, WorkerError
-from .sample_inputs import build_sample_inputs
+from .sample_inputs import build_recipe
 from .tensor_files import read_tensors, write_tensors
 from .tiny_checkpoint import make_tiny_checkpoint
+from .tiny_probe import probe_tiny
 
 Op = Callable[..., dict[str, Any]]
 OPS: dict[str, Op] = {}
@@ -72,8 +73,17 @@ def catalog() -> dict[str, Any]:
 
 
 @op("make_tiny")
-def make_tiny(model_class: str, model_type: str, out_dir: str, config: dict[str, Any] | None = None, seed: int = 0) -> dict[str, Any]:
-    return make_tiny_checkpoint(model_class, model_type, config or {}, seed, out_dir)
+def make_tiny(
+    model_class: str, model_type: str, out_dir: str, config: dict[str, Any] | None = None, seed: int = 0, shrink: bool = False
+) -> dict[str, Any]:
+    """A checkpoint from ``config`` (class defaults + these values), or with ``shrink`` from the
+    generic tiny-config rules with ``config`` as per-architecture overrides on top."""
+    return make_tiny_checkpoint(model_class, model_type, config or {}, seed, out_dir, shrink=shrink)
+
+
+@op("probe_tiny")
+def probe(model_class: str, model_type: str, overrides: dict[str, Any] | None = None, seed: int = 0) -> dict[str, Any]:
+    return probe_tiny(model_class, model_type, overrides, seed)
 
 
 @op("load")
@@ -91,9 +101,10 @@ def unload(handle: str) -> dict[str, Any]:
 
 
 @op("sample_inputs")
-def sample_inputs(model: str, out: str, batch: int = 2, seq: int = 7, seed: int = 0) -> dict[str, Any]:
-    inputs = build_sample_inputs(_model(model), batch=batch, seq=seq, seed=seed)
-    return {"path": out, "tensors": write_tensors(inputs, out)}
+def sample_inputs(model: str, out: str, batch: int = 2, seq: int = 7, seed: int = 0, padding: str = "none") -> dict[str, Any]:
+    """Recipe inputs written to ``out``; ``dynamic`` says which dims may vary, and within what range."""
+    inputs, dynamic = build_recipe(_model(model), batch=batch, seq=seq, seed=seed, padding=padding)
+    return {"path": out, "tensors": write_tensors(inputs, out), "dynamic": dynamic}
 
 
 @op("eager")

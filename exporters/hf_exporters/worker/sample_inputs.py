@@ -1,51 +1,157 @@
-"""Sample forward inputs built from a model's signature and config.
+"""Sample forward inputs built from a model's signature and config: the input recipes.
 
 Seeded, so eager and every exported artifact see identical tensors. Batch and sequence default to 2
 and 7: a size of 1 would make torch.export specialise that dimension (0/1 specialisation,
-https://github.com/pytorch/pytorch/issues/151582) and hide dynamic-shape bugs.
+https://github.com/pytorch/pytorch/issues/151582) and hide dynamic-shape bugs. Each recipe also
+says which dims may vary and within which range, for the dynamic-shape fuzzing.
 """
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
 from .protocol import InputError
 
-
-def _text_config(config: Any) -> Any:
-    return getattr(config, "get_text_config", lambda **_: config)(decoder=True)
-
-
-def forward_parameters(model: torch.nn.Module) -> list[str]:
-    return list(inspect.signature(model.forward).parameters)
+# name -> (dims that may vary as {index: [name, min, max]})
+DynamicDims = dict[int, list[Any]]
 
 
-def build_sample_inputs(model: torch.nn.Module, batch: int = 2, seq: int = 7, seed: int = 0) -> dict[str, torch.Tensor]:
+def _sub(config: Any, *names: str) -> list[Any]:
+    """The config and those of its sub-configs that exist, most specific first."""
+    found = [getattr(config, name, None) for name in names]
+    return [c for c in found if c is not None] + [config]
+
+
+def _first(configs: list[Any], *attrs: str, default: Any = None) -> Any:
+    for config in configs:
+        for attr in attrs:
+            value = getattr(config, attr, None)
+            if value is not None:
+                return value
+    return default
+
+
+def forward_parameters(model: torch.nn.Module) -> dict[str, inspect.Parameter]:
+    return dict(inspect.signature(model.forward).parameters)
+
+
+class Recipe:
+    def __init__(self, model: torch.nn.Module, batch: int, seq: int, seed: int, padding: str) -> None:
+        self.model, self.config = model, model.config
+        self.batch, self.seq, self.padding = batch, seq, padding
+        self.generator = torch.Generator().manual_seed(seed)
+        self.dynamic: dict[str, DynamicDims] = {}
+
+    def vocab(self) -> int:
+        text = getattr(self.config, "get_text_config", lambda **_: self.config)(decoder=True)
+        vocab = _first([text, self.config], "vocab_size")
+        if not vocab:
+            raise InputError(f"{type(self.model).__name__} takes token ids but its config has no vocab_size; set it in config.json.")
+        return vocab
+
+    def token_ids(self, name: str, seq: int) -> torch.Tensor:
+        self.dynamic[name] = {0: ["batch", 1, 8], 1: ["sequence", 1, 64]}
+        return torch.randint(0, self.vocab(), (self.batch, seq), generator=self.generator)
+
+    def attention_mask(self) -> torch.Tensor:
+        mask = torch.ones(self.batch, self.seq, dtype=torch.long)
+        if self.padding in ("left", "right") and self.batch > 1 and self.seq > 1:
+            pad = torch.randint(1, self.seq, (1,), generator=self.generator).item()
+            row = mask[-1]
+            row[:pad] = 0 if self.padding == "left" else 1
+            if self.padding == "right":
+                row[self.seq - pad:] = 0
+        self.dynamic["attention_mask"] = {0: ["batch", 1, 8], 1: ["sequence", 1, 64]}
+        return mask
+
+    def pixel_values(self) -> torch.Tensor:
+        configs = _sub(self.config, "vision_config", "backbone_config", "encoder")
+        channels = _first(configs, "num_channels", "in_channels", "in_chans", default=3)
+        size = _first(configs, "image_size", "img_size", "input_size", default=32)
+        height, width = (size, size) if isinstance(size, int) else (size[-2], size[-1])
+        self.dynamic["pixel_values"] = {0: ["batch", 1, 8]}
+        return torch.randn(self.batch, channels, height, width, generator=self.generator)
+
+    def input_features(self) -> torch.Tensor:
+        configs = _sub(self.config, "audio_config", "encoder")
+        bins = _first(configs, "num_mel_bins", "feature_size", "input_feat_per_channel", default=80)
+        positions = _first(configs, "max_source_positions", default=None)
+        frames = 2 * positions if positions else 64  # whisper-style encoders need exactly their window
+        self.dynamic["input_features"] = {0: ["batch", 1, 8]}
+        if _first(configs, "input_feat_per_channel") is not None:  # speech_to_text: (batch, frames, features)
+            return torch.randn(self.batch, frames, bins * _first(configs, "input_channels", default=1), generator=self.generator)
+        return torch.randn(self.batch, bins, frames, generator=self.generator)
+
+    def input_values(self) -> torch.Tensor:
+        self.dynamic["input_values"] = {0: ["batch", 1, 8], 1: ["samples", 800, 16000]}
+        return torch.randn(self.batch, 1600, generator=self.generator)
+
+    def bbox(self) -> torch.Tensor:
+        corners = torch.randint(0, 500, (self.batch, self.seq, 2), generator=self.generator)
+        self.dynamic["bbox"] = {0: ["batch", 1, 8], 1: ["sequence", 1, 64]}
+        return torch.cat([corners, corners + torch.randint(1, 500, (self.batch, self.seq, 2), generator=self.generator)], -1)
+
+
+# Inputs filled when the forward takes them; the first group present decides the modality.
+_PRIMARY: list[tuple[str, Callable[[Recipe], torch.Tensor]]] = [
+    ("input_ids", lambda r: r.token_ids("input_ids", r.seq)),
+    ("pixel_values", Recipe.pixel_values),
+    ("input_features", Recipe.input_features),
+    ("input_values", Recipe.input_values),
+]
+
+
+def build_sample_inputs(
+    model: torch.nn.Module, batch: int = 2, seq: int = 7, seed: int = 0, padding: str = "none"
+) -> dict[str, torch.Tensor]:
+    return build_recipe(model, batch, seq, seed, padding)[0]
+
+
+def build_recipe(
+    model: torch.nn.Module, batch: int = 2, seq: int = 7, seed: int = 0, padding: str = "none"
+) -> tuple[dict[str, torch.Tensor], dict[str, DynamicDims]]:
+    """``(inputs, dynamic dims per input)`` for ``model``'s forward."""
     if batch < 1 or seq < 1:
         raise InputError(f"sample input sizes must be >= 1, got batch={batch} seq={seq}; pass positive sizes.")
+    if padding not in ("none", "left", "right"):
+        raise InputError(f"padding '{padding}' is not one of none, left, right.")
     params = forward_parameters(model)
-    config = model.config
-    vocab = getattr(_text_config(config), "vocab_size", None) or getattr(config, "vocab_size", None)
-    generator = torch.Generator().manual_seed(seed)
+    recipe = Recipe(model, batch, seq, seed, padding)
     inputs: dict[str, torch.Tensor] = {}
-    if "input_ids" in params:
-        if not vocab:
-            raise InputError(f"{type(model).__name__} takes input_ids but its config has no vocab_size; set it in config.json.")
-        inputs["input_ids"] = torch.randint(0, vocab, (batch, seq), generator=generator)
-    if "attention_mask" in params:
-        inputs["attention_mask"] = torch.ones(batch, seq, dtype=torch.long)
-    type_vocab = getattr(config, "type_vocab_size", 0) or 0
-    if "token_type_ids" in params and type_vocab > 0:
-        inputs["token_type_ids"] = torch.randint(0, type_vocab, (batch, seq), generator=generator)
-    if "decoder_input_ids" in params and getattr(config, "is_encoder_decoder", False):
-        decoder_seq = max(2, seq // 2)
-        inputs["decoder_input_ids"] = torch.randint(0, vocab, (batch, decoder_seq), generator=generator)
-    if not inputs:
+    primary = next((name for name, _ in _PRIMARY if name in params), None)
+    if primary is None:
         raise InputError(
-            f"no sample-input recipe fits {type(model).__name__} (forward takes {params[:6]}...); "
+            f"no sample-input recipe fits {type(model).__name__} (forward takes {list(params)[:6]}...); "
             "pass inputs as a safetensors file instead."
         )
-    return inputs
+    inputs[primary] = dict(_PRIMARY)[primary](recipe)
+    for name, make in _PRIMARY:  # a second modality the forward cannot do without (BLIP: text and image)
+        if name != primary and name in params and params[name].default is inspect.Parameter.empty:
+            inputs[name] = make(recipe)
+    if primary == "input_ids":
+        if "attention_mask" in params:
+            inputs["attention_mask"] = recipe.attention_mask()
+        type_vocab = getattr(model.config, "type_vocab_size", 0) or 0
+        if "token_type_ids" in params and type_vocab > 0:
+            inputs["token_type_ids"] = torch.randint(0, type_vocab, (batch, seq), generator=recipe.generator)
+            recipe.dynamic["token_type_ids"] = {0: ["batch", 1, 8], 1: ["sequence", 1, 64]}
+        if "bbox" in params:
+            inputs["bbox"] = recipe.bbox()
+    if "decoder_input_ids" in params and getattr(model.config, "is_encoder_decoder", False):
+        inputs["decoder_input_ids"] = recipe.token_ids("decoder_input_ids", max(2, seq // 2))
+    if type(model).__name__.endswith("ForMultipleChoice"):
+        # (batch, choices, sequence): two choices per example
+        for name in [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in inputs]:
+            inputs[name] = torch.stack([inputs[name], inputs[name].roll(1, -1)], dim=1)
+            recipe.dynamic[name] = {0: ["batch", 1, 8], 2: ["sequence", 1, 64]}
+    missing = [
+        name for name, p in params.items()
+        if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and name not in inputs
+    ]
+    if missing:
+        raise InputError(f"no sample-input recipe for required input(s) {missing} of {type(model).__name__}; add one to the recipes.")
+    return inputs, recipe.dynamic

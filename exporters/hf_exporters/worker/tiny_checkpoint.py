@@ -11,14 +11,17 @@ import torch
 
 from .model_folder import resolve_model_class
 from .protocol import InputError
+from .tiny_config import tiny_config
 
 
-def make_tiny_checkpoint(model_class: str, model_type: str, config: dict[str, Any], seed: int, out_dir: str) -> dict[str, Any]:
+def make_tiny_checkpoint(
+    model_class: str, model_type: str, config: dict[str, Any], seed: int, out_dir: str, shrink: bool = False
+) -> dict[str, Any]:
     from transformers import AutoConfig
 
     cls = resolve_model_class(model_class)
     try:
-        model_config = AutoConfig.for_model(model_type, **config)
+        model_config = tiny_config(model_type, config) if shrink else AutoConfig.for_model(model_type, **config)
     except (ValueError, TypeError) as err:
         raise InputError(f"cannot build a '{model_type}' config from {sorted(config)}: {err}") from err
     torch.manual_seed(seed)

@@ -1,0 +1,175 @@
+"""Shrinking a config class's defaults to a tiny, still-valid architecture.
+
+Generic rules by attribute name (layers 2, heads 2, hidden 32, vocab 512, images 32 px, experts 4),
+applied recursively to nested sub-configs (text, vision, audio, encoder, decoder, ...); what the
+rules get wrong for one architecture is fixed by overrides passed in as data.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+HIDDEN, HEADS, KV_HEADS, FFN, LAYERS, VOCAB = 32, 2, 1, 64, 2, 512
+
+_LAYERS = {"num_hidden_layers", "num_layers", "n_layer", "n_layers", "num_decoder_layers", "encoder_layers",
+           "decoder_layers", "num_encoder_layers", "num_blocks", "num_stacks"}
+_HEADS = {"num_attention_heads", "n_head", "num_heads", "encoder_attention_heads", "decoder_attention_heads", "n_heads",
+          "num_attention_heads_per_layer", "mamba_n_heads", "linear_num_value_heads"}
+_KV_HEADS = {"num_key_value_heads", "num_kv_heads", "n_kv_heads", "multi_query_group_num"}
+_HIDDEN = {"hidden_size", "d_model", "n_embd", "embed_dim", "dim", "word_embed_proj_dim", "projection_dim",
+           "hidden_dim", "encoder_hidden_size", "text_embed_dim", "vision_embed_dim", "d_embed"}
+_FFN = {"intermediate_size", "ffn_dim", "d_ff", "n_inner", "encoder_ffn_dim", "decoder_ffn_dim", "d_inner",
+        "moe_intermediate_size", "shared_expert_intermediate_size", "ffn_hidden_size"}
+_EXPERTS = {"num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts"}
+_EXPERTS_PER_TOKEN = {"num_experts_per_tok", "num_experts_per_token", "top_k", "moe_topk", "num_selected_experts"}
+_POSITIONS = {"max_position_embeddings", "n_positions", "max_seq_len", "max_sequence_length", "n_ctx", "max_target_positions",
+              "max_source_positions"}
+
+
+def _shrink_int(name: str, value: int) -> int | None:
+    if name in _LAYERS:
+        return min(value, LAYERS)
+    if name in _HEADS:
+        return min(value, HEADS)
+    if name in _KV_HEADS:
+        return min(value, KV_HEADS)
+    if name in _HIDDEN:
+        return min(value, HIDDEN)
+    if name in _FFN:
+        return min(value, FFN)
+    if name == "vocab_size":
+        return min(value, VOCAB)
+    if name in _EXPERTS:
+        return min(value, 4)
+    if name in _EXPERTS_PER_TOKEN:
+        return min(value, 2)
+    if name in _POSITIONS:
+        return min(value, 512)
+    if name == "image_size":
+        return min(value, 32)
+    if name == "head_dim":
+        return min(value, HIDDEN // HEADS)
+    if name in ("qk_rope_head_dim", "qk_nope_head_dim"):  # multi-head latent attention (DeepSeek-style)
+        return min(value, 8)
+    if name in ("v_head_dim", "kv_lora_rank", "q_lora_rank", "index_head_dim"):
+        return min(value, 16)
+    return None
+
+
+def _is_sub_config(name: str, value: Any) -> bool:
+    return isinstance(value, dict) and ("model_type" in value or name.endswith("_config") or name in ("encoder", "decoder"))
+
+
+def shrink_config_dict(values: dict[str, Any]) -> dict[str, Any]:
+    """Apply the generic rules to a ``config.to_dict()``, recursing into sub-config dicts."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if _is_sub_config(name, value):
+            out[name] = shrink_config_dict(value)
+        elif isinstance(value, bool) or name.startswith("_"):
+            out[name] = value
+        elif isinstance(value, int):
+            shrunk = _shrink_int(name, value)
+            out[name] = value if shrunk is None else shrunk
+        elif isinstance(value, list) and name in ("depths", "num_layers_per_stage") and all(isinstance(v, int) for v in value):
+            out[name] = [1 for _ in value]
+        elif isinstance(value, list) and name in ("hidden_sizes", "embed_dims", "hidden_dims", "dims") and all(isinstance(v, int) for v in value):
+            out[name] = [min(v, HIDDEN * (2 ** i)) for i, v in enumerate(value)]
+        elif isinstance(value, list) and name in ("num_heads", "num_attention_heads") and all(isinstance(v, int) for v in value):
+            out[name] = [min(v, HEADS) for v in value]
+        else:
+            out[name] = value
+    _keep_layer_lists_consistent(out, values)
+    _keep_backbone_stages_consistent(out, values)
+    _keep_rope_sections_consistent(out)
+    _keep_token_ids_in_vocab(out)
+    if "pad_token_id" in out and out["pad_token_id"] is None and isinstance(out.get("vocab_size"), int):
+        out["pad_token_id"] = 0  # sequence-classification heads cannot pool a batch > 1 without one
+    return out
+
+
+_LAYER_COUNTS = ("num_hidden_layers", "num_layers", "n_layer", "n_layers", "decoder_layers", "encoder_layers")
+
+
+def _layer_count(values: dict[str, Any]) -> int | None:
+    return next((values[name] for name in _LAYER_COUNTS if isinstance(values.get(name), int)), None)
+
+
+def _keep_layer_lists_consistent(values: dict[str, Any], original: dict[str, Any]) -> None:
+    """Per-layer lists (``layer_types``, ``mlp_layer_types``, ...: any list as long as the original
+    layer count) keep their first entries; lists of layer indices keep the indices that remain."""
+    before, after = _layer_count(original), _layer_count(values)
+    if before is None or after is None or after >= before:
+        return
+    for name, value in list(values.items()):
+        if not isinstance(value, list) or not value:
+            continue
+        if len(value) == before:
+            values[name] = _keep_variety(value, after)
+        elif name.endswith(("_layers", "_layer_indices", "_layer_ids")) and all(isinstance(v, int) for v in value):
+            values[name] = [index for index in value if index < after]
+
+
+def _keep_variety(per_layer: list[Any], count: int) -> list[Any]:
+    """The first ``count`` entries, but with every distinct kind of layer represented first: a hybrid
+    whose first layers are all linear attention must still keep one full-attention layer."""
+    kinds = list(dict.fromkeys(repr(v) for v in per_layer))
+    if len(kinds) <= 1 or count >= len(per_layer):
+        return per_layer[:count]
+    firsts = [per_layer[[repr(v) for v in per_layer].index(kind)] for kind in kinds][:count]
+    return firsts + per_layer[: count - len(firsts)]
+
+
+def _keep_backbone_stages_consistent(values: dict[str, Any], original: dict[str, Any]) -> None:
+    """Backbones name their outputs by stage (``stage12``); with fewer layers the config must derive
+    them again, so the stale names and indices go."""
+    if _layer_count(values) != _layer_count(original) or values.get("depths") != original.get("depths"):
+        for name in ("stage_names", "out_features", "out_indices"):
+            values.pop(name, None)
+
+
+def _keep_rope_sections_consistent(values: dict[str, Any]) -> None:
+    """Multimodal RoPE splits half the head dim into sections; rescale them to the new head dim."""
+    heads = values.get("num_attention_heads")
+    head_dim = values.get("head_dim") or (values["hidden_size"] // heads if isinstance(values.get("hidden_size"), int) and heads else None)
+    for key in ("rope_parameters", "rope_scaling"):
+        rope = values.get(key)
+        if not (isinstance(rope, dict) and isinstance(rope.get("mrope_section"), list) and head_dim):
+            continue
+        sections, half = rope["mrope_section"], head_dim // 2
+        scaled = [max(1, round(half * s / sum(sections))) for s in sections]
+        scaled[0] += half - sum(scaled)
+        values[key] = {**rope, "mrope_section": scaled}
+
+
+def _keep_token_ids_in_vocab(values: dict[str, Any]) -> None:
+    vocab = values.get("vocab_size")
+    if not isinstance(vocab, int) or vocab <= 0:
+        return
+    taken = 0
+    for name, value in list(values.items()):
+        is_id = name.endswith(("_token_id", "_token_index", "_start_token_id")) or name in ("image_token_id", "video_token_id")
+        if is_id and isinstance(value, int) and not isinstance(value, bool) and value >= vocab:
+            taken += 1
+            values[name] = vocab - taken
+        elif is_id and isinstance(value, list) and all(isinstance(v, int) for v in value):
+            values[name] = [v if v < vocab else vocab - 1 for v in value]
+
+
+def _merge(values: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(values)
+    for name, value in overrides.items():
+        merged[name] = _merge(merged[name], value) if isinstance(value, dict) and isinstance(merged.get(name), dict) else copy.deepcopy(value)
+    return merged
+
+
+def tiny_config(model_type: str, overrides: dict[str, Any] | None = None) -> Any:
+    """The config class's defaults for ``model_type``, shrunk, then ``overrides`` applied on top.
+    Rebuilt through the config class, so values it derives in ``__init__`` follow the new sizes."""
+    from transformers import AutoConfig
+
+    defaults = AutoConfig.for_model(model_type)
+    values = _merge(shrink_config_dict(defaults.to_dict()), overrides or {})
+    values.pop("transformers_version", None)
+    return type(defaults).from_dict(values)

@@ -1,0 +1,71 @@
+"""The generic tiny-config rules and the input recipes, on real transformers configs and models."""
+
+import pytest
+import torch
+import transformers
+
+from hf_exporters.worker.protocol import InputError
+from hf_exporters.worker.sample_inputs import build_recipe
+from hf_exporters.worker.tiny_config import shrink_config_dict, tiny_config
+from hf_exporters.worker.tiny_probe import probe_tiny
+
+
+def test_sizes_shrink_and_nested_configs_too() -> None:
+    config = tiny_config("qwen2_vl")
+    assert config.text_config.hidden_size == 32 and config.text_config.num_hidden_layers == 2
+    assert config.vision_config.depth <= 32 and config.vision_config.num_heads <= 2
+
+
+def test_per_layer_lists_follow_the_layer_count_and_keep_every_kind() -> None:
+    values = shrink_config_dict({"num_hidden_layers": 6, "layer_types": ["linear"] * 5 + ["full"], "mlp_only_layers": [0, 4]})
+    assert values["layer_types"] == ["linear", "full"]  # a hybrid keeps one layer of each kind
+    assert values["mlp_only_layers"] == [0]
+
+
+def test_backbone_stage_names_are_derived_again() -> None:
+    config = tiny_config("beit")
+    assert config.out_features[-1] in config.stage_names and len(config.stage_names) == config.num_hidden_layers + 1
+
+
+def test_rope_sections_sum_to_half_the_new_head_dim() -> None:
+    values = shrink_config_dict({"hidden_size": 4096, "num_attention_heads": 32, "head_dim": 128,
+                                 "rope_parameters": {"mrope_section": [24, 20, 20]}})
+    assert sum(values["rope_parameters"]["mrope_section"]) == values["head_dim"] // 2 == 8
+
+
+def test_special_token_ids_stay_inside_the_vocabulary() -> None:
+    values = shrink_config_dict({"vocab_size": 151936, "eos_token_id": 151645, "bos_token_id": 151643, "pad_token_id": None})
+    assert values["vocab_size"] == 512
+    assert {values["eos_token_id"], values["bos_token_id"]} == {510, 511}
+    assert values["pad_token_id"] == 0
+
+
+@pytest.mark.parametrize("class_name, model_type", [
+    ("LlamaForCausalLM", "llama"), ("ViTForImageClassification", "vit"), ("WhisperForConditionalGeneration", "whisper"),
+    ("Wav2Vec2ForCTC", "wav2vec2"), ("BertForMultipleChoice", "bert"), ("LayoutLMForTokenClassification", "layoutlm"),
+])
+def test_probe_runs_one_forward_across_modalities(class_name: str, model_type: str) -> None:
+    result = probe_tiny(class_name, model_type)
+    assert result["ok"], result
+
+
+def test_padding_recipes_and_dynamic_ranges() -> None:
+    model = transformers.LlamaForCausalLM(tiny_config("llama")).eval()
+    inputs, dynamic = build_recipe(model, batch=3, seq=6, padding="left")
+    mask = inputs["attention_mask"]
+    assert mask[:-1].all() and mask[-1, 0] == 0 and mask[-1, -1] == 1
+    right, _ = build_recipe(model, batch=3, seq=6, padding="right")
+    assert right["attention_mask"][-1, 0] == 1 and right["attention_mask"][-1, -1] == 0
+    assert dynamic["input_ids"] == {0: ["batch", 1, 8], 1: ["sequence", 1, 64]}
+    assert int(inputs["input_ids"].max()) < model.config.vocab_size
+
+
+def test_a_required_input_without_a_recipe_is_named() -> None:
+    class Odd(torch.nn.Module):
+        config = transformers.LlamaConfig()
+
+        def forward(self, input_ids, magic_tensor):
+            return input_ids
+
+    with pytest.raises(InputError, match=r"no sample-input recipe for required input\(s\) \['magic_tensor'\] of Odd"):
+        build_recipe(Odd())

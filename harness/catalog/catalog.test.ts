@@ -1,0 +1,42 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../python/paths.js';
+import { filterCatalog, loadCatalog, type CatalogEntry } from './catalog.js';
+import { loadTinyOverrides } from './tiny-overrides.js';
+
+let catalog: CatalogEntry[];
+beforeAll(async () => {
+  catalog = await loadCatalog();
+});
+
+describe('model catalog', () => {
+  it('lists every class of the auto mappings with task, modality and generative flag', () => {
+    expect(catalog.length).toBeGreaterThan(1000);
+    const byClass = new Map(catalog.map((e) => [e.class, e]));
+    expect(byClass.get('LlamaForCausalLM')).toMatchObject({ model_type: 'llama', task: 'causal-lm', modality: 'text', generative: true });
+    expect(byClass.get('WhisperForConditionalGeneration')).toMatchObject({ modality: 'audio', generative: true });
+    expect(byClass.get('ViTForImageClassification')).toMatchObject({ task: 'image-classification', modality: 'vision', generative: false });
+    expect(byClass.get('Qwen2VLForConditionalGeneration')).toMatchObject({ modality: 'multimodal', generative: true });
+    expect(new Set(catalog.map((e) => e.class)).size).toBe(catalog.length);
+  });
+
+  it('filters by family, task, modality and a glob on the class name', () => {
+    expect(filterCatalog(catalog, { family: 'llama', pattern: '*ForCausalLM' }).map((e) => e.class)).toEqual(['LlamaForCausalLM']);
+    expect(filterCatalog(catalog, { task: 'image-classification' }).every((e) => e.tasks.includes('image-classification'))).toBe(true);
+    expect(filterCatalog(catalog, { modality: 'audio' }).length).toBeGreaterThan(20);
+    expect(filterCatalog(catalog, { pattern: 'bert?odel' }).map((e) => e.class)).toContain('BertModel');
+  });
+
+  it('`export-sweep list` prints the classes and how many there are', () => {
+    const out = execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'harness', 'cli', 'main.ts'), 'list', '--family', 'gpt2'], { encoding: 'utf8' });
+    expect(out).toMatch(/^GPT2LMHeadModel\s+gpt2\s+causal-lm\s+text\s+generative$/m);
+    expect(out).toMatch(new RegExp(`^${catalog.length} model classes in transformers' auto mappings \\(\\d+ shown\\)$`, 'm'));
+  });
+
+  it('rejects an override for a model type the pinned transformers lacks, naming file and key', () => {
+    const types = new Set(catalog.map((e) => e.model_type));
+    expect(() => loadTinyOverrides(undefined, types)).not.toThrow();
+    expect(() => loadTinyOverrides(undefined, new Set(['llama']))).toThrow(/tiny-config-overrides\.json: overrides\.diffllama: no model type 'diffllama'/);
+  });
+});
