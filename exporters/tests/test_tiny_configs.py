@@ -69,3 +69,8 @@ def test_a_required_input_without_a_recipe_is_named() -> None:
 
     with pytest.raises(InputError, match=r"no sample-input recipe for required input\(s\) \['magic_tensor'\] of Odd"):
         build_recipe(Odd())
+
+
+def test_perceiver_latents_shrink_too() -> None:
+    result = probe_tiny("PerceiverForSequenceClassification", "perceiver")
+    assert result["ok"] and result["parameters"] < 1_000_000  # 270M before the latent array was shrunk

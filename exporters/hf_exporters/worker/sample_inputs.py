@@ -129,6 +129,9 @@ def build_recipe(
             "pass inputs as a safetensors file instead."
         )
     inputs[primary] = dict(_PRIMARY)[primary](recipe)
+    eos = getattr(model.config, "eos_token_id", None)
+    if primary == "input_ids" and isinstance(eos, int) and 0 <= eos < recipe.vocab():
+        inputs["input_ids"][:, -1] = eos  # as a tokenizer ends each text; BART-style heads pool at the eos
     for name, make in _PRIMARY:  # a second modality the forward cannot do without (BLIP: text and image)
         if name != primary and name in params and params[name].default is inspect.Parameter.empty:
             inputs[name] = make(recipe)
@@ -141,7 +144,10 @@ def build_recipe(
             recipe.dynamic["token_type_ids"] = {0: ["batch", 1, 8], 1: ["sequence", 1, 64]}
         if "bbox" in params:
             inputs["bbox"] = recipe.bbox()
-    if "decoder_input_ids" in params and getattr(model.config, "is_encoder_decoder", False):
+    # BART-style classification and QA heads build decoder ids from input_ids and pool at its eos
+    # tokens; separate decoder ids would not line up with them.
+    pools_input_ids = type(model).__name__.endswith(("ForSequenceClassification", "ForQuestionAnswering"))
+    if "decoder_input_ids" in params and getattr(model.config, "is_encoder_decoder", False) and not pools_input_ids:
         inputs["decoder_input_ids"] = recipe.token_ids("decoder_input_ids", max(2, seq // 2))
     if type(model).__name__.endswith("ForMultipleChoice"):
         # (batch, choices, sequence): two choices per example

@@ -48,6 +48,10 @@ def _shrink_int(name: str, value: int) -> int | None:
         return min(value, 512)
     if name == "image_size":
         return min(value, 32)
+    if name in ("d_latents", "num_latents"):  # Perceiver's latent array (otherwise 270M parameters)
+        return min(value, HIDDEN)
+    if name == "num_self_attends_per_block":
+        return min(value, LAYERS)
     if name == "head_dim":
         return min(value, HIDDEN // HEADS)
     if name in ("qk_rope_head_dim", "qk_nope_head_dim"):  # multi-head latent attention (DeepSeek-style)
@@ -80,6 +84,7 @@ def shrink_config_dict(values: dict[str, Any]) -> dict[str, Any]:
             out[name] = [min(v, HEADS) for v in value]
         else:
             out[name] = value
+    _fill_derived_sizes(out)
     _keep_layer_lists_consistent(out, values)
     _keep_backbone_stages_consistent(out, values)
     _keep_rope_sections_consistent(out)
@@ -109,6 +114,21 @@ def _keep_layer_lists_consistent(values: dict[str, Any], original: dict[str, Any
             values[name] = _keep_variety(value, after)
         elif name.endswith(("_layers", "_layer_indices", "_layer_ids")) and all(isinstance(v, int) for v in value):
             values[name] = [index for index in value if index < after]
+
+
+def _fill_derived_sizes(values: dict[str, Any]) -> None:
+    """Sizes some configs leave ``None`` for the model to derive from the full-size defaults (or
+    for a checkpoint to fill): give them values consistent with the shrunk ones."""
+    heads, hidden = values.get("num_attention_heads"), values.get("hidden_size")
+    if "vocab_size" in values and values["vocab_size"] is None:
+        values["vocab_size"] = VOCAB
+    if "head_dim" in values and values["head_dim"] is None and isinstance(heads, int) and isinstance(hidden, int):
+        values["head_dim"] = hidden // heads
+    if "num_key_value_heads" in values and values["num_key_value_heads"] is None and isinstance(heads, int):
+        values["num_key_value_heads"] = heads
+    mamba_heads, expand = values.get("mamba_n_heads"), values.get("mamba_expand")
+    if isinstance(values.get("mamba_d_head"), int) and isinstance(mamba_heads, int) and isinstance(expand, int) and isinstance(hidden, int):
+        values["mamba_d_head"] = expand * hidden // mamba_heads  # heads x head dim must equal the inner size
 
 
 def _keep_variety(per_layer: list[Any], count: int) -> list[Any]:
