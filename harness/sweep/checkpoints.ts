@@ -8,7 +8,7 @@ import { cacheRoot } from '../python/paths.js';
 import { pinSetKey } from '../python/pin-set.js';
 import type { PythonWorker } from '../worker/python-worker.js';
 
-export function checkpointDir(entry: ModelEntry): string {
+function checkpointDir(entry: ModelEntry): string {
   const key = createHash('sha256').update(JSON.stringify(entry)).digest('hex').slice(0, 12);
   return join(cacheRoot(), 'tiny', pinSetKey(), `${entry.id}-${key}`);
 }

@@ -105,12 +105,6 @@ _PRIMARY: list[tuple[str, Callable[[Recipe], torch.Tensor]]] = [
 ]
 
 
-def build_sample_inputs(
-    model: torch.nn.Module, batch: int = 2, seq: int = 7, seed: int = 0, padding: str = "none"
-) -> dict[str, torch.Tensor]:
-    return build_recipe(model, batch, seq, seed, padding)[0]
-
-
 def build_recipe(
     model: torch.nn.Module, batch: int = 2, seq: int = 7, seed: int = 0, padding: str = "none"
 ) -> tuple[dict[str, torch.Tensor], dict[str, DynamicDims]]:
