@@ -49,3 +49,18 @@ def test_duplicates_get_their_own_tensor() -> None:
     t = torch.ones(2)
     result = duplicate_leaf_tensors((t, t))
     assert result[0] is t and result[1] is not t and torch.equal(result[1], t)
+
+
+def test_cycles_between_objects_are_copied_once() -> None:
+    class Layer:
+        pass
+
+    class Owner:
+        pass
+
+    owner, layer = Owner(), Layer()
+    owner.layers, owner.t = [layer], torch.ones(1)
+    layer.owner, layer.t = owner, torch.zeros(1)
+    copy = cast_leaf_tensors(owner, dtype=torch.float64)
+    assert copy.t.dtype == torch.float64 and copy.layers[0].t.dtype == torch.float64
+    assert copy.layers[0].owner is copy and copy is not owner

@@ -111,3 +111,18 @@ def test_config_type_is_checked() -> None:
 def test_colliding_output_names_are_disambiguated() -> None:
     names = disambiguate_io_names(["input_ids", "past_key_values.0.key", "x"], ["logits", "past_key_values.0.key", "x"])
     assert names == ["logits", "present.0.key", "output.x"]
+
+
+def test_sliding_window_cache_outputs_export() -> None:
+    """Mistral's sliding-window cache layers refer back to their cache; output naming once recursed
+    forever on them (RecursionError)."""
+    import transformers
+
+    from hf_exporters.worker.sample_inputs import build_recipe
+    from hf_exporters.worker.tiny_config import tiny_config
+
+    model = transformers.MistralForCausalLM(tiny_config("mistral")).eval()
+    inputs, _ = build_recipe(model)
+    program = OnnxExporter().export(model, inputs, OnnxConfig(dynamic=True))
+    names = list(get_leaf_tensors(model(**inputs)))
+    assert_close_to_eager(dict(zip(names, program(**inputs))), model, inputs)

@@ -7,6 +7,7 @@ scheme means a consumer can match an exported output to its eager twin by name a
 
 from __future__ import annotations
 
+import copy
 import enum
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -24,6 +25,14 @@ def _is_cache(obj: Any) -> bool:
     except ImportError:  # transformers without cache_utils: nothing is a Cache
         return False
     return isinstance(obj, Cache)
+
+
+def _is_model_output(obj: Any) -> bool:
+    try:
+        from transformers.utils import ModelOutput
+    except ImportError:
+        return False
+    return isinstance(obj, ModelOutput)
 
 
 def _iter_leaf_tensors(obj: Any, prefix: str, seen: set[int]) -> Iterator[tuple[str, torch.Tensor]]:
@@ -68,20 +77,37 @@ def get_leaf_tensors(obj: Any) -> dict[str, torch.Tensor]:
 
 
 def map_leaf_tensors(obj: Any, fn: Callable[[torch.Tensor], torch.Tensor]) -> Any:
-    """Return ``obj`` with every tensor replaced by ``fn(tensor)``, containers rebuilt, objects copied."""
+    """Return ``obj`` with every tensor replaced by ``fn(tensor)``, containers rebuilt, objects copied.
+
+    Objects may refer to each other in cycles (a sliding-window cache layer and its cache); each is
+    copied once and every reference points at that copy."""
+    return _map(obj, fn, {})
+
+
+def _map(obj: Any, fn: Callable[[torch.Tensor], torch.Tensor], copies: dict[int, Any]) -> Any:
     if isinstance(obj, torch.Tensor):
         return fn(obj)
+    if id(obj) in copies:
+        return copies[id(obj)]
     if isinstance(obj, dict):
-        rebuilt = {key: map_leaf_tensors(value, fn) for key, value in obj.items()}
-        # ModelOutput keeps fields as attributes and items at once; its constructor keeps them in step
-        return rebuilt if type(obj) is dict else type(obj)(**rebuilt)
+        rebuilt = {key: _map(value, fn, copies) for key, value in obj.items()}
+        if type(obj) is dict:
+            return rebuilt
+        if _is_model_output(obj):
+            # ModelOutput keeps fields as attributes and items at once; its constructor keeps them in step
+            return type(obj)(**rebuilt)
+        clone = copy.copy(obj)  # other dict subclasses (defaultdict, OrderedDict) keep their extras
+        clone.clear()
+        clone.update(rebuilt)
+        return clone
     if isinstance(obj, (list, tuple)):
-        items = [map_leaf_tensors(value, fn) for value in obj]
+        items = [_map(value, fn, copies) for value in obj]
         # namedtuples take fields as arguments; torch.return_types structseqs, like tuple, one sequence
         return type(obj)(*items) if hasattr(obj, "_fields") else type(obj)(items)
-    if hasattr(obj, "__dict__") and not isinstance(obj, (type, torch.nn.Module, enum.Enum)):
+    if hasattr(obj, "__dict__") and not isinstance(obj, (type, torch.nn.Module, enum.Enum)) and not callable(obj):
         clone = obj.__class__.__new__(obj.__class__)
-        clone.__dict__.update({key: map_leaf_tensors(value, fn) for key, value in vars(obj).items()})
+        copies[id(obj)] = clone
+        clone.__dict__.update({key: _map(value, fn, copies) for key, value in vars(obj).items()})
         return clone
     return obj
 
