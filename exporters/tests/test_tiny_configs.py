@@ -43,6 +43,7 @@ def test_special_token_ids_stay_inside_the_vocabulary() -> None:
 @pytest.mark.parametrize("class_name, model_type", [
     ("LlamaForCausalLM", "llama"), ("ViTForImageClassification", "vit"), ("WhisperForConditionalGeneration", "whisper"),
     ("Wav2Vec2ForCTC", "wav2vec2"), ("BertForMultipleChoice", "bert"), ("LayoutLMForTokenClassification", "layoutlm"),
+    ("GPTJForCausalLM", "gptj"), ("SwinForImageClassification", "swin"), ("MistralForCausalLM", "mistral"),
 ])
 def test_probe_runs_one_forward_across_modalities(class_name: str, model_type: str) -> None:
     result = probe_tiny(class_name, model_type)

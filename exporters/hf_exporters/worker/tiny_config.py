@@ -48,6 +48,10 @@ def _shrink_int(name: str, value: int) -> int | None:
         return min(value, 512)
     if name == "image_size":
         return min(value, 32)
+    if name == "rotary_dim":  # partial rotary (GPT-J, CodeGen) must fit the shrunk head dim
+        return min(value, 8)
+    if name == "window_size":  # Swin-style windows must fit a 32 px image's patch grid
+        return min(value, 2)
     if name in ("d_latents", "num_latents"):  # Perceiver's latent array (otherwise 270M parameters)
         return min(value, HIDDEN)
     if name == "num_self_attends_per_block":
