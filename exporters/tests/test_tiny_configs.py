@@ -44,6 +44,7 @@ def test_special_token_ids_stay_inside_the_vocabulary() -> None:
     ("LlamaForCausalLM", "llama"), ("ViTForImageClassification", "vit"), ("WhisperForConditionalGeneration", "whisper"),
     ("Wav2Vec2ForCTC", "wav2vec2"), ("BertForMultipleChoice", "bert"), ("LayoutLMForTokenClassification", "layoutlm"),
     ("GPTJForCausalLM", "gptj"), ("SwinForImageClassification", "swin"), ("MistralForCausalLM", "mistral"),
+    ("JambaForCausalLM", "jamba"), ("SqueezeBertForMaskedLM", "squeezebert"),
 ])
 def test_probe_runs_one_forward_across_modalities(class_name: str, model_type: str) -> None:
     result = probe_tiny(class_name, model_type)
@@ -75,3 +76,11 @@ def test_a_required_input_without_a_recipe_is_named() -> None:
 def test_perceiver_latents_shrink_too() -> None:
     result = probe_tiny("PerceiverForSequenceClassification", "perceiver")
     assert result["ok"] and result["parameters"] < 1_000_000  # 270M before the latent array was shrunk
+
+
+def test_layer_schedules_and_per_layer_dicts_follow_the_layer_count() -> None:
+    values = shrink_config_dict({"num_hidden_layers": 32, "attn_layer_period": 8, "attn_layer_offset": 4,
+                                 "per_layer_config": {"5": {"x": 1}, "1": {"x": 2}}, "attn_layer_indices": [9, 17]})
+    assert (values["attn_layer_period"], values["attn_layer_offset"]) == (2, 1)
+    assert values["per_layer_config"] == {"1": {"x": 2}}
+    assert values["attn_layer_indices"] == [1]  # never none left

@@ -17,7 +17,7 @@ _LAYERS = {"num_hidden_layers", "num_layers", "n_layer", "n_layers", "num_decode
 _HEADS = {"num_attention_heads", "n_head", "num_heads", "encoder_attention_heads", "decoder_attention_heads", "n_heads",
           "num_attention_heads_per_layer", "mamba_n_heads", "linear_num_value_heads"}
 _KV_HEADS = {"num_key_value_heads", "num_kv_heads", "n_kv_heads", "multi_query_group_num"}
-_HIDDEN = {"hidden_size", "d_model", "n_embd", "embed_dim", "dim", "word_embed_proj_dim", "projection_dim",
+_HIDDEN = {"hidden_size", "d_model", "n_embd", "embed_dim", "dim", "word_embed_proj_dim", "projection_dim", "embedding_size",
            "hidden_dim", "encoder_hidden_size", "text_embed_dim", "vision_embed_dim", "d_embed"}
 _FFN = {"intermediate_size", "ffn_dim", "d_ff", "n_inner", "encoder_ffn_dim", "decoder_ffn_dim", "d_inner",
         "moe_intermediate_size", "shared_expert_intermediate_size", "ffn_hidden_size"}
@@ -117,7 +117,17 @@ def _keep_layer_lists_consistent(values: dict[str, Any], original: dict[str, Any
         if len(value) == before:
             values[name] = _keep_variety(value, after)
         elif name.endswith(("_layers", "_layer_indices", "_layer_ids")) and all(isinstance(v, int) for v in value):
-            values[name] = [index for index in value if index < after]
+            # keep at least one: a hybrid (Bamba) without its attention layer has no cache to size
+            values[name] = [index for index in value if index < after] or [after - 1]
+    for name, value in list(values.items()):
+        # every-n-th-layer schedules (Jamba: attention every 8th layer from the 4th) must still hit a layer
+        if name.endswith("_layer_offset") and isinstance(value, int) and value >= after:
+            period = name.removesuffix("_offset") + "_period"
+            values[name] = after - 1
+            if isinstance(values.get(period), int):
+                values[period] = after
+        if name.startswith("per_layer") and isinstance(value, dict) and all(str(key).isdigit() for key in value):
+            values[name] = {key: item for key, item in value.items() if int(key) < after}
 
 
 def _fill_derived_sizes(values: dict[str, Any]) -> None:
