@@ -98,17 +98,25 @@ def _onnx_session(path: str, mtime: float) -> Any:
     return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
+def _ordered_inputs(path: Path, names: list[str], inputs: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+    """The inputs in the artifact's order; a missing one is named with what was given."""
+    missing = [name for name in names if name not in inputs]
+    if missing:
+        raise InputError(f"'{path}' needs inputs {missing}; the given inputs are {list(inputs)}.")
+    return [inputs[name] for name in names]
+
+
 def _run_onnx(path: Path, inputs: dict[str, torch.Tensor]) -> Any:
     """The artifact in Python onnxruntime, outputs renamed to eager's leaf paths."""
     session = _onnx_session(str(path), path.stat().st_mtime)
     metadata = session.get_modelmeta().custom_metadata_map
+    from ..exporter_onnx import OUTPUT_LEAVES_KEY
+
     names = [value.name for value in session.get_inputs()]
-    missing = [name for name in names if name not in inputs]
-    if missing:
-        raise InputError(f"'{path}' needs inputs {missing}; the given inputs are {list(inputs)}.")
-    outputs = session.run(None, {name: inputs[name].numpy() for name in names})
+    feeds = _ordered_inputs(path, names, inputs)
+    outputs = session.run(None, {name: tensor.numpy() for name, tensor in zip(names, feeds)})
     output_names = [value.name for value in session.get_outputs()]
-    leaves = json.loads(metadata.get("hf_exporters.output_leaves", "null")) or output_names
+    leaves = json.loads(metadata.get(OUTPUT_LEAVES_KEY, "null")) or output_names
     return {leaf: torch.from_numpy(value) for leaf, value in zip(leaves, outputs)}
 
 
@@ -142,14 +150,12 @@ def _run_executorch(path: Path, inputs: dict[str, torch.Tensor]) -> Any:
     if not names_file.is_file():
         raise InputError(f"'{names_file}' is missing; it names the inputs and outputs of '{path.name}'. Export again.")
     io = json.loads(names_file.read_text())
-    missing = [name for name in io["inputs"] if name not in inputs]
-    if missing:
-        raise InputError(f"'{path}' needs inputs {missing}; the given inputs are {list(inputs)}.")
+    feeds = _ordered_inputs(path, io["inputs"], inputs)
     method = _executorch_method(str(path), path.stat().st_mtime)
     failure: RuntimeError | None = None
     with capture_native_stderr() as log:
         try:
-            outputs = method.execute([inputs[name] for name in io["inputs"]])
+            outputs = method.execute(feeds)
         except RuntimeError as err:
             failure = err
     if failure is not None:
