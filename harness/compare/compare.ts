@@ -1,6 +1,7 @@
 // Leaf-by-leaf comparison of an exported artifact's outputs with eager PyTorch's: names, shapes and
 // dtypes must match exactly; values within tolerance. Every result says how wrong, not only whether.
 import { elementCount, isFloating, valueAt, type NamedTensors, type Tensor } from '../tensors/tensor.js';
+import type { ElementFilter } from './padding-mask.js';
 import { toleranceFor, type Tolerance } from './tolerance.js';
 
 export interface LeafComparison {
@@ -38,7 +39,7 @@ function unravel(flat: number, shape: number[]): number[] {
   return index;
 }
 
-function compareLeaf(name: string, expected: Tensor, actual: Tensor, backend: string): LeafComparison {
+function compareLeaf(name: string, expected: Tensor, actual: Tensor, backend: string, filter?: ElementFilter): LeafComparison {
   const base = { name, expectedShape: expected.shape, actualShape: actual.shape, dtype: expected.dtype, maxAbsError: 0, maxRelError: 0, outOfToleranceShare: 0 };
   if (expected.shape.length !== actual.shape.length || expected.shape.some((d, i) => d !== actual.shape[i])) {
     return { ...base, ok: false, problem: 'shape', maxAbsError: Infinity, maxRelError: Infinity, outOfToleranceShare: 1 };
@@ -47,9 +48,12 @@ function compareLeaf(name: string, expected: Tensor, actual: Tensor, backend: st
     return { ...base, ok: false, problem: 'dtype', maxAbsError: Infinity, maxRelError: Infinity, outOfToleranceShare: 1 };
   }
   const tolerance = isFloating(expected.dtype) ? toleranceFor(backend, expected.dtype) : { atol: 0, rtol: 0 };
-  const n = elementCount(expected.shape);
-  let maxAbs = 0, maxRel = 0, bad = 0, worst = -1, worstExcess = -Infinity;
-  for (let i = 0; i < n; i++) {
+  const total = elementCount(expected.shape);
+  const keep = filter?.(name, expected.shape);
+  let maxAbs = 0, maxRel = 0, bad = 0, n = 0, worst = -1, worstExcess = -Infinity;
+  for (let i = 0; i < total; i++) {
+    if (keep && !keep(i)) continue;
+    n++;
     const e = valueAt(expected, i), a = valueAt(actual, i);
     if (Number.isNaN(e) && Number.isNaN(a)) continue; // NaN where eager has NaN is agreement
     const abs = Number.isNaN(e) !== Number.isNaN(a) ? Infinity : e === a ? 0 : Math.abs(a - e);
@@ -72,12 +76,13 @@ function compareLeaf(name: string, expected: Tensor, actual: Tensor, backend: st
   };
 }
 
-export function compareOutputs(expected: NamedTensors, actual: NamedTensors, backend: string): Comparison {
+/** ``filter`` leaves out elements whose values are unspecified (see padding-mask.ts). */
+export function compareOutputs(expected: NamedTensors, actual: NamedTensors, backend: string, filter?: ElementFilter): Comparison {
   const leaves: LeafComparison[] = [];
   for (const [name, tensor] of Object.entries(expected)) {
     const other = actual[name];
     leaves.push(other
-      ? compareLeaf(name, tensor, other, backend)
+      ? compareLeaf(name, tensor, other, backend, filter)
       : { name, ok: false, problem: 'missing', expectedShape: tensor.shape, maxAbsError: Infinity, maxRelError: Infinity, outOfToleranceShare: 1 });
   }
   for (const name of Object.keys(actual)) {

@@ -19,4 +19,12 @@ describe('ResultStore', () => {
     appendFileSync(path, '{"id": "c", "sta'); // the process died mid-write
     expect(new ResultStore(path).read().map((r) => r.id)).toEqual(['a', 'b']);
   });
+
+  it('cuts a torn last line before appending, so the next result is not corrupted with it', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'store-')), 'results.jsonl');
+    new ResultStore(path).append(result('a'));
+    appendFileSync(path, '{"id": "b", "sta');
+    new ResultStore(path).append(result('b'));
+    expect(new ResultStore(path).read().map((r) => r.id)).toEqual(['a', 'b']);
+  });
 });

@@ -1,4 +1,6 @@
 import type { LeafComparison } from '../compare/compare.js';
+import type { FuzzSummary } from '../fuzz/shape-fuzz.js';
+import type { SkipRef } from '../skips/skip-list.js';
 import type { Mode, Shape } from './jobs.js';
 
 export type JobStatus =
@@ -34,11 +36,24 @@ export interface JobResult {
   /** The step that failed: load, eager, export, run or compare. */
   stage?: string;
   /** ``run`` is the first runtime's time, ``crossRun`` the other runtimes'. */
-  durationsMs: { load?: number; export?: number; eager?: number; run?: number; crossRun?: number; total: number };
+  durationsMs: { load?: number; export?: number; eager?: number; run?: number; crossRun?: number; fuzz?: number; total: number };
   artifactBytes?: number;
   maxAbsError?: number;
   maxRelError?: number;
   shapes: ShapeCheck[];
+  /** The dynamic-shape fuzzing of a dynamic job that passed at its sample: seed, cases, and the
+   * smallest failing shape with the path that replays it. */
+  fuzz?: FuzzSummary;
+  /** The skip-list entry that skipped this job (or, under --probe-skips, that it was probed for). */
+  skip?: SkipRef;
+  /** Under --probe-skips: the job's skip-list entry is stale, since the job now passes. */
+  staleSkip?: boolean;
+  /** Under --probe-skips: the status a skipped job got when run anyway. */
+  probed?: JobStatus;
+  /** The onnx-disable-optimize entry this job was exported under (optimize=false). */
+  workaround?: SkipRef;
+  /** Peak resident memory of the worker during the job, in MB. */
+  peakRssMb?: number;
   /** First lines of the error, and the worker's stderr tail for crashes and timeouts. */
   error?: string;
   stderrTail?: string;

@@ -1,5 +1,6 @@
 // A selection (models x backends x modes) becomes a flat list of jobs, each one export to check.
 import type { ModelEntry } from '../catalog/default-models.js';
+import type { Padding } from '../fuzz/arbitraries.js';
 
 export type Mode = 'static' | 'dynamic';
 export const BACKENDS = ['dynamo', 'onnx', 'executorch'] as const;
@@ -12,11 +13,10 @@ export interface Job {
   mode: Mode;
 }
 
-/** Input sizes (batch, sequence) a job is checked at: the traced sample first, then, for a dynamic
- * export, sizes it never saw, including 1 along each dim (0/1 specialisation bugs hide there). */
-export interface Shape { batch: number; seq: number }
+/** Input sizes a job is checked at; fuzzed cases also vary the padding and the values' seed. */
+export interface Shape { batch: number; seq: number; padding?: Padding; seed?: number }
+/** The traced sample: not 1 along any dim, since torch.export specialises dims of size 0 and 1. */
 export const SAMPLE_SHAPE: Shape = { batch: 2, seq: 7 };
-export const DYNAMIC_CHECK_SHAPES: Shape[] = [{ batch: 3, seq: 11 }, { batch: 1, seq: 1 }];
 
 export function expandJobs(models: ModelEntry[], backends: readonly string[], modes: readonly Mode[]): Job[] {
   const unknown = backends.filter((b) => !(BACKENDS as readonly string[]).includes(b));
@@ -26,4 +26,32 @@ export function expandJobs(models: ModelEntry[], backends: readonly string[], mo
   return models.flatMap((model) =>
     backends.flatMap((backend) => modes.map((mode) => ({ id: `${model.id}/${backend}/${mode}`, model, backend, mode }))),
   );
+}
+
+/** FNV-1a: a hash of a job id that is the same on every machine and Node version. */
+export function stableHash(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash;
+}
+
+/** Each job fuzzes with its own seed derived from the run's, so one job replays without the others. */
+export function jobSeed(runSeed: number, jobId: string): number {
+  return ((stableHash(jobId) ^ runSeed) >>> 0) & 0x7fffffff;
+}
+
+export interface Shard { index: number; count: number }
+
+export function parseShard(text: string): Shard {
+  const match = /^(\d+)\/(\d+)$/.exec(text);
+  const index = match ? Number(match[1]) : NaN;
+  const count = match ? Number(match[2]) : NaN;
+  if (!match || count < 1 || index < 1 || index > count) throw new Error(`--shard '${text}' must be i/n with 1 <= i <= n, e.g. 1/4`);
+  return { index, count };
+}
+
+/** Shard i of n: every n-th job of the selection sorted by id, so the slices are balanced, disjoint
+ * and the same on every machine that sees the same selection. */
+export function shardJobs<T extends { id: string }>(jobs: T[], shard: Shard): T[] {
+  return [...jobs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).filter((_, i) => i % shard.count === shard.index - 1);
 }

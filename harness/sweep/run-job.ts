@@ -1,15 +1,19 @@
-// One job on one warm worker: load the checkpoint, export, then for each check shape run eager and
-// every runtime of the backend on the same inputs and compare them leaf by leaf.
-import { mkdir } from 'node:fs/promises';
+// One job on one warm worker: load the checkpoint, export, run eager and every runtime of the
+// backend at the traced sample and compare leaf by leaf; a dynamic export that passes is then fuzzed
+// over the shapes its inputs allow.
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareOutputs } from '../compare/compare.js';
-import { runtimesFor, type RuntimeContext } from '../runtimes/backend-runtimes.js';
+import { paddingFilter } from '../compare/padding-mask.js';
+import { fuzzSpace } from '../fuzz/arbitraries.js';
+import { fuzzShapes, type FuzzSummary } from '../fuzz/shape-fuzz.js';
+import { runtimesFor, type ExportInfo, type RuntimeContext } from '../runtimes/backend-runtimes.js';
 import { OnnxRunError, type OnnxRunner } from '../runtimes/onnx-runner.js';
 import { readSafetensors } from '../tensors/safetensors.js';
 import { WorkerRequestError } from '../worker/errors.js';
 import type { PythonWorker } from '../worker/python-worker.js';
 import type { JobResult, JobStatus, RuntimeCheck, ShapeCheck } from './job-result.js';
-import { DYNAMIC_CHECK_SHAPES, SAMPLE_SHAPE, type Job } from './jobs.js';
+import { SAMPLE_SHAPE, type Job, type Shape } from './jobs.js';
 
 class StageError extends Error {
   constructor(readonly stage: string, readonly status: JobStatus, cause: Error) {
@@ -34,25 +38,72 @@ function check(runtime: string, against: string, comparison: ReturnType<typeof c
   };
 }
 
+export interface FuzzSettings {
+  /** Random cases per dynamic job (--shapes); 0 checks the traced sample only. */
+  numRuns: number;
+  seed: number;
+  path?: string;
+}
+
 export interface JobContext {
   workDir: string;
   onnx: OnnxRunner;
   /** The checkpoint folder of each model id, resolved from its source before the jobs start. */
   modelDirs: Map<string, string>;
   trustRemoteCode?: boolean;
+  fuzz?: FuzzSettings;
+  /** Extra export config for this job (e.g. optimize=false from the onnx-disable-optimize list). */
+  exportConfig?: Record<string, unknown>;
+  /** Job time left for fuzzing, so shrinking ends before the pool's timeout kills the worker. */
+  fuzzBudgetMs?: number;
 }
 
-export async function runJob(worker: PythonWorker, job: Job, { workDir, onnx, modelDirs, trustRemoteCode }: JobContext): Promise<JobResult> {
+const shapeTag = (s: Shape) => `${s.batch}x${s.seq}${s.padding && s.padding !== 'none' ? `-${s.padding}` : ''}${s.seed ? `-s${s.seed}` : ''}`;
+
+export async function runJob(worker: PythonWorker, job: Job, context: JobContext): Promise<JobResult> {
+  const { workDir, onnx, modelDirs, trustRemoteCode } = context;
   const start = performance.now();
   const dir = join(workDir, job.id.replaceAll('/', '__'));
   await mkdir(dir, { recursive: true });
   const durationsMs: JobResult['durationsMs'] = { total: 0, eager: 0, run: 0, crossRun: 0 };
   const base = { id: job.id, model: job.model.id, modelClass: job.model.class, backend: job.backend, mode: job.mode };
   const runtimes = runtimesFor(job.backend);
-  const context: RuntimeContext = { worker, onnx, backend: job.backend };
+  const runtimeContext: RuntimeContext = { worker, onnx, backend: job.backend };
   const shapes: ShapeCheck[] = [];
   let artifactBytes: number | undefined;
   let artifactPath: string | undefined;
+  let fuzz: FuzzSummary | undefined;
+
+  /** Eager and every runtime at one shape; inputs are built by the recipe unless given. */
+  async function checkShape(handle: string, exported: ExportInfo, shape: Shape, inputs?: string): Promise<ShapeCheck> {
+    const shapeDir = join(dir, shapeTag(shape));
+    if (!inputs) {
+      inputs = join(shapeDir, 'inputs.safetensors');
+      const { batch, seq, padding, seed } = shape;
+      await stage('inputs', 'runtime-error', () => worker.request('sample_inputs', { model: handle, out: inputs!, batch, seq, padding, seed }));
+    }
+    const eager = await stage('eager', 'runtime-error', () => worker.request('eager', { model: handle, inputs: inputs!, out: join(shapeDir, 'eager.safetensors') }));
+    durationsMs.eager! += eager.eager_ms;
+    const expected = await readSafetensors(eager.path);
+    const mask = shape.padding && shape.padding !== 'none' ? (await readSafetensors(inputs)).attention_mask : undefined;
+    const filter = mask && paddingFilter(mask);
+    const checks: RuntimeCheck[] = [];
+    let primary: Awaited<ReturnType<typeof runtimes[0]['run']>> | undefined;
+    for (const runtime of runtimes) {
+      const ran = await stage(`run:${runtime.name}`, 'runtime-error', () => runtime.run(runtimeContext, exported, inputs!, shapeDir));
+      if (!primary) {
+        primary = ran;
+        durationsMs.run! += ran.ms;
+        checks.push(check(runtime.name, 'eager', compareOutputs(expected, ran.outputs, job.backend, filter)));
+      } else {
+        durationsMs.crossRun! += ran.ms;
+        checks.push(check(runtime.name, runtimes[0].name, compareOutputs(primary.outputs, ran.outputs, `${job.backend}:runtimes`)));
+      }
+    }
+    const [first] = checks;
+    return { shape, ok: first.ok, maxAbsError: first.maxAbsError, maxRelError: first.maxRelError, checks };
+  }
+
   try {
     let handle = worker.loadedModels.get(job.model.id);
     if (!handle) {
@@ -62,48 +113,50 @@ export async function runJob(worker: PythonWorker, job: Job, { workDir, onnx, mo
       worker.loadedModels.set(job.model.id, handle);
     }
     const sample = join(dir, 'inputs-sample.safetensors');
-    await stage('inputs', 'export-error', () => worker.request('sample_inputs', { model: handle, out: sample, ...SAMPLE_SHAPE }));
+    const recipe = await stage('inputs', 'export-error', () => worker.request('sample_inputs', { model: handle!, out: sample, ...SAMPLE_SHAPE }));
     const exported = await stage('export', 'export-error', () =>
-      worker.request('export', { model: handle, backend: job.backend, inputs: sample, out_dir: join(dir, 'artifact'), config: { dynamic: job.mode === 'dynamic' } }),
+      worker.request('export', {
+        model: handle!, backend: job.backend, inputs: sample, out_dir: join(dir, 'artifact'),
+        config: { ...context.exportConfig, dynamic: job.mode === 'dynamic' },
+      }),
     );
     durationsMs.export = exported.export_ms;
     artifactBytes = exported.bytes;
     artifactPath = exported.artifact;
-    const checkShapes = job.mode === 'dynamic' ? [SAMPLE_SHAPE, ...DYNAMIC_CHECK_SHAPES] : [SAMPLE_SHAPE];
-    for (const [index, shape] of checkShapes.entries()) {
-      const tag = `${shape.batch}x${shape.seq}`;
-      const shapeDir = join(dir, tag);
-      const inputs = index === 0 ? sample : join(dir, `inputs-${tag}.safetensors`);
-      if (index > 0) await stage('inputs', 'runtime-error', () => worker.request('sample_inputs', { model: handle, out: inputs, ...shape, seed: index }));
-      const eager = await stage('eager', 'runtime-error', () => worker.request('eager', { model: handle, inputs, out: join(shapeDir, 'eager.safetensors') }));
-      durationsMs.eager! += eager.eager_ms;
-      const expected = await readSafetensors(eager.path);
-      const checks: RuntimeCheck[] = [];
-      let primary: Awaited<ReturnType<typeof runtimes[0]['run']>> | undefined;
-      for (const runtime of runtimes) {
-        const ran = await stage(`run:${runtime.name}`, 'runtime-error', () => runtime.run(context, exported, inputs, shapeDir));
-        if (!primary) {
-          primary = ran;
-          durationsMs.run! += ran.ms;
-          checks.push(check(runtime.name, 'eager', compareOutputs(expected, ran.outputs, job.backend)));
-        } else {
-          durationsMs.crossRun! += ran.ms;
-          checks.push(check(runtime.name, runtimes[0].name, compareOutputs(primary.outputs, ran.outputs, `${job.backend}:runtimes`)));
+    shapes.push(await checkShape(handle, exported, SAMPLE_SHAPE, sample));
+    const runs = context.fuzz?.numRuns ?? 0;
+    if (job.mode === 'dynamic' && shapes[0].ok && (runs > 0 || context.fuzz?.path)) {
+      const fuzzStart = performance.now();
+      fuzz = await fuzzShapes(fuzzSpace(recipe.dynamic), SAMPLE_SHAPE, async (shape) => {
+        try {
+          const checked = await checkShape(handle!, exported, shape);
+          shapes.push(checked);
+          if (checked.ok) await rm(join(dir, shapeTag(shape)), { recursive: true, force: true });
+          const failed = checked.checks[0].failures[0];
+          const error = failed && `${failed.name}: ${failed.problem} (max abs ${failed.maxAbsError.toExponential(2)})`;
+          return { ok: checked.ok, status: 'mismatch', error, maxAbsError: checked.maxAbsError, maxRelError: checked.maxRelError };
+        } catch (error) {
+          if (!(error instanceof StageError)) throw error;
+          return { ok: false, status: error.status, error: `${error.stage}: ${error.message.split('\n')[0]}`, maxAbsError: Infinity, maxRelError: Infinity };
         }
-      }
-      const [first] = checks;
-      shapes.push({ shape, ok: first.ok, maxAbsError: first.maxAbsError, maxRelError: first.maxRelError, checks });
+      }, { numRuns: runs, seed: context.fuzz!.seed, path: context.fuzz!.path, budgetMs: context.fuzzBudgetMs });
+      durationsMs.fuzz = performance.now() - fuzzStart;
     }
-    const status: JobStatus = !shapes.every((s) => s.ok) ? 'mismatch' : shapes.every((s) => s.checks.every((c) => c.ok)) ? 'pass' : 'runtimes-disagree';
+    const sampleOk = shapes[0].ok;
+    const fuzzOk = fuzz?.ok ?? true;
+    const agree = shapes.every((s) => !s.ok || s.checks.every((c) => c.ok));
+    const status: JobStatus = !sampleOk ? 'mismatch' : !fuzzOk ? (fuzz!.status as JobStatus) : agree ? 'pass' : 'runtimes-disagree';
     return {
       ...base,
       status,
-      stage: status === 'pass' ? undefined : 'compare',
+      stage: status === 'pass' ? undefined : !sampleOk || fuzzOk ? 'compare' : 'fuzz',
       durationsMs: { ...durationsMs, total: performance.now() - start },
       artifactBytes,
       maxAbsError: Math.max(...shapes.map((s) => s.maxAbsError)),
       maxRelError: Math.max(...shapes.map((s) => s.maxRelError)),
       shapes,
+      fuzz,
+      error: fuzzOk ? undefined : fuzz!.error,
       finishedAt: new Date().toISOString(),
     };
   } catch (error) {

@@ -34,3 +34,11 @@ function lastLine(text: string): string {
   const lines = text.trim().split('\n');
   return lines[lines.length - 1] ?? '';
 }
+
+/** The worker's resident memory passed the pool's limit; it was killed before it could take the machine down. */
+export class WorkerMemoryError extends Error {
+  constructor(readonly rssMb: number, readonly limitMb: number, readonly stderrTail: string) {
+    super(`worker exceeded the memory limit: ${rssMb.toFixed(0)} MB resident > ${limitMb} MB (--max-memory); the worker was killed`);
+    this.name = 'WorkerMemoryError';
+  }
+}

@@ -45,6 +45,22 @@ describe('WorkerPool', () => {
     expect(after.status).toBe('ok');
   });
 
+  it('kills a worker that exhausts memory at the limit and reports it crashed, and keeps serving', async () => {
+    pool = new WorkerPool({ size: 2, worker: debugWorker, jobTimeoutMs: 120_000, maxMemoryMb: 1500 });
+    await pool.warm();
+    const [hog, healthy] = await Promise.all([
+      pool.run((w) => w.request('debug.allocate', { mb: 8000 })),
+      pool.run(async (w) => (await w.request('hello', {})).pid),
+    ]);
+    expect(hog.status).toBe('crashed');
+    if (hog.status === 'crashed') {
+      expect(hog.error).toMatch(/exceeded the memory limit: \d+ MB resident > 1500 MB/);
+      expect(hog.peakRssMb).toBeGreaterThan(1500);
+    }
+    expect(healthy.status).toBe('ok');
+    expect((await pool.run((w) => w.request('hello', {}))).status).toBe('ok');
+  });
+
   it('never loses a finished result when another job crashes', async () => {
     pool = new WorkerPool({ size: 2, worker: debugWorker, jobTimeoutMs: 60_000 });
     const outcomes = await Promise.all([

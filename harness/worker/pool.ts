@@ -2,13 +2,14 @@
 // a worker that crashes or hangs is killed and replaced, and only that job is marked, never the sweep.
 import { availableParallelism } from 'node:os';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { WorkerCrashError, WorkerTimeoutError } from './errors.js';
+import { WorkerCrashError, WorkerMemoryError, WorkerTimeoutError } from './errors.js';
+import { defaultMemoryLimitMb, MemoryWatch } from './memory-watch.js';
 import { PythonWorker, type PythonWorkerOptions } from './python-worker.js';
 
 export type JobOutcome<T> =
-  | { status: 'ok'; value: T; workerPid?: number; ms: number }
-  | { status: 'crashed' | 'timeout'; error: string; stderrTail: string; workerPid?: number; ms: number }
-  | { status: 'error'; error: Error; workerPid?: number; ms: number };
+  | { status: 'ok'; value: T; workerPid?: number; ms: number; peakRssMb?: number }
+  | { status: 'crashed' | 'timeout'; error: string; stderrTail: string; workerPid?: number; ms: number; peakRssMb?: number }
+  | { status: 'error'; error: Error; workerPid?: number; ms: number; peakRssMb?: number };
 
 export interface WorkerPoolOptions {
   /** Workers, and so jobs, at once; default: one per core. */
@@ -18,6 +19,8 @@ export interface WorkerPoolOptions {
   worker?: PythonWorkerOptions;
   /** Replace a worker after this many jobs, to bound memory growth across a long sweep. */
   recycleAfterJobs?: number;
+  /** Kill a worker whose resident memory passes this (MB); default 80% of RAM over the workers. */
+  maxMemoryMb?: number;
 }
 
 interface Slot {
@@ -30,7 +33,8 @@ export class WorkerPool {
   private readonly limit: LimitFunction;
   private readonly idle: Slot[] = [];
   private readonly all = new Set<Slot>();
-  private readonly jobTimeoutMs: number;
+  readonly jobTimeoutMs: number;
+  readonly maxMemoryMb: number;
   private readonly options: WorkerPoolOptions;
   private closed = false;
 
@@ -38,6 +42,7 @@ export class WorkerPool {
     this.options = options;
     this.size = Math.max(1, options.size ?? availableParallelism());
     this.jobTimeoutMs = options.jobTimeoutMs ?? 600_000;
+    this.maxMemoryMb = options.maxMemoryMb ?? defaultMemoryLimitMb(this.size);
     this.limit = pLimit(this.size);
   }
 
@@ -87,26 +92,31 @@ export class WorkerPool {
       return { status: 'crashed', error: (error as Error).message, stderrTail: worker.stderrTail(), workerPid: worker.pid, ms: elapsed() };
     }
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
+    let watch: MemoryWatch | undefined;
+    const limits = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new WorkerTimeoutError('job', timeoutMs, worker.stderrTail())), timeoutMs);
+      watch = new MemoryWatch(worker.pid, this.maxMemoryMb, (rss) => reject(new WorkerMemoryError(rss, this.maxMemoryMb, worker.stderrTail())));
     });
+    const peak = () => (watch?.peakMb ? Math.round(watch.peakMb) : undefined);
     try {
-      const value = await Promise.race([job(worker), timeout]);
+      const value = await Promise.race([job(worker), limits]);
       slot.jobs += 1;
       this.release(slot);
-      return { status: 'ok', value, workerPid: worker.pid, ms: elapsed() };
+      return { status: 'ok', value, workerPid: worker.pid, ms: elapsed(), peakRssMb: peak() };
     } catch (error) {
-      if (error instanceof WorkerTimeoutError || error instanceof WorkerCrashError || !worker.alive) {
+      const limitHit = error instanceof WorkerTimeoutError || error instanceof WorkerMemoryError;
+      if (limitHit || error instanceof WorkerCrashError || !worker.alive) {
         this.discard(slot);
         const status = error instanceof WorkerTimeoutError ? 'timeout' : 'crashed';
         const message = error instanceof Error ? error.message : String(error);
-        return { status, error: message, stderrTail: worker.stderrTail(), workerPid: worker.pid, ms: elapsed() };
+        return { status, error: message, stderrTail: worker.stderrTail(), workerPid: worker.pid, ms: elapsed(), peakRssMb: peak() };
       }
       slot.jobs += 1;
       this.release(slot);
-      return { status: 'error', error: error as Error, workerPid: worker.pid, ms: elapsed() };
+      return { status: 'error', error: error as Error, workerPid: worker.pid, ms: elapsed(), peakRssMb: peak() };
     } finally {
       clearTimeout(timer);
+      watch?.stop();
     }
   }
 

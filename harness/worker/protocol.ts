@@ -59,6 +59,7 @@ export interface Ops {
   };
   'debug.segfault': { args: Record<string, never>; result: Record<string, never> };
   'debug.hang': { args: { seconds?: number }; result: Record<string, never> };
+  'debug.allocate': { args: { mb?: number; step_mb?: number; pause_s?: number }; result: { mb: number } };
 }
 
 export type OpName = keyof Ops;

@@ -15,6 +15,7 @@ from ..pins import installed_version
 from .backends import get_backend
 from .catalog import list_model_classes
 from .model_folder import load_model
+from .planted_bugs import planted
 from .protocol import PROTOCOL_VERSION, InputError, WorkerError
 from .sample_inputs import build_recipe
 from .tensor_files import read_tensors, write_tensors
@@ -121,8 +122,11 @@ def eager(model: str, inputs: str, out: str) -> dict[str, Any]:
 @op("export")
 def export(model: str, backend: str, inputs: str, out_dir: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
     spec, module, feeds = get_backend(backend), _model(model), read_tensors(inputs)
+    config = dict(config or {})
+    plant = config.pop("debug_plant", None)
     try:
-        (artifact, facts), ms = _timed(lambda: spec.export(module, feeds, dict(config or {}), Path(out_dir)))
+        with planted(plant, module):
+            (artifact, facts), ms = _timed(lambda: spec.export(module, feeds, config, Path(out_dir)))
     except (InputError, TypeError, ValueError) as err:
         # the exporters raise these for a bad config or dynamic_shapes, which is the caller's to fix
         if isinstance(err, InputError):
@@ -151,6 +155,16 @@ def run(backend: str, artifact: str, inputs: str, out: str) -> dict[str, Any]:
 def debug_segfault() -> dict[str, Any]:
     os.kill(os.getpid(), signal.SIGSEGV)
     return {}
+
+
+@op("debug.allocate", debug=True)
+def debug_allocate(mb: int = 1 << 20, step_mb: int = 64, pause_s: float = 0.01) -> dict[str, Any]:
+    """Grows resident memory step by step, as a runaway export does, until ``mb`` or the pool stops it."""
+    held = []
+    for _ in range(mb // step_mb):
+        held.append(torch.ones(step_mb * (1 << 18)))  # float32: 4 bytes each, touched so it is resident
+        time.sleep(pause_s)
+    return {"mb": len(held) * step_mb}
 
 
 @op("debug.hang", debug=True)

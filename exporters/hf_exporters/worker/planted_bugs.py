@@ -1,0 +1,73 @@
+"""Export bugs planted on purpose, to prove the harness catches what it claims to catch.
+
+Offered only to a worker started with HF_EXPORTERS_WORKER_DEBUG=1. Each bug lives inside the traced
+graph (a forward hook runs under torch.export), so every backend's artifact carries it while eager,
+run after the export with the hook removed, stays right.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+
+from .protocol import InputError
+
+
+def _seq_one(module: torch.nn.Module, args: tuple, kwargs: dict[str, Any], output: Any) -> Any:
+    # Bumps the first output only when the sequence length is 1, computed with tensor ops so the
+    # graph stays dynamic: the bug shows at one size, exactly what a specialising patch does.
+    ids = kwargs.get("input_ids", args[0] if args else None)
+    if not isinstance(ids, torch.Tensor):
+        return output
+    first_key = next(iter(output.keys())) if hasattr(output, "keys") else None
+    first = output[first_key] if first_key is not None else output[0]
+    is_one = (torch.ones_like(ids).sum(-1) == 1).to(first.dtype)
+    bumped = first + 0.5 * is_one.reshape(is_one.shape + (1,) * (first.dim() - is_one.dim()))
+    if first_key is not None:
+        output[first_key] = bumped
+        return output
+    return (bumped, *output[1:])
+
+
+def _segfault() -> None:
+    os.kill(os.getpid(), signal.SIGSEGV)
+
+
+def _hang() -> None:
+    time.sleep(3600)
+
+
+def _exhaust_memory() -> None:
+    held = []
+    while True:  # as a runaway export does, until the harness's memory limit kills the worker
+        held.append(torch.ones(64 << 18))
+        time.sleep(0.01)
+
+
+PLANTS = {"seq-one": _seq_one}
+# Faults of the export itself, to prove one job's crash, hang or memory blow-up costs only that job.
+FAULTS = {"segfault": _segfault, "hang": _hang, "exhaust-memory": _exhaust_memory}
+
+
+@contextlib.contextmanager
+def planted(name: str | None, model: torch.nn.Module) -> Iterator[None]:
+    if name is None:
+        yield
+        return
+    if os.environ.get("HF_EXPORTERS_WORKER_DEBUG") != "1":
+        raise InputError("debug_plant is a test-only export option; start the worker with HF_EXPORTERS_WORKER_DEBUG=1.")
+    if name in FAULTS:
+        FAULTS[name]()
+    if name not in PLANTS:
+        raise InputError(f"unknown debug_plant '{name}'; known: {', '.join([*PLANTS, *FAULTS])}.")
+    handle = model.register_forward_hook(PLANTS[name], with_kwargs=True)
+    try:
+        yield
+    finally:
+        handle.remove()

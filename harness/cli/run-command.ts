@@ -1,0 +1,137 @@
+// `export-sweep run`: the selection x backends x modes, on the warm pool, into a run folder; prints
+// the matrix and exits non-zero when any job that is not skipped fails.
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { loadCatalog } from '../catalog/catalog.js';
+import { loadTinyOverrides } from '../catalog/tiny-overrides.js';
+import { REPO_ROOT } from '../python/paths.js';
+import { renderTable } from '../report/table.js';
+import { RunFolder, selectionJobs, type Selection } from '../results/run-folder.js';
+import { loadSkipLists } from '../skips/skip-list.js';
+import { parseSource, resolveSource } from '../source/model-source.js';
+import { ensureCheckpoint } from '../sweep/checkpoints.js';
+import type { JobResult } from '../sweep/job-result.js';
+import { BACKENDS, MODES, parseShard, type Job, type Mode } from '../sweep/jobs.js';
+import { runSweep, type SweepOptions } from '../sweep/sweep.js';
+import { list, nonNegativeInt, parseCommand, positiveInt, SELECTION_USAGE, UsageError } from './args.js';
+import { Progress } from './progress.js';
+import { selectEntries } from './selection.js';
+
+export const RUN_USAGE = `usage: export-sweep run [selection] [options]
+
+Exports every selected model with every selected backend (static and dynamic), compares each
+artifact with eager PyTorch leaf by leaf, fuzzes the dynamic ones over shapes, and writes a run folder
+(manifest.json, results.jsonl appended as each job ends). Exit code 1 when a job not skipped fails.
+
+${SELECTION_USAGE}
+
+options:
+  --backends a,b    ${BACKENDS.join(', ')} (default: all)
+  --modes a,b       static, dynamic (default: both)
+  --jobs N          parallel workers (default: cores = ${availableParallelism()})
+  --timeout S       seconds one job may take before its worker is killed (default 600)
+  --max-memory MB   resident memory one worker may use before it is killed (default: 80% of RAM / jobs)
+  --shapes N        fuzzed shapes per dynamic job (default 10; 50 for a nightly run; 0: sample only)
+  --seed S          the run's fuzzing seed (default: random, recorded in the manifest)
+  --replay S[:P]    replay a fuzz failure: seed S (and fast-check path P) as printed for the job
+  --resume RUN      finish an interrupted run: only the jobs without a result in RUN
+  --shard i/n       run slice i of n of the jobs (merge the slices with \`export-sweep merge\`)
+  --probe-skips     run skip-listed jobs anyway and report entries that now pass as stale
+  --pins NAME       run under pins/NAME.txt (its own cached Python environment)
+  --hub-url URL     the hub that hub: sources download from
+  --trust-remote-code  allow repos whose config needs their own code (auto_map)
+  --out DIR         run folder (default: reports/<timestamp>)`;
+
+const OPTIONS = {
+  models: { type: 'string' }, family: { type: 'string' }, task: { type: 'string' }, modality: { type: 'string' },
+  backends: { type: 'string' }, modes: { type: 'string' }, jobs: { type: 'string' }, timeout: { type: 'string' },
+  'max-memory': { type: 'string' }, shapes: { type: 'string' }, seed: { type: 'string' }, replay: { type: 'string' },
+  resume: { type: 'string' }, shard: { type: 'string' }, 'probe-skips': { type: 'boolean' }, pins: { type: 'string' },
+  'hub-url': { type: 'string' }, 'trust-remote-code': { type: 'boolean' }, out: { type: 'string' },
+} as const;
+
+export const failed = (r: JobResult) => r.status !== 'pass' && r.status !== 'skipped';
+
+/** Switches the Python side to another pin set before any worker starts. */
+export function usePins(name: string | undefined): void {
+  if (!name) return;
+  const file = join(REPO_ROOT, 'pins', `${name}.txt`);
+  if (!existsSync(file)) throw new UsageError(`--pins ${name}: no pins/${name}.txt; pin sets are the .txt files in pins/`);
+  process.env.EXPORT_SWEEP_PINS = file;
+}
+
+function parseReplay(text: string): { seed: number; path?: string } {
+  const [seed, path] = text.split(':', 2);
+  if (!/^\d+$/.test(seed)) throw new UsageError(`--replay '${text}' must be SEED or SEED:PATH as printed for a failed job`);
+  return { seed: Number(seed), path: path || undefined };
+}
+
+/** What a finished sweep prints after its matrix: fuzz failures with their replay, stale skips. */
+export function summary(results: JobResult[], runDir: string): string[] {
+  const lines: string[] = [];
+  for (const r of results.filter((x) => x.fuzz && !x.fuzz.ok)) {
+    const path = r.fuzz!.path ? ` --path ${r.fuzz!.path}` : '';
+    lines.push(`  ${r.id}: ${r.fuzz!.error}\n    replay: npx export-sweep replay ${runDir} ${r.id} --seed ${r.fuzz!.seed}${path}`);
+  }
+  const stale = results.filter((r) => r.staleSkip);
+  return [
+    ...(lines.length ? ['', 'dynamic-shape fuzzing found (smallest failing shapes):', ...lines] : []),
+    ...(stale.length ? ['', 'stale skip-list entries (their jobs now pass; remove them):',
+      ...stale.map((r) => `  ${r.skip!.file}:${r.skip!.line} ${r.skip!.class} (${r.id}) ${r.skip!.link}`)] : []),
+  ];
+}
+
+export async function runCommand(args: string[]): Promise<number> {
+  const parsed = parseCommand(args, RUN_USAGE, OPTIONS);
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
+  usePins(values.pins);
+  const replay = values.replay ? parseReplay(values.replay) : undefined;
+  let selection: Selection;
+  let jobs: Job[];
+  let runDir: string;
+  // the skip lists are checked against the catalog on every run, so it is always at hand
+  const catalog = await loadCatalog();
+  if (values.resume) {
+    const folder = new RunFolder(values.resume);
+    selection = folder.readManifest().selection;
+    jobs = folder.missingJobs();
+    runDir = values.resume;
+    console.log(`export-sweep: resuming ${runDir}: ${jobs.length} of ${folder.readManifest().jobs.length} jobs have no result yet`);
+  } else {
+    const picked = await selectEntries({ ...values, pattern: positionals[0] }, catalog);
+    selection = {
+      models: picked.models,
+      backends: list(values.backends) ?? [...BACKENDS],
+      modes: (list(values.modes) ?? MODES) as Mode[],
+      shapes: nonNegativeInt(values.shapes, '--shapes') ?? 10,
+      seed: replay?.seed ?? nonNegativeInt(values.seed, '--seed') ?? Math.floor(Math.random() * 0x7fffffff),
+      shard: values.shard ? parseShard(values.shard) : undefined,
+      probeSkips: values['probe-skips'],
+    };
+    jobs = selectionJobs(selection);
+    runDir = values.out ?? join(REPO_ROOT, 'reports', new Date().toISOString().replace(/[:.]/g, '-'));
+    if (new RunFolder(runDir).exists()) throw new UsageError(`${runDir} already holds a run; use --resume ${runDir} to finish it, or another --out`);
+  }
+  const skipLists = loadSkipLists(undefined, new Set(catalog.map((e) => e.class)));
+  const sourceContext = { catalog, overrides: loadTinyOverrides(), hubUrl: values['hub-url'], trustRemoteCode: values['trust-remote-code'] };
+  const workers = Math.max(1, Math.min(positiveInt(values.jobs, '--jobs') ?? availableParallelism(), jobs.length));
+  const timeout = positiveInt(values.timeout, '--timeout');
+  const progress = new Progress();
+  const shard = selection.shard ? ` shard ${selection.shard.index}/${selection.shard.count},` : '';
+  console.log(`export-sweep: ${jobs.length} jobs (${selection.models.length} models,${shard} fuzz ${selection.shapes} shapes, seed ${selection.seed}) on ${workers} workers -> ${runDir}`);
+  const options: SweepOptions = {
+    jobs, runDir, selection, workers, skipLists, probeSkips: selection.probeSkips,
+    jobTimeoutMs: timeout && timeout * 1000,
+    maxMemoryMb: positiveInt(values['max-memory'], '--max-memory'),
+    trustRemoteCode: values['trust-remote-code'],
+    fuzz: { numRuns: selection.shapes, seed: selection.seed, path: replay?.path, replay: Boolean(replay) },
+    resolveModel: (worker, model) => model.source ? resolveSource(parseSource(model.source), { ...sourceContext, worker }) : ensureCheckpoint(worker, model),
+    onResult: (result, done, total) => progress.update(result, done, total),
+  };
+  const run = await runSweep(options);
+  const all = new RunFolder(runDir).results();
+  console.log(`\n${renderTable(all)}${summary(all, runDir).map((l) => `\n${l}`).join('')}\n\nresults: ${run.resultsPath} (${(run.wallMs / 1000).toFixed(1)} s)`);
+  return all.some(failed) ? 1 : 0;
+}

@@ -1,0 +1,32 @@
+// Flags to model entries: the default set, explicit sources, or catalog classes picked by family,
+// task, modality or glob (built as tiny synthetic checkpoints).
+import { filterCatalog, type CatalogEntry } from '../catalog/catalog.js';
+import { loadModelEntries, selectModels, type ModelEntry } from '../catalog/default-models.js';
+import { parseSource } from '../source/model-source.js';
+import { list, UsageError } from './args.js';
+
+export interface SelectionFlags { models?: string; family?: string; task?: string; modality?: string; pattern?: string }
+
+/** A sweep entry for a model source; its class comes from the source (or from config.json at load). */
+export function sourceEntry(spec: string, catalog: CatalogEntry[] = []): ModelEntry {
+  const source = parseSource(spec);
+  const name = source.kind === 'synthetic' ? source.className : source.kind === 'hub' ? source.repo : source.path;
+  const known = source.kind === 'synthetic' ? catalog.find((e) => e.class === source.className) : undefined;
+  return { id: spec, class: name, model_type: known?.model_type ?? '', task: known?.task ?? '', seed: 0, config: {}, source: spec };
+}
+
+export async function selectEntries(flags: SelectionFlags, catalog: CatalogEntry[]): Promise<{ models: ModelEntry[] }> {
+  const requested = list(flags.models) ?? [];
+  const sources = requested.filter((name) => name.includes(':'));
+  const named = requested.filter((name) => !name.includes(':'));
+  const byCatalog = Boolean(flags.family || flags.task || flags.modality || flags.pattern);
+  const models: ModelEntry[] = [];
+  if (named.length || (!sources.length && !byCatalog)) models.push(...selectModels(loadModelEntries(), named));
+  models.push(...sources.map((spec) => sourceEntry(spec, catalog)));
+  if (byCatalog) {
+    const picked = filterCatalog(catalog, { family: flags.family, task: flags.task, modality: flags.modality, pattern: flags.pattern });
+    if (!picked.length) throw new UsageError('the catalog filters match no model class; check them with `export-sweep list` and the same filters');
+    models.push(...picked.map((e) => ({ ...sourceEntry(`synthetic:${e.class}`, catalog), id: e.class })));
+  }
+  return { models };
+}

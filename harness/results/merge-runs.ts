@@ -1,0 +1,45 @@
+// Shards of one sweep (run with --shard i/n, e.g. on a CI job matrix) combined into one run folder.
+// Shards must come from the same selection on the same pin set; a job in two shards is an error.
+import { RunFolder, selectionJobs, type RunManifest } from './run-folder.js';
+
+export interface MergeReport { jobs: number; results: number; missing: string[] }
+
+function sameSelection(a: RunManifest, b: RunManifest): boolean {
+  const key = (m: RunManifest) => JSON.stringify({ ...m.selection, shard: undefined, models: m.selection.models.map((e) => e.id) });
+  return key(a) === key(b);
+}
+
+export function mergeRuns(outDir: string, shardDirs: string[]): MergeReport {
+  if (shardDirs.length < 1) throw new Error('merge needs at least one shard folder');
+  const shards = shardDirs.map((dir) => new RunFolder(dir));
+  const manifests = shards.map((shard) => shard.readManifest());
+  const [first] = manifests;
+  for (const [i, manifest] of manifests.entries()) {
+    if (manifest.pins.key !== first.pins.key) {
+      throw new Error(`${shardDirs[i]} ran on pin set ${manifest.pins.name} (${manifest.pins.key}), ${shardDirs[0]} on ${first.pins.name} (${first.pins.key}); merge shards of one pin set`);
+    }
+    if (!sameSelection(manifest, first)) throw new Error(`${shardDirs[i]} ran another selection than ${shardDirs[0]}; merge shards of one sweep`);
+  }
+  const out = new RunFolder(outDir);
+  if (out.exists()) throw new Error(`${outDir} already holds a run; merge into a new folder`);
+  const owner = new Map<string, string>();
+  const results = shards.flatMap((shard, i) => shard.results().map((result) => {
+    const earlier = owner.get(result.id);
+    if (earlier) throw new Error(`job ${result.id} has results in both ${earlier} and ${shardDirs[i]}; were the shards of different sweeps?`);
+    owner.set(result.id, shardDirs[i]);
+    return result;
+  }));
+  const selection = { ...first.selection, shard: undefined };
+  const all = selectionJobs(selection).map((job) => job.id);
+  const ended = manifests.map((m) => m.endedAt).filter((e): e is string => Boolean(e));
+  out.writeManifest({
+    ...first,
+    selection,
+    jobs: all,
+    startedAt: manifests.map((m) => m.startedAt).sort()[0],
+    endedAt: ended.length === manifests.length ? ended.sort().at(-1) : undefined,
+    mergedFrom: shardDirs,
+  });
+  for (const result of results) out.store.append(result);
+  return { jobs: all.length, results: results.length, missing: all.filter((id) => !owner.has(id)) };
+}

@@ -1,0 +1,110 @@
+// One folder per sweep run: manifest.json says what was asked for and on what (pins, versions,
+// commit, machine), results.jsonl holds one line per finished job. Everything needed to resume,
+// merge shards, report or diff a run is in its folder.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, hostname, totalmem } from 'node:os';
+import { basename, join } from 'node:path';
+import type { ModelEntry } from '../catalog/default-models.js';
+import { pinFile, pinSetKey } from '../python/pin-set.js';
+import { REPO_ROOT } from '../python/paths.js';
+import type { JobResult } from '../sweep/job-result.js';
+import { expandJobs, shardJobs, type Job, type Mode, type Shard } from '../sweep/jobs.js';
+import { ResultStore } from './result-store.js';
+
+export interface Selection {
+  models: ModelEntry[];
+  backends: string[];
+  modes: Mode[];
+  /** Fuzzed cases per dynamic job, and the run's seed that each job's seed derives from. */
+  shapes: number;
+  seed: number;
+  shard?: Shard;
+  probeSkips?: boolean;
+}
+
+export interface RunManifest {
+  schema: 1;
+  pins: { name: string; key: string };
+  versions: Record<string, string | null>;
+  git: { commit: string | null; dirty: boolean };
+  machine: { hostname: string; platform: string; arch: string; cpus: number; memoryGb: number; node: string };
+  selection: Selection;
+  /** The ids of this run's jobs: the selection, sliced by the shard if any. */
+  jobs: string[];
+  startedAt: string;
+  endedAt?: string;
+  /** For a merged run: the shard folders it came from. */
+  mergedFrom?: string[];
+}
+
+export const MANIFEST = 'manifest.json';
+export const RESULTS = 'results.jsonl';
+
+function git(...args: string[]): string | null {
+  try {
+    return execFileSync('git', ['-C', REPO_ROOT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+export function selectionJobs(selection: Selection): Job[] {
+  const jobs = expandJobs(selection.models, selection.backends, selection.modes);
+  return selection.shard ? shardJobs(jobs, selection.shard) : jobs;
+}
+
+export function newManifest(selection: Selection, versions: Record<string, string | null>): RunManifest {
+  return {
+    schema: 1,
+    pins: { name: basename(pinFile(), '.txt'), key: pinSetKey() },
+    versions,
+    git: { commit: git('rev-parse', 'HEAD'), dirty: (git('status', '--porcelain') ?? '') !== '' },
+    machine: {
+      hostname: hostname(), platform: process.platform, arch: process.arch, cpus: cpus().length,
+      memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version,
+    },
+    selection,
+    jobs: selectionJobs(selection).map((job) => job.id),
+    startedAt: new Date().toISOString(),
+  };
+}
+
+export class RunFolder {
+  readonly store: ResultStore;
+  constructor(readonly dir: string) {
+    this.store = new ResultStore(join(dir, RESULTS));
+  }
+
+  get manifestPath(): string {
+    return join(this.dir, MANIFEST);
+  }
+
+  exists(): boolean {
+    return existsSync(this.manifestPath);
+  }
+
+  readManifest(): RunManifest {
+    if (!this.exists()) throw new Error(`'${this.dir}' is not a sweep run folder (no ${MANIFEST}); pass the folder a sweep wrote (--out).`);
+    return JSON.parse(readFileSync(this.manifestPath, 'utf8')) as RunManifest;
+  }
+
+  writeManifest(manifest: RunManifest): void {
+    mkdirSync(this.dir, { recursive: true });
+    // write-then-rename would be safer still, but a torn manifest is rewritten at the next resume
+    writeFileSync(this.manifestPath, `${JSON.stringify(manifest, null, 1)}\n`);
+  }
+
+  results(): JobResult[] {
+    return this.store.read();
+  }
+
+  /** The jobs of this run without a result yet: what --resume runs. */
+  missingJobs(): Job[] {
+    const manifest = this.readManifest();
+    const mine = new Set(manifest.jobs);
+    const done = new Set(this.results().map((r) => r.id));
+    const { models, backends, modes } = manifest.selection;
+    return expandJobs(models, backends, modes).filter((job) => mine.has(job.id) && !done.has(job.id));
+  }
+}
