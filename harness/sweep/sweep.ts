@@ -74,72 +74,101 @@ function selectionOf(jobs: Job[], fuzz: SweepOptions['fuzz']): Selection {
   };
 }
 
+/**
+ * A warm pool, its checkpoints and the run folder, running jobs on demand: the sweep runs them all
+ * at once, a vitest suite one test per job (so vitest's filters and retries apply per job).
+ */
+export class SweepSession {
+  readonly folder: RunFolder;
+  private readonly pool: WorkerPool;
+  private readonly onnx = new OnnxRunner();
+  private readonly checkpoints = new Map<string, Promise<JobOutcome<string>>>();
+  private readonly modelDirs = new Map<string, string>();
+  private manifestWritten: Promise<void> | undefined;
+  readonly results: JobResult[] = [];
+
+  constructor(private readonly options: SweepOptions) {
+    this.folder = new RunFolder(options.runDir);
+    this.pool = new WorkerPool({
+      size: options.workers, jobTimeoutMs: options.jobTimeoutMs, maxMemoryMb: options.maxMemoryMb, worker: { env: options.workerEnv },
+    });
+  }
+
+  /** A new run folder gets its manifest (with the worker's installed versions); a resumed one keeps it. */
+  private ensureManifest(): Promise<void> {
+    this.manifestWritten ??= (async () => {
+      if (this.folder.exists()) return;
+      const hello = await this.pool.run((worker) => worker.request('hello', {}));
+      const versions = hello.status === 'ok' ? hello.value.versions : {};
+      const created = newManifest(this.options.selection ?? selectionOf(this.options.jobs, this.options.fuzz), versions);
+      this.folder.writeManifest({ ...created, jobs: this.options.jobs.map((job) => job.id) });
+    })();
+    return this.manifestWritten;
+  }
+
+  private checkpoint(model: ModelEntry): Promise<JobOutcome<string>> {
+    let found = this.checkpoints.get(model.id);
+    if (!found) {
+      found = this.pool.run((worker) => (this.options.resolveModel ?? ensureCheckpoint)(worker, model));
+      this.checkpoints.set(model.id, found);
+    }
+    return found;
+  }
+
+  private finish(result: JobResult): JobResult {
+    this.folder.store.append(result);
+    this.results.push(result);
+    this.options.onResult?.(result, this.results.length, this.options.jobs.length);
+    return result;
+  }
+
+  /** One job to its one result, appended to the run folder; never rejects for the job's own failure. */
+  async run(job: Job): Promise<JobResult> {
+    const { options } = this;
+    await this.ensureManifest();
+    const skip = findSkip(options.skipLists?.exportSkip ?? [], job);
+    if (skip && !options.probeSkips) {
+      return this.finish({ ...baseResult(job), status: 'skipped', skip: skipRef(skip), durationsMs: { total: 0 }, shapes: [], finishedAt: new Date().toISOString() });
+    }
+    const workaround = job.backend === 'onnx' ? findSkip(options.skipLists?.disableOptimize ?? [], job) : undefined;
+    const checkpoint = await this.checkpoint(job.model);
+    let result: JobResult;
+    if (checkpoint.status !== 'ok') {
+      result = { ...failedResult(job, checkpoint), status: checkpoint.status === 'error' ? 'export-error' : checkpoint.status, stage: 'checkpoint' };
+    } else {
+      this.modelDirs.set(job.model.id, checkpoint.value);
+      const fuzz = options.fuzz ?? { numRuns: DEFAULT_SHAPES, seed: 0 };
+      const context = {
+        workDir: join(options.runDir, 'jobs'), onnx: this.onnx, modelDirs: this.modelDirs, trustRemoteCode: options.trustRemoteCode,
+        fuzz: { ...fuzz, seed: fuzz.replay ? fuzz.seed : jobSeed(fuzz.seed, job.id) },
+        fuzzBudgetMs: this.pool.jobTimeoutMs * 0.6,
+        exportConfig: { ...options.exportConfig?.(job), ...(workaround ? { optimize: false } : {}) },
+      };
+      const outcome = await this.pool.run((worker) => runJob(worker, job, context));
+      result = outcome.status === 'ok' ? { ...outcome.value, peakRssMb: outcome.peakRssMb } : failedResult(job, outcome);
+    }
+    if (workaround) result.workaround = skipRef(workaround);
+    if (skip) {
+      result = result.status === 'pass'
+        ? { ...result, skip: skipRef(skip), staleSkip: true }
+        : { ...result, skip: skipRef(skip), probed: result.status, status: 'skipped' };
+    }
+    return this.finish(result);
+  }
+
+  async close(): Promise<void> {
+    if (this.folder.exists()) this.folder.writeManifest({ ...this.folder.readManifest(), endedAt: new Date().toISOString() });
+    await Promise.all([this.pool.close(), this.onnx.close()]);
+  }
+}
+
 export async function runSweep(options: SweepOptions): Promise<SweepRun> {
   const start = performance.now();
-  const folder = new RunFolder(options.runDir);
-  const pool = new WorkerPool({
-    size: options.workers, jobTimeoutMs: options.jobTimeoutMs, maxMemoryMb: options.maxMemoryMb, worker: { env: options.workerEnv },
-  });
-  const onnx = new OnnxRunner();
-  const results: JobResult[] = [];
-  const exportSkip = options.skipLists?.exportSkip ?? [];
-  const disableOptimize = options.skipLists?.disableOptimize ?? [];
-  const skipOf = (job: Job) => findSkip(exportSkip, job);
-  const finish = (result: JobResult) => {
-    folder.store.append(result);
-    results.push(result);
-    options.onResult?.(result, results.length, options.jobs.length);
-  };
+  const session = new SweepSession(options);
   try {
-    const resuming = folder.exists();
-    const manifest = resuming ? folder.readManifest() : undefined;
-    if (!manifest) {
-      const hello = await pool.run((worker) => worker.request('hello', {}));
-      const versions = hello.status === 'ok' ? hello.value.versions : {};
-      const created = newManifest(options.selection ?? selectionOf(options.jobs, options.fuzz), versions);
-      folder.writeManifest({ ...created, jobs: options.jobs.map((job) => job.id) });
-    }
-    const toRun = options.jobs.filter((job) => options.probeSkips || !skipOf(job));
-    for (const job of options.jobs.filter((j) => !toRun.includes(j))) {
-      finish({ ...baseResult(job), status: 'skipped', skip: skipRef(skipOf(job)!), durationsMs: { total: 0 }, shapes: [], finishedAt: new Date().toISOString() });
-    }
-    const models = [...new Map(toRun.map((job) => [job.model.id, job.model])).values()];
-    const checkpoints = new Map<string, JobOutcome<string>>();
-    const modelDirs = new Map<string, string>();
-    await Promise.all(models.map(async (model: ModelEntry) => {
-      checkpoints.set(model.id, await pool.run((worker) => (options.resolveModel ?? ensureCheckpoint)(worker, model)));
-    }));
-    const timeoutMs = pool.jobTimeoutMs;
-    await Promise.all(toRun.map(async (job) => {
-      const checkpoint = checkpoints.get(job.model.id)!;
-      const workaround = job.backend === 'onnx' ? findSkip(disableOptimize, job) : undefined;
-      let result: JobResult;
-      if (checkpoint.status === 'ok') modelDirs.set(job.model.id, checkpoint.value);
-      if (checkpoint.status !== 'ok') {
-        result = { ...failedResult(job, checkpoint), status: checkpoint.status === 'error' ? 'export-error' : checkpoint.status, stage: 'checkpoint' };
-      } else {
-        const fuzz = options.fuzz ?? { numRuns: DEFAULT_SHAPES, seed: 0 };
-        const context = {
-          workDir: join(options.runDir, 'jobs'), onnx, modelDirs, trustRemoteCode: options.trustRemoteCode,
-          fuzz: { ...fuzz, seed: fuzz.replay ? fuzz.seed : jobSeed(fuzz.seed, job.id) },
-          fuzzBudgetMs: timeoutMs * 0.6,
-          exportConfig: { ...options.exportConfig?.(job), ...(workaround ? { optimize: false } : {}) },
-        };
-        const outcome = await pool.run((worker) => runJob(worker, job, context));
-        result = outcome.status === 'ok' ? { ...outcome.value, peakRssMb: outcome.peakRssMb } : failedResult(job, outcome);
-      }
-      if (workaround) result.workaround = skipRef(workaround);
-      const skip = skipOf(job);
-      if (skip) {
-        result = result.status === 'pass'
-          ? { ...result, skip: skipRef(skip), staleSkip: true }
-          : { ...result, skip: skipRef(skip), probed: result.status, status: 'skipped' };
-      }
-      finish(result);
-    }));
-    folder.writeManifest({ ...folder.readManifest(), endedAt: new Date().toISOString() });
+    await Promise.all(options.jobs.map((job) => session.run(job)));
   } finally {
-    await Promise.all([pool.close(), onnx.close()]);
+    await session.close();
   }
-  return { runDir: options.runDir, resultsPath: folder.store.path, results, wallMs: performance.now() - start };
+  return { runDir: options.runDir, resultsPath: session.folder.store.path, results: session.results, wallMs: performance.now() - start };
 }
