@@ -8,6 +8,8 @@ export default defineConfig({
     // Suites start Python workers that import torch; two test files at once fill the two CI cores.
     maxWorkers: 2,
     testTimeout: 300_000,
+    // allure results (labels, steps, attachments) land in allure-results/; `npm run report:allure` renders them
+    reporters: ['default', ['allure-vitest/reporter', { resultsDir: 'allure-results' }]],
     hookTimeout: 300_000,
   },
 });

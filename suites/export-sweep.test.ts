@@ -4,13 +4,14 @@
 // Python onnxruntime; .pte files run in the ExecuTorch runtime. One test per job, so vitest's
 // filters (-t 'tiny-llama'), retries and reporters apply per job.
 //   SWEEP_MODELS=all | a,b   (default: a small CI selection of the default set)
-//   SWEEP_BACKENDS=a,b       (default: all)      SWEEP_SHAPES=N fuzzed shapes (default 4)
+//   SWEEP_BACKENDS=a,b       (default: all)      SWEEP_SHAPES=N fuzzed shapes (default 10)
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../harness/catalog/catalog.js';
 import { loadModelEntries, selectModels } from '../harness/catalog/default-models.js';
+import { reportJobToAllure } from '../harness/report/allure-job.js';
 import { loadSkipLists } from '../harness/skips/skip-list.js';
 import type { JobResult } from '../harness/sweep/job-result.js';
 import { BACKENDS, expandJobs, MODES, SAMPLE_SHAPE, type Job } from '../harness/sweep/jobs.js';
@@ -22,7 +23,7 @@ const wanted = process.env.SWEEP_MODELS === 'all' ? undefined : list(process.env
 const models = selectModels(loadModelEntries(), wanted);
 const backends = list(process.env.SWEEP_BACKENDS) ?? [...BACKENDS];
 const jobs = expandJobs(models, backends, MODES);
-const shapes = Number(process.env.SWEEP_SHAPES ?? 4);
+const shapes = Number(process.env.SWEEP_SHAPES ?? 10);
 
 let session: SweepSession;
 beforeAll(async () => {
@@ -56,6 +57,8 @@ function expectConforms(job: Job, result: JobResult): void {
 
 describe.each(backends)('%s', (backend) => {
   it.concurrent.each(jobs.filter((job) => job.backend === backend).map((job) => [job.id, job] as const))('%s', async (_, job) => {
-    expectConforms(job, await session.run(job));
+    const result = await session.run(job);
+    await reportJobToAllure(job, result);
+    expectConforms(job, result);
   });
 });
