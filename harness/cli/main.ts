@@ -1,5 +1,6 @@
 // export-sweep command line: one module per command, each with its own --help.
 import { coverageCommand } from './coverage-command.js';
+import { diffCommand } from './diff-command.js';
 import { listCommand } from './list-command.js';
 import { mergeCommand } from './merge-command.js';
 import { replayCommand } from './replay-command.js';
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; about
   replay: { run: replayCommand, about: "re-run one job of a run from its fuzz failure's seed and path" },
   merge: { run: mergeCommand, about: 'combine the shard folders of one sweep into one run folder' },
   report: { run: reportCommand, about: "print a run folder's matrix, failures and findings" },
+  diff: { run: diffCommand, about: 'compare two runs job by job: regressions, fixes, error and tolerance changes' },
   coverage: { run: coverageCommand, about: 'tiny config for every class, one eager forward each: the share that works' },
 };
 

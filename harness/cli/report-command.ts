@@ -1,13 +1,15 @@
 // `export-sweep report`: a run folder's matrix and findings, from its results alone.
 import { renderTable } from '../report/table.js';
 import { RunFolder } from '../results/run-folder.js';
+import { writeRunReport } from '../report/write-report.js';
 import { parseCommand, UsageError } from './args.js';
 import { failed, summary } from './run-command.js';
 
 export const REPORT_USAGE = `usage: export-sweep report RUN
 
-Prints the matrix of a run folder (models x backend/mode, status and max abs error), its failures,
-the fuzzing's smallest failing shapes with their replay commands, and stale skip-list entries.`;
+Writes the run's dashboard (RUN/index.html: matrix, filters, pass rates, export times, history,
+drift) and a page and JSON per model (RUN/reports/), then prints the matrix, its failures, the
+fuzzing's smallest failing shapes with their replay commands, and stale skip-list entries.`;
 
 export async function reportCommand(args: string[]): Promise<number> {
   const parsed = parseCommand(args, REPORT_USAGE, {} as const);
@@ -19,5 +21,6 @@ export async function reportCommand(args: string[]): Promise<number> {
   const results = folder.results();
   console.log(`${runDir}: ${results.length} of ${manifest.jobs.length} jobs, pins ${manifest.pins.name}, commit ${manifest.git.commit?.slice(0, 10) ?? '?'}\n`);
   console.log([renderTable(results), ...summary(results, runDir)].join('\n'));
+  console.log(`\ndashboard: ${writeRunReport(runDir).index}`);
   return results.some(failed) ? 1 : 0;
 }

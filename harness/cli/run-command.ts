@@ -7,6 +7,7 @@ import { loadCatalog } from '../catalog/catalog.js';
 import { loadTinyOverrides } from '../catalog/tiny-overrides.js';
 import { REPO_ROOT } from '../python/paths.js';
 import { renderTable } from '../report/table.js';
+import { writeRunReport } from '../report/write-report.js';
 import { RunFolder, selectionJobs, type Selection } from '../results/run-folder.js';
 import { loadSkipLists } from '../skips/skip-list.js';
 import { parseSource, resolveSource } from '../source/model-source.js';
@@ -132,6 +133,6 @@ export async function runCommand(args: string[]): Promise<number> {
   };
   const run = await runSweep(options);
   const all = new RunFolder(runDir).results();
-  console.log(`\n${renderTable(all)}${summary(all, runDir).map((l) => `\n${l}`).join('')}\n\nresults: ${run.resultsPath} (${(run.wallMs / 1000).toFixed(1)} s)`);
+  console.log(`\n${renderTable(all)}${summary(all, runDir).map((l) => `\n${l}`).join('')}\n\nresults: ${run.resultsPath} (${(run.wallMs / 1000).toFixed(1)} s)\ndashboard: ${writeRunReport(runDir).index}`);
   return all.some(failed) ? 1 : 0;
 }

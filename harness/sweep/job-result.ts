@@ -15,6 +15,8 @@ export interface RuntimeCheck {
   maxRelError: number;
   /** Only the leaves that failed, to keep results small. */
   failures: LeafComparison[];
+  /** Every leaf's error, at the traced sample only (the per-model report lists them). */
+  leaves?: { name: string; maxAbsError: number; maxRelError: number }[];
 }
 
 export interface ShapeCheck {

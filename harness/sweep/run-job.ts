@@ -31,10 +31,11 @@ async function stage<T>(name: string, status: JobStatus, fn: () => Promise<T>): 
   }
 }
 
-function check(runtime: string, against: string, comparison: ReturnType<typeof compareOutputs>): RuntimeCheck {
+function check(runtime: string, against: string, comparison: ReturnType<typeof compareOutputs>, withLeaves: boolean): RuntimeCheck {
   return {
     runtime, against, ok: comparison.ok, maxAbsError: comparison.maxAbsError, maxRelError: comparison.maxRelError,
     failures: comparison.leaves.filter((leaf) => !leaf.ok),
+    leaves: withLeaves ? comparison.leaves.map(({ name, maxAbsError, maxRelError }) => ({ name, maxAbsError, maxRelError })) : undefined,
   };
 }
 
@@ -75,7 +76,7 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
   let fuzz: FuzzSummary | undefined;
 
   /** Eager and every runtime at one shape; inputs are built by the recipe unless given. */
-  async function checkShape(handle: string, exported: ExportInfo, shape: Shape, inputs?: string): Promise<ShapeCheck> {
+  async function checkShape(handle: string, exported: ExportInfo, shape: Shape, inputs?: string, withLeaves = false): Promise<ShapeCheck> {
     const shapeDir = join(dir, shapeTag(shape));
     if (!inputs) {
       inputs = join(shapeDir, 'inputs.safetensors');
@@ -94,10 +95,10 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
       if (!primary) {
         primary = ran;
         durationsMs.run! += ran.ms;
-        checks.push(check(runtime.name, 'eager', compareOutputs(expected, ran.outputs, job.backend, filter)));
+        checks.push(check(runtime.name, 'eager', compareOutputs(expected, ran.outputs, job.backend, filter), withLeaves));
       } else {
         durationsMs.crossRun! += ran.ms;
-        checks.push(check(runtime.name, runtimes[0].name, compareOutputs(primary.outputs, ran.outputs, `${job.backend}:runtimes`)));
+        checks.push(check(runtime.name, runtimes[0].name, compareOutputs(primary.outputs, ran.outputs, `${job.backend}:runtimes`), withLeaves));
       }
     }
     const [first] = checks;
@@ -123,7 +124,8 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
     durationsMs.export = exported.export_ms;
     artifactBytes = exported.bytes;
     artifactPath = exported.artifact;
-    shapes.push(await checkShape(handle, exported, SAMPLE_SHAPE, sample));
+    const sampleCheck = await checkShape(handle, exported, SAMPLE_SHAPE, sample, true);
+    shapes.push(sampleCheck);
     const runs = context.fuzz?.numRuns ?? 0;
     if (job.mode === 'dynamic' && shapes[0].ok && (runs > 0 || context.fuzz?.path)) {
       const fuzzStart = performance.now();

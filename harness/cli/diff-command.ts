@@ -1,0 +1,34 @@
+// `export-sweep diff RUN_A RUN_B`: job-by-job drift between two runs (two pin sets, two exporter
+// implementations, or yesterday and today), as a terminal table, Markdown and the dashboard's section.
+import { writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { diffMarkdown, diffRuns, diffTable } from '../drift/diff-runs.js';
+import { RunFolder } from '../results/run-folder.js';
+import { writeRunReport } from '../report/write-report.js';
+import { parseCommand, UsageError } from './args.js';
+
+export const DIFF_USAGE = `usage: export-sweep diff RUN_A RUN_B [--md FILE] [--factor F]
+
+Compares run folder RUN_B with the baseline RUN_A job by job: regressions (pass -> fail), fixes
+(fail -> pass), failures whose error class changed, passing jobs whose max abs error moved by more
+than --factor (default 10x), newly skipped jobs, new and removed jobs and classes. Prints a table,
+writes Markdown for a pull-request comment (default RUN_B/diff.md) and RUN_B/diff.json, which
+RUN_B's dashboard shows. Exit code 1 when there is any regression.`;
+
+export async function diffCommand(args: string[]): Promise<number> {
+  const parsed = parseCommand(args, DIFF_USAGE, { md: { type: 'string' }, factor: { type: 'string' } } as const);
+  if (!parsed) return 0;
+  const [a, b] = parsed.positionals;
+  if (!a || !b) throw new UsageError(`diff needs two run folders\n\n${DIFF_USAGE}`);
+  const factor = parsed.values.factor === undefined ? undefined : Number(parsed.values.factor);
+  if (factor !== undefined && !(factor > 1)) throw new UsageError(`--factor must be a number > 1, got '${parsed.values.factor}'`);
+  const [runA, runB] = [new RunFolder(a), new RunFolder(b)];
+  runA.readManifest();
+  runB.readManifest();
+  const diff = diffRuns({ name: basename(a), results: runA.results() }, { name: basename(b), results: runB.results() }, { toleranceFactor: factor });
+  const md = parsed.values.md ?? join(b, 'diff.md');
+  writeFileSync(md, diffMarkdown(diff));
+  writeFileSync(join(b, 'diff.json'), `${JSON.stringify(diff, null, 1)}\n`);
+  console.log(`${diffTable(diff)}\n\nmarkdown: ${md}\ndashboard (with the drift section): ${writeRunReport(b).index}`);
+  return diff.counts.regression ? 1 : 0;
+}

@@ -1,0 +1,128 @@
+// Two runs compared job by job: what a version bump (or an exporter change) broke, fixed or moved.
+// A regression is a job that passed in the baseline and fails now; skips are neither.
+import type { JobResult } from '../sweep/job-result.js';
+
+export type ChangeKind = 'regression' | 'fix' | 'error-change' | 'tolerance-change' | 'newly-skipped' | 'unskipped' | 'new-job' | 'removed-job';
+
+export interface JobChange {
+  kind: ChangeKind;
+  id: string;
+  modelClass: string;
+  before?: string;
+  after?: string;
+  detail: string;
+}
+
+export interface RunDiff {
+  baseline: string;
+  current: string;
+  changes: JobChange[];
+  newClasses: string[];
+  removedClasses: string[];
+  counts: Record<ChangeKind, number>;
+}
+
+export interface DiffOptions {
+  /** A passing job's max abs error may grow or shrink by this factor before it is reported. */
+  toleranceFactor?: number;
+  /** Errors below this are noise at float32 and never reported as a tolerance change. */
+  errorFloor?: number;
+}
+
+const failing = (r: JobResult) => r.status !== 'pass' && r.status !== 'skipped';
+
+/** The kind of a failure, stable across runs: status, failed step, exception type. */
+export function errorClass(r: JobResult): string {
+  const type = /\b([A-Z]\w*(?:Error|Exception))\b/.exec(r.error ?? '')?.[1] ?? '';
+  return [r.status, r.stage, type].filter(Boolean).join(' / ');
+}
+
+const firstLine = (r: JobResult) => (r.error ?? '').split('\n')[0].slice(0, 160);
+
+function change(kind: ChangeKind, a: JobResult | undefined, b: JobResult | undefined, detail: string): JobChange {
+  const any = (b ?? a)!;
+  return { kind, id: any.id, modelClass: any.modelClass, before: a && errorClass(a), after: b && errorClass(b), detail };
+}
+
+export function diffRuns(baseline: { name: string; results: JobResult[] }, current: { name: string; results: JobResult[] }, options: DiffOptions = {}): RunDiff {
+  const factor = options.toleranceFactor ?? 10;
+  const floor = options.errorFloor ?? 1e-6;
+  const before = new Map(baseline.results.map((r) => [r.id, r]));
+  const after = new Map(current.results.map((r) => [r.id, r]));
+  const changes: JobChange[] = [];
+  for (const [id, b] of after) {
+    const a = before.get(id);
+    if (!a) {
+      changes.push(change('new-job', undefined, b, b.status));
+      continue;
+    }
+    if (a.status === 'skipped' || b.status === 'skipped') {
+      if (a.status !== 'skipped') changes.push(change('newly-skipped', a, b, `${b.skip?.link ?? ''}`));
+      else if (b.status !== 'skipped') changes.push(change(failing(b) ? 'regression' : 'unskipped', a, b, failing(b) ? firstLine(b) : 'passes now'));
+      continue;
+    }
+    if (a.status === 'pass' && failing(b)) changes.push(change('regression', a, b, firstLine(b)));
+    else if (failing(a) && b.status === 'pass') changes.push(change('fix', a, b, `was: ${firstLine(a)}`));
+    else if (failing(a) && failing(b) && errorClass(a) !== errorClass(b)) changes.push(change('error-change', a, b, firstLine(b)));
+    else if (a.status === 'pass' && b.status === 'pass') {
+      const ea = Math.max(a.maxAbsError ?? 0, floor);
+      const eb = Math.max(b.maxAbsError ?? 0, floor);
+      if (eb / ea >= factor || ea / eb >= factor) {
+        changes.push(change('tolerance-change', a, b, `max abs ${(a.maxAbsError ?? 0).toExponential(1)} -> ${(b.maxAbsError ?? 0).toExponential(1)}`));
+      }
+    }
+  }
+  for (const [id, a] of before) if (!after.has(id)) changes.push(change('removed-job', a, undefined, a.status));
+  const classes = (rs: JobResult[]) => new Set(rs.map((r) => r.modelClass));
+  const [ca, cb] = [classes(baseline.results), classes(current.results)];
+  const order: ChangeKind[] = ['regression', 'error-change', 'tolerance-change', 'fix', 'newly-skipped', 'unskipped', 'new-job', 'removed-job'];
+  changes.sort((x, y) => order.indexOf(x.kind) - order.indexOf(y.kind) || x.id.localeCompare(y.id));
+  const counts = Object.fromEntries(order.map((k) => [k, changes.filter((c) => c.kind === k).length])) as Record<ChangeKind, number>;
+  return {
+    baseline: baseline.name, current: current.name, changes, counts,
+    newClasses: [...cb].filter((c) => !ca.has(c)).sort(),
+    removedClasses: [...ca].filter((c) => !cb.has(c)).sort(),
+  };
+}
+
+const TITLES: Record<ChangeKind, string> = {
+  regression: 'Regressions (passed, fails now)', 'error-change': 'Failures whose error changed', 'tolerance-change': 'Error size changes',
+  fix: 'Fixes (failed, passes now)', 'newly-skipped': 'Newly skipped', unskipped: 'No longer skipped', 'new-job': 'New jobs', 'removed-job': 'Removed jobs',
+};
+
+const cell = (text: string | undefined) => (text ?? '').replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+/** Markdown fit for a pull-request comment. */
+export function diffMarkdown(diff: RunDiff): string {
+  const lines = [
+    `### export-sweep: \`${diff.current}\` against \`${diff.baseline}\``,
+    '',
+    diff.counts.regression ? `**${diff.counts.regression} regression(s)**` : 'No regressions.',
+    '',
+    `| ${Object.keys(diff.counts).map((k) => k).join(' | ')} |`,
+    `|${Object.keys(diff.counts).map(() => '---').join('|')}|`,
+    `| ${Object.values(diff.counts).join(' | ')} |`,
+  ];
+  for (const kind of Object.keys(TITLES) as ChangeKind[]) {
+    const rows = diff.changes.filter((c) => c.kind === kind);
+    if (!rows.length) continue;
+    lines.push('', `#### ${TITLES[kind]}`, '', '| job | before | after | detail |', '|---|---|---|---|');
+    for (const c of rows) lines.push(`| \`${c.id}\` | ${cell(c.before)} | ${cell(c.after)} | ${cell(c.detail)} |`);
+  }
+  if (diff.newClasses.length) lines.push('', `New classes: ${diff.newClasses.map((c) => `\`${c}\``).join(', ')}`);
+  if (diff.removedClasses.length) lines.push('', `Removed classes: ${diff.removedClasses.map((c) => `\`${c}\``).join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The terminal table: one line per change. */
+export function diffTable(diff: RunDiff): string {
+  if (!diff.changes.length && !diff.newClasses.length && !diff.removedClasses.length) return `no changes between ${diff.baseline} and ${diff.current}`;
+  const width = Math.max(...diff.changes.map((c) => c.id.length), 3);
+  const rows = diff.changes.map((c) => `${c.kind.padEnd(16)} ${c.id.padEnd(width)}  ${(c.before ?? '-').padEnd(28)} -> ${(c.after ?? '-').padEnd(28)} ${c.detail.slice(0, 100)}`);
+  const summary = Object.entries(diff.counts).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(', ');
+  const classes = [
+    ...(diff.newClasses.length ? [`new classes: ${diff.newClasses.join(', ')}`] : []),
+    ...(diff.removedClasses.length ? [`removed classes: ${diff.removedClasses.join(', ')}`] : []),
+  ];
+  return [...rows, ...classes, '', summary].join('\n');
+}
