@@ -2,7 +2,6 @@
 // with eager; every other one with the first, so two runtimes disagreeing on one file is caught
 // apart from an export that is wrong everywhere.
 import { join } from 'node:path';
-import { readSafetensors } from '../tensors/safetensors.js';
 import type { NamedTensors } from '../tensors/tensor.js';
 import type { Ops } from '../worker/protocol.js';
 import type { PythonWorker } from '../worker/python-worker.js';
@@ -14,6 +13,8 @@ export interface RuntimeContext {
   worker: PythonWorker;
   onnx: OnnxRunner;
   backend: string;
+  /** Reads a tensor file; the job passes one that accounts the time to its boundary cost. */
+  read: (path: string) => Promise<NamedTensors>;
 }
 
 export interface Runtime {
@@ -26,18 +27,18 @@ export interface Runtime {
 function pythonRuntime(name: string): Runtime {
   return {
     name,
-    async run({ worker, backend }, artifact, inputsPath, outDir) {
+    async run({ worker, backend, read }, artifact, inputsPath, outDir) {
       const out = join(outDir, `${name}.safetensors`);
       const ran = await worker.request('run', { backend, artifact: artifact.artifact, inputs: inputsPath, out });
-      return { outputs: await readSafetensors(ran.path), ms: ran.run_ms };
+      return { outputs: await read(ran.path), ms: ran.run_ms };
     },
   };
 }
 
 const onnxruntimeNode: Runtime = {
   name: 'onnxruntime-node',
-  async run({ onnx }, artifact, inputsPath) {
-    const feeds = await readSafetensors(inputsPath);
+  async run({ onnx, read }, artifact, inputsPath) {
+    const feeds = await read(inputsPath);
     const start = performance.now();
     const outputs = await onnx.run(artifact.artifact, feeds);
     const ms = performance.now() - start;

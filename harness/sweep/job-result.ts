@@ -38,7 +38,12 @@ export interface JobResult {
   /** The step that failed: load, eager, export, run or compare. */
   stage?: string;
   /** ``run`` is the first runtime's time, ``crossRun`` the other runtimes'. */
-  durationsMs: { load?: number; export?: number; eager?: number; run?: number; crossRun?: number; fuzz?: number; total: number };
+  durationsMs: {
+    load?: number; export?: number; eager?: number; run?: number; crossRun?: number; fuzz?: number;
+    /** Boundary cost: tensor-file reads and writes on both sides, and IPC overhead (round trips minus worker time). */
+    tensorIo?: number; ipc?: number;
+    total: number;
+  };
   artifactBytes?: number;
   maxAbsError?: number;
   maxRelError?: number;

@@ -69,7 +69,23 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
   const durationsMs: JobResult['durationsMs'] = { total: 0, eager: 0, run: 0, crossRun: 0 };
   const base = { id: job.id, model: job.model.id, modelClass: job.model.class, backend: job.backend, mode: job.mode };
   const runtimes = runtimesFor(job.backend);
-  const runtimeContext: RuntimeContext = { worker, onnx, backend: job.backend };
+  // The boundary's cost: tensor files read here, plus the worker's own tensor I/O and the IPC
+  // overhead (round trips minus the worker's time), from its counters over this job.
+  let readMs = 0;
+  const read = async (path: string) => {
+    const t = performance.now();
+    try {
+      return await readSafetensors(path);
+    } finally {
+      readMs += performance.now() - t;
+    }
+  };
+  const statsBefore = { ...worker.stats };
+  const boundary = () => ({
+    tensorIo: readMs + worker.stats.tensorIoMs - statsBefore.tensorIoMs,
+    ipc: (worker.stats.roundTripMs - statsBefore.roundTripMs) - (worker.stats.workerMs - statsBefore.workerMs),
+  });
+  const runtimeContext: RuntimeContext = { worker, onnx, backend: job.backend, read };
   const shapes: ShapeCheck[] = [];
   let artifactBytes: number | undefined;
   let artifactPath: string | undefined;
@@ -85,8 +101,8 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
     }
     const eager = await stage('eager', 'runtime-error', () => worker.request('eager', { model: handle, inputs: inputs!, out: join(shapeDir, 'eager.safetensors') }));
     durationsMs.eager! += eager.eager_ms;
-    const expected = await readSafetensors(eager.path);
-    const mask = shape.padding && shape.padding !== 'none' ? (await readSafetensors(inputs)).attention_mask : undefined;
+    const expected = await read(eager.path);
+    const mask = shape.padding && shape.padding !== 'none' ? (await read(inputs)).attention_mask : undefined;
     const filter = mask && paddingFilter(mask);
     const checks: RuntimeCheck[] = [];
     let primary: Awaited<ReturnType<typeof runtimes[0]['run']>> | undefined;
@@ -152,7 +168,7 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
       ...base,
       status,
       stage: status === 'pass' ? undefined : !sampleOk || fuzzOk ? 'compare' : 'fuzz',
-      durationsMs: { ...durationsMs, total: performance.now() - start },
+      durationsMs: { ...durationsMs, ...boundary(), total: performance.now() - start },
       artifactBytes,
       maxAbsError: Math.max(...shapes.map((s) => s.maxAbsError)),
       maxRelError: Math.max(...shapes.map((s) => s.maxRelError)),
@@ -167,7 +183,7 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
       ...base,
       status: error.status,
       stage: error.stage,
-      durationsMs: { ...durationsMs, total: performance.now() - start },
+      durationsMs: { ...durationsMs, ...boundary(), total: performance.now() - start },
       artifactBytes,
       shapes,
       error: error.message.split('\n').slice(0, 5).join('\n'),

@@ -19,8 +19,8 @@ export interface ReadyEvent {
 export interface WorkerErrorBody { kind: ErrorKind; type: string; message: string; trace: string }
 
 export type Reply =
-  | { v: number; id: number; ok: true; result: unknown; ms: number }
-  | { v: number; id: number; ok: false; error: WorkerErrorBody; ms: number };
+  | { v: number; id: number; ok: true; result: unknown; ms: number; io_ms?: number }
+  | { v: number; id: number; ok: false; error: WorkerErrorBody; ms: number; io_ms?: number };
 
 /** Each op's arguments and result, so a call site is checked against the worker's contract. */
 export interface Ops {

@@ -17,6 +17,7 @@ export interface PythonWorkerOptions {
 
 interface Pending {
   op: string;
+  sent: number;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
   timer?: NodeJS.Timeout;
@@ -30,6 +31,9 @@ export class PythonWorker {
   private stderr = '';
   private exitError: WorkerCrashError | undefined;
   private readonly stderrTailBytes: number;
+  /** Totals over this worker's requests: the round trip seen here, the worker's own time, and the
+   * part of it spent reading and writing tensor files (the boundary's cost, for the benchmarks). */
+  readonly stats = { requests: 0, roundTripMs: 0, workerMs: 0, tensorIoMs: 0 };
   /** Model handles this process holds, so a job can reuse a model another job loaded. */
   readonly loadedModels = new Map<string, string>();
 
@@ -105,7 +109,7 @@ export class PythonWorker {
     if (this.exitError) throw this.exitError;
     const id = this.nextId++;
     return new Promise<Ops[K]['result']>((resolve, reject) => {
-      const pending: Pending = { op, resolve: resolve as (value: unknown) => void, reject };
+      const pending: Pending = { op, sent: performance.now(), resolve: resolve as (value: unknown) => void, reject };
       if (options.timeoutMs) {
         pending.timer = setTimeout(() => {
           this.pending.delete(id);
@@ -123,6 +127,10 @@ export class PythonWorker {
     if (!pending) return;
     this.pending.delete(reply.id);
     clearTimeout(pending.timer);
+    this.stats.requests += 1;
+    this.stats.roundTripMs += performance.now() - pending.sent;
+    this.stats.workerMs += reply.ms;
+    this.stats.tensorIoMs += reply.io_ms ?? 0;
     if (reply.ok) pending.resolve(reply.result);
     else pending.reject(new WorkerRequestError(pending.op, reply.error));
   }

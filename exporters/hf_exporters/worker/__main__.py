@@ -38,12 +38,14 @@ def main() -> None:
         torch.set_num_threads(int(threads))
     from .ops import OPS
     from .protocol import PROTOCOL_VERSION, WorkerError
+    from .tensor_files import IO_MS
 
     _reply(out, {"v": PROTOCOL_VERSION, "event": "ready", **OPS["hello"]()})
     for line in sys.stdin:
         if not line.strip():
             continue
         start = time.perf_counter()
+        io_before = IO_MS[0]
         request_id = None
         try:
             request = json.loads(line)
@@ -74,7 +76,8 @@ def main() -> None:
                 "message": " ".join(message.split("\n")),
                 "trace": "".join(traceback.format_exception(cause))[-8000:],
             }}
-        _reply(out, {"v": PROTOCOL_VERSION, "id": request_id, **reply, "ms": (time.perf_counter() - start) * 1000})
+        elapsed = (time.perf_counter() - start) * 1000
+        _reply(out, {"v": PROTOCOL_VERSION, "id": request_id, **reply, "ms": elapsed, "io_ms": IO_MS[0] - io_before})
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,24 @@ from .protocol import InputError
 # as a JSON list in the metadata (harness/tensors/safetensors.ts does the same).
 ORDER_KEY = "order"
 
+# Time spent moving tensors through files, which the worker reports with every reply: the harness
+# measures what the TypeScript/Python boundary costs a job (BENCHMARKS.md, "boundary cost").
+IO_MS = [0.0]
 
+
+def _timed_io(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(fn)
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            IO_MS[0] += (time.perf_counter() - start) * 1000
+
+    return timed
+
+
+@_timed_io
 def write_tensors(obj: Any, path: str | Path) -> dict[str, dict[str, Any]]:
     """Flatten ``obj`` with ``get_leaf_tensors`` and write it; returns ``{name: {dtype, shape}}``."""
     # safetensors refuses shared storage and non-contiguous views: give each leaf its own memory.
@@ -27,6 +47,7 @@ def write_tensors(obj: Any, path: str | Path) -> dict[str, dict[str, Any]]:
     return {name: {"dtype": str(t.dtype).removeprefix("torch."), "shape": list(t.shape)} for name, t in leaves.items()}
 
 
+@_timed_io
 def read_tensors(path: str | Path) -> dict[str, torch.Tensor]:
     if not Path(path).is_file():
         raise InputError(f"tensor file '{path}' does not exist; write the inputs there (safetensors) before this request.")
