@@ -42,6 +42,8 @@ options:
   --pins NAME       run under pins/NAME.txt (its own cached Python environment)
   --hub-url URL     the hub that hub: sources download from
   --trust-remote-code  allow repos whose config needs their own code (auto_map)
+  --no-artifact-cache  export every job again, even when an identical job's artifact is cached
+  --recycle-after N    replace a worker after N jobs (bounds memory growth; default never)
   --out DIR         run folder (default: reports/<timestamp>)`;
 
 const OPTIONS = {
@@ -50,6 +52,7 @@ const OPTIONS = {
   'max-memory': { type: 'string' }, shapes: { type: 'string' }, seed: { type: 'string' }, replay: { type: 'string' },
   resume: { type: 'string' }, shard: { type: 'string' }, 'probe-skips': { type: 'boolean' }, pins: { type: 'string' },
   'hub-url': { type: 'string' }, 'trust-remote-code': { type: 'boolean' }, out: { type: 'string' },
+  'no-artifact-cache': { type: 'boolean' }, 'recycle-after': { type: 'string' },
 } as const;
 
 export const failed = (r: JobResult) => r.status !== 'pass' && r.status !== 'skipped';
@@ -127,6 +130,8 @@ export async function runCommand(args: string[]): Promise<number> {
     jobTimeoutMs: timeout && timeout * 1000,
     maxMemoryMb: positiveInt(values['max-memory'], '--max-memory'),
     trustRemoteCode: values['trust-remote-code'],
+    artifactCache: !values['no-artifact-cache'],
+    recycleAfterJobs: positiveInt(values['recycle-after'], '--recycle-after'),
     fuzz: { numRuns: selection.shapes, seed: selection.seed, path: replay?.path, replay: Boolean(replay) },
     resolveModel: (worker, model) => model.source ? resolveSource(parseSource(model.source), { ...sourceContext, worker }) : ensureCheckpoint(worker, model),
     onResult: (result, done, total) => progress.update(result, done, total),

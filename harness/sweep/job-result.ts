@@ -45,6 +45,8 @@ export interface JobResult {
     total: number;
   };
   artifactBytes?: number;
+  /** The artifact came from the cache of an identical earlier job: no export ran. */
+  artifactCached?: boolean;
   maxAbsError?: number;
   maxRelError?: number;
   shapes: ShapeCheck[];
@@ -59,8 +61,9 @@ export interface JobResult {
   probed?: JobStatus;
   /** The onnx-disable-optimize entry this job was exported under (optimize=false). */
   workaround?: SkipRef;
-  /** Peak resident memory of the worker during the job, in MB. */
+  /** Peak resident memory of the worker during the job, in MB, and which worker ran it. */
   peakRssMb?: number;
+  workerPid?: number;
   /** First lines of the error, and the worker's stderr tail for crashes and timeouts. */
   error?: string;
   stderrTail?: string;

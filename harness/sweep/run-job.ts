@@ -13,6 +13,7 @@ import { readSafetensors } from '../tensors/safetensors.js';
 import { WorkerRequestError } from '../worker/errors.js';
 import type { PythonWorker } from '../worker/python-worker.js';
 import type { JobResult, JobStatus, RuntimeCheck, ShapeCheck } from './job-result.js';
+import { artifactKey, cachedArtifact, storeArtifact } from './artifact-cache.js';
 import { SAMPLE_SHAPE, type Job, type Shape } from './jobs.js';
 
 class StageError extends Error {
@@ -57,6 +58,8 @@ export interface JobContext {
   exportConfig?: Record<string, unknown>;
   /** Job time left for fuzzing, so shrinking ends before the pool's timeout kills the worker. */
   fuzzBudgetMs?: number;
+  /** Reuse an artifact exported earlier by an identical job (same entry, config, pins, exporters). */
+  artifactCache?: boolean;
 }
 
 const shapeTag = (s: Shape) => `${s.batch}x${s.seq}${s.padding && s.padding !== 'none' ? `-${s.padding}` : ''}${s.seed ? `-s${s.seed}` : ''}`;
@@ -90,6 +93,7 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
   let artifactBytes: number | undefined;
   let artifactPath: string | undefined;
   let fuzz: FuzzSummary | undefined;
+  let artifactCached = false;
 
   /** Eager and every runtime at one shape; inputs are built by the recipe unless given. */
   async function checkShape(handle: string, exported: ExportInfo, shape: Shape, inputs?: string, withLeaves = false): Promise<ShapeCheck> {
@@ -131,13 +135,15 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
     }
     const sample = join(dir, 'inputs-sample.safetensors');
     const recipe = await stage('inputs', 'export-error', () => worker.request('sample_inputs', { model: handle!, out: sample, ...SAMPLE_SHAPE }));
-    const exported = await stage('export', 'export-error', () =>
-      worker.request('export', {
-        model: handle!, backend: job.backend, inputs: sample, out_dir: join(dir, 'artifact'),
-        config: { ...context.exportConfig, dynamic: job.mode === 'dynamic' },
-      }),
+    const request = { backend: job.backend, config: { ...context.exportConfig, dynamic: job.mode === 'dynamic' } };
+    const key = context.artifactCache ? artifactKey(job, request) : undefined;
+    const cached = key ? cachedArtifact(key) : undefined;
+    const exported = cached ?? await stage('export', 'export-error', () =>
+      worker.request('export', { model: handle!, inputs: sample, out_dir: join(dir, 'artifact'), ...request }),
     );
-    durationsMs.export = exported.export_ms;
+    if (key && !cached) await storeArtifact(key, exported);
+    artifactCached = Boolean(cached);
+    durationsMs.export = cached ? 0 : exported.export_ms;
     artifactBytes = exported.bytes;
     artifactPath = exported.artifact;
     const sampleCheck = await checkShape(handle, exported, SAMPLE_SHAPE, sample, true);
@@ -174,6 +180,7 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
       maxRelError: Math.max(...shapes.map((s) => s.maxRelError)),
       shapes,
       fuzz,
+      artifactCached: artifactCached || undefined,
       error: fuzzOk ? undefined : fuzz!.error,
       finishedAt: new Date().toISOString(),
     };

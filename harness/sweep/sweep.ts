@@ -12,6 +12,7 @@ import { ensureCheckpoint } from './checkpoints.js';
 import type { JobResult } from './job-result.js';
 import { jobSeed, type Job, type Mode } from './jobs.js';
 import { runJob, type FuzzSettings } from './run-job.js';
+import { loadTimings, longestFirst, saveTimings } from './schedule.js';
 
 export interface SweepOptions {
   jobs: Job[];
@@ -25,11 +26,15 @@ export interface SweepOptions {
   workers?: number;
   jobTimeoutMs?: number;
   maxMemoryMb?: number;
+  /** Replace a worker after this many jobs (bounds memory growth; 1 = a fresh process per job). */
+  recycleAfterJobs?: number;
   /** Dynamic-shape fuzzing; ``replay`` uses ``seed`` as is instead of deriving one per job. */
   fuzz?: FuzzSettings & { replay?: boolean };
   skipLists?: SkipLists;
   /** Run export-skip jobs anyway and mark entries whose jobs now pass as stale. */
   probeSkips?: boolean;
+  /** Reuse artifacts of identical earlier jobs (see artifact-cache.ts); the CLI turns it on. */
+  artifactCache?: boolean;
   /** Extra export config per job (tests plant bugs through it). */
   exportConfig?: (job: Job) => Record<string, unknown> | undefined;
   /** Environment of the Python workers (tests enable the debug ops with it). */
@@ -60,6 +65,7 @@ function failedResult(job: Job, outcome: Exclude<JobOutcome<unknown>, { status: 
     error: error.split('\n').slice(0, 5).join('\n'),
     stderrTail: 'stderrTail' in outcome ? outcome.stderrTail.slice(-4000) : undefined,
     peakRssMb: outcome.peakRssMb,
+    workerPid: outcome.workerPid,
     finishedAt: new Date().toISOString(),
   };
 }
@@ -90,7 +96,8 @@ export class SweepSession {
   constructor(private readonly options: SweepOptions) {
     this.folder = new RunFolder(options.runDir);
     this.pool = new WorkerPool({
-      size: options.workers, jobTimeoutMs: options.jobTimeoutMs, maxMemoryMb: options.maxMemoryMb, worker: { env: options.workerEnv },
+      size: options.workers, jobTimeoutMs: options.jobTimeoutMs, maxMemoryMb: options.maxMemoryMb, recycleAfterJobs: options.recycleAfterJobs,
+      worker: { env: options.workerEnv },
     });
   }
 
@@ -142,10 +149,11 @@ export class SweepSession {
         workDir: join(options.runDir, 'jobs'), onnx: this.onnx, modelDirs: this.modelDirs, trustRemoteCode: options.trustRemoteCode,
         fuzz: { ...fuzz, seed: fuzz.replay ? fuzz.seed : jobSeed(fuzz.seed, job.id) },
         fuzzBudgetMs: this.pool.jobTimeoutMs * 0.6,
+        artifactCache: options.artifactCache,
         exportConfig: { ...options.exportConfig?.(job), ...(workaround ? { optimize: false } : {}) },
       };
       const outcome = await this.pool.run((worker) => runJob(worker, job, context));
-      result = outcome.status === 'ok' ? { ...outcome.value, peakRssMb: outcome.peakRssMb } : failedResult(job, outcome);
+      result = outcome.status === 'ok' ? { ...outcome.value, peakRssMb: outcome.peakRssMb, workerPid: outcome.workerPid } : failedResult(job, outcome);
     }
     if (workaround) result.workaround = skipRef(workaround);
     if (skip) {
@@ -166,9 +174,11 @@ export async function runSweep(options: SweepOptions): Promise<SweepRun> {
   const start = performance.now();
   const session = new SweepSession(options);
   try {
-    await Promise.all(options.jobs.map((job) => session.run(job)));
+    // the pool starts jobs in the order they are asked for
+    await Promise.all(longestFirst(options.jobs, loadTimings()).map((job) => session.run(job)));
   } finally {
     await session.close();
+    saveTimings(session.results);
   }
   return { runDir: options.runDir, resultsPath: session.folder.store.path, results: session.results, wallMs: performance.now() - start };
 }

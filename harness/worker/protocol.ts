@@ -57,6 +57,10 @@ export interface Ops {
     args: { backend: string; artifact: string; inputs: string; out: string };
     result: { path: string; tensors: TensorManifest; run_ms: number };
   };
+  time_runs: {
+    args: { model: string; inputs: string; backend?: string; artifact?: string; iterations?: number };
+    result: { eager_ms: number; artifact_ms?: number };
+  };
   'debug.segfault': { args: Record<string, never>; result: Record<string, never> };
   'debug.hang': { args: { seconds?: number }; result: Record<string, never> };
   'debug.allocate': { args: { mb?: number; step_mb?: number; pause_s?: number }; result: { mb: number } };

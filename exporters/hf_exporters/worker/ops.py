@@ -151,6 +151,29 @@ def run(backend: str, artifact: str, inputs: str, out: str) -> dict[str, Any]:
     return {"path": out, "tensors": write_tensors(outputs, out), "run_ms": ms}
 
 
+@op("time_runs")
+def time_runs(model: str, inputs: str, backend: str | None = None, artifact: str | None = None, iterations: int = 20) -> dict[str, Any]:
+    """Median latency of eager and of the artifact in the backend's Python runtime, same inputs:
+    the baselines the benchmarks hold onnxruntime-node against."""
+    module, feeds = _model(model), read_tensors(inputs)
+
+    def median_ms(fn: Callable[[], Any]) -> float:
+        fn()  # warm-up: first runs pay allocation and kernel selection
+        times = []
+        for _ in range(iterations):
+            start = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - start) * 1000)
+        return sorted(times)[len(times) // 2]
+
+    with torch.no_grad():
+        result = {"eager_ms": median_ms(lambda: module(**feeds))}
+    if backend and artifact:
+        spec = get_backend(backend)  # sessions are cached by the backend, so runs after the first are steady state
+        result["artifact_ms"] = median_ms(lambda: spec.run(Path(artifact), feeds))
+    return result
+
+
 @op("debug.segfault", debug=True)
 def debug_segfault() -> dict[str, Any]:
     os.kill(os.getpid(), signal.SIGSEGV)
