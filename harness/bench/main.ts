@@ -10,6 +10,7 @@ import { REPO_ROOT } from '../python/paths.js';
 import { OnnxRunner } from '../runtimes/onnx-runner.js';
 import { ensureCheckpoint } from '../sweep/checkpoints.js';
 import { BACKENDS, expandJobs, MODES, type Job } from '../sweep/jobs.js';
+import { jobWorkDir } from '../sweep/run-job.js';
 import { runSweep, type SweepOptions } from '../sweep/sweep.js';
 import { readSafetensors } from '../tensors/safetensors.js';
 import { PythonWorker } from '../worker/python-worker.js';
@@ -22,7 +23,6 @@ const root = await mkdtemp(join(tmpdir(), 'bench-'));
 // BENCH_MODELS=a,b narrows the set for a quick check of the bench itself; figures come from the whole set.
 const models = selectModels(loadModelEntries(), process.env.BENCH_MODELS?.split(','));
 const log = (line: string) => console.log(`bench: ${line}`);
-const jobDir = (runDir: string, id: string) => join(runDir, 'jobs', id.replaceAll('/', '__'));
 
 async function timedSweep(name: string, options: Omit<SweepOptions, 'runDir'>) {
   const start = performance.now();
@@ -53,7 +53,7 @@ const latency: { model: string; nodeMs: number; pythonOrtMs: number; eagerMs: nu
     for (const model of models) {
       const result = full.results.find((r) => r.id === `${model.id}/onnx/static` && r.status === 'pass');
       if (!result) continue;
-      const dir = jobDir(join(root, 'default'), result.id);
+      const dir = jobWorkDir(join(root, 'default', 'jobs'), result.id);
       const artifact = join(dir, 'artifact', 'model.onnx');
       const inputs = join(dir, 'inputs-sample.safetensors');
       const feeds = await readSafetensors(inputs);

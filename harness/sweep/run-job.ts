@@ -62,12 +62,15 @@ export interface JobContext {
   artifactCache?: boolean;
 }
 
+/** Where a job keeps its inputs, outputs and artifact inside the run folder's ``jobs/``. */
+export const jobWorkDir = (workDir: string, jobId: string) => join(workDir, jobId.replaceAll('/', '__'));
+
 const shapeTag = (s: Shape) => `${s.batch}x${s.seq}${s.padding && s.padding !== 'none' ? `-${s.padding}` : ''}${s.seed ? `-s${s.seed}` : ''}`;
 
 export async function runJob(worker: PythonWorker, job: Job, context: JobContext): Promise<JobResult> {
   const { workDir, onnx, modelDirs, trustRemoteCode } = context;
   const start = performance.now();
-  const dir = join(workDir, job.id.replaceAll('/', '__'));
+  const dir = jobWorkDir(workDir, job.id);
   await mkdir(dir, { recursive: true });
   const durationsMs: JobResult['durationsMs'] = { total: 0, eager: 0, run: 0, crossRun: 0 };
   const base = { id: job.id, model: job.model.id, modelClass: job.model.class, backend: job.backend, mode: job.mode };
