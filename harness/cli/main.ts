@@ -99,7 +99,8 @@ async function listModels(args: string[]): Promise<number> {
   });
   if (values.default) {
     const entries = loadModelEntries();
-    for (const e of entries) console.log(`${e.id.padEnd(14)} ${e.class.padEnd(30)} ${e.model_type.padEnd(8)} ${e.task}`);
+    const width = (key: 'id' | 'class' | 'model_type') => Math.max(...entries.map((e) => e[key].length));
+    for (const e of entries) console.log(`${e.id.padEnd(width('id'))}  ${e.class.padEnd(width('class'))}  ${e.model_type.padEnd(width('model_type'))}  ${e.task}`);
     console.log(`${entries.length} models in the default set`);
     return 0;
   }
