@@ -18,10 +18,11 @@ let run: SweepRun;
 
 beforeAll(async () => {
   run = await runSweep({ jobs, runDir: await mkdtemp(join(tmpdir(), 'sweep-')), workers: 2 });
-}, 900_000);
+}, 1_800_000); // 90 jobs: minutes on two idle cores, near 20 on two busy ones
 
 // Jobs that fail on this pin set for a reason outside this project, each with the failure the
-// sweep must report for it. When one starts passing this suite fails: delete the entry then.
+// sweep must report for it. When one starts passing this suite fails: delete the entry then. Each
+// mirrors an entry of skip-lists/export-skip.json (reason, TODO, upstream link).
 const KNOWN_FAILURES: Record<string, { status: JobResult['status']; error: RegExp; why: string }> = {
   'tiny-gpt2/executorch/dynamic': {
     status: 'runtime-error',
@@ -30,6 +31,16 @@ const KNOWN_FAILURES: Record<string, { status: JobResult['status']; error: RegEx
       'builder) a static [2] spec although its end is symbolic, so any other batch size fails at run time; ' +
       'plain torch.export and ONNX keep it dynamic. Not yet reported upstream.',
   },
+  'tiny-gemma3/dynamo/dynamic': {
+    status: 'runtime-error',
+    error: /Guard failed: input_ids\.size\(\)\[1\] >= 3/,
+    why: "the sliding-window cache's keys[:, :, -(window-1):] makes torch.export guard seq >= window-1",
+  },
+  ...Object.fromEntries(['dynamo', 'onnx', 'executorch'].map((backend) => [`tiny-mamba/${backend}/dynamic`, {
+    status: 'runtime-error' as const,
+    error: { dynamo: /Guard failed: input_ids\.size\(\)\[1\] == 7/, onnx: /Got invalid dimensions for input/, executorch: /Attempted to resize a bounded tensor/ }[backend]!,
+    why: "Mamba's sequential scan is unrolled over the traced sequence length, which torch.export specialises",
+  }])),
 };
 
 const describeFailures = (results: JobResult[]) =>
@@ -76,6 +87,7 @@ describe('ExecuTorch column', () => {
     for (const result of executorch.filter((r) => r.status === 'pass')) {
       expect(result.shapes.every((s) => s.checks.map((c) => c.runtime).join() === 'executorch')).toBe(true);
     }
-    expect(executorch.filter((r) => r.status === 'pass').length).toBe(models.length * 2 - Object.keys(KNOWN_FAILURES).length);
+    const knownFailures = Object.keys(KNOWN_FAILURES).filter((id) => id.split('/')[1] === 'executorch').length;
+    expect(executorch.filter((r) => r.status === 'pass').length).toBe(models.length * 2 - knownFailures);
   });
 });
