@@ -125,8 +125,32 @@ def _patch_scaled_dot_product_attention(original):
 
 # ── Stage 3: ExecuTorch patches ────────────────────────────────────────────────────────────────
 # Reversible swaps of ExecuTorch internals, registered with @register_patch("executorch", ...)
-# here. None is needed for the architectures the sweep covers on executorch 1.3.1: the int_oo
-# bounds its memory planner trips over are capped by the Stage 4 program fix instead.
+# here. The int_oo bounds its memory planner trips over are capped by the Stage 4 program fix instead.
+
+
+def _dynamic_dims(node: Any) -> int:
+    val = node.meta.get("val") if isinstance(node, torch.fx.Node) else None
+    return sum(not isinstance(dim, int) for dim in val.shape) if isinstance(val, torch.Tensor) else 0
+
+
+@register_patch("executorch", "executorch.backends.xnnpack.partition.config.gemm_configs.ConvolutionConfig.check_constraints")
+def _patch_xnnpack_conv1d_constraints(original):
+    """Keep a 1-D convolution whose input has more than one dynamic dim out of the XNNPACK
+    delegate; the portable kernel runs it instead. XNNPACK lowers conv1d as unsqueeze -> conv2d ->
+    squeeze, and its static reshape takes one dynamic dim only
+    (https://github.com/pytorch/executorch/pull/2976), but the partitioner accepts the conv
+    anyway, so a dynamic batch and length (Wav2Vec2's feature encoder) fail the whole export in
+    preprocessing: "XNNPACK reshape only supports 1 dynamic dimension"."""
+
+    def check_constraints(self, node, ep):
+        if len(node.args[3]) == 1 and _dynamic_dims(node.args[0]) > 1:
+            from executorch.backends.xnnpack.partition.config.gemm_configs import why
+
+            why(node, "XNNPACK lowers conv1d through a reshape that takes one dynamic dim only")
+            return False
+        return original(self, node, ep)
+
+    return check_constraints
 
 
 # ── Stage 4: FX program fixes ──────────────────────────────────────────────────────────────────

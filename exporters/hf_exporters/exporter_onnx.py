@@ -192,6 +192,7 @@ def _translation_table() -> dict[Any, Any]:
     table = {
         aten.index_put.default: t._aten_index_put,
         aten.bincount.default: t._aten_bincount,
+        aten.masked_scatter.default: t._aten_masked_scatter,
         aten._grouped_mm.default: t._aten_grouped_mm,
     }
     with contextlib.suppress(ImportError, AttributeError):

@@ -54,6 +54,25 @@ def _aten_index_put(self: Any, indices: Sequence[Any], values: Any, accumulate: 
     return op.Reshape(result, self_shape)
 
 
+def _aten_masked_scatter(self: Any, mask: Any, source: Any) -> Any:
+    """``x.masked_scatter(mask, source)`` with a mask that broadcasts to ``x`` at the same rank.
+
+    torchlib (onnxscript 0.7.0) expands only a mask of lower rank; a ``(B, S, 1)`` mask over
+    ``(B, S, H)`` embeddings (how LLaVA-style models place image features on their placeholder
+    tokens) stays unexpanded, so ``NonZero`` finds one position per token instead of H and the
+    wrong source elements land in the wrong places, silently. Both sides are broadcast to their
+    common shape first, as https://github.com/microsoft/onnxscript/pull/2929 does upstream.
+    """
+    self = op.Expand(self, op.Shape(mask))
+    mask = op.Expand(mask, op.Shape(self))
+    index = op.Transpose(op.NonZero(mask), perm=[1, 0])
+    # ScatterND takes exactly one update per index: the first mask.sum() source elements, flat
+    count = op.Gather(op.Shape(index), op.Constant(value_ints=[0]), axis=0)
+    flat_source = op.Reshape(op.CastLike(source, self), op.Constant(value_ints=[-1]))
+    updates = op.Slice(flat_source, op.Constant(value_ints=[0]), count, op.Constant(value_ints=[0]))
+    return op.ScatterND(self, index, updates)
+
+
 def _aten_bincount(self: Any, weights: Any = None, minlength: int = 0) -> Any:
     """``torch.bincount``: torchlib has no lowering (NotImplementedError). OneHot over
     ``max(max(x) + 1, minlength)`` classes, then a sum over the inputs (weighted when given)."""

@@ -155,6 +155,33 @@ def test_python_sym_ops_lower_as_executorch_prim(module, plain_error, tmp_path) 
         torch.testing.assert_close(run_pte(method, manager, {"x": x})["output"], module(x))
 
 
+class Conv1dFeatures(torch.nn.Module):
+    """Wav2Vec2's feature encoder in small: raw audio (batch, samples) through a 1-D convolution."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv = torch.nn.Conv1d(1, 4, kernel_size=5, stride=2)
+
+    def forward(self, x):
+        return self.conv(x[:, None])
+
+
+def test_conv1d_with_dynamic_batch_and_length_runs_outside_the_xnnpack_delegate(tmp_path) -> None:
+    module, inputs = Conv1dFeatures(), {"x": torch.rand(2, 40)}
+    with pytest.raises(Exception, match="XNNPACK reshape only supports 1 dynamic dimension"):
+        plain_lowering(module, inputs, DynamoConfig(dynamic=True))
+    manager = ExecutorchExporter().export(module, inputs, ExecutorchConfig(dynamic=True))
+    method = load_pte(manager, tmp_path)
+    for shape in [(2, 40), (3, 57), (1, 9)]:
+        x = torch.rand(*shape)
+        with torch.no_grad():
+            torch.testing.assert_close(run_pte(method, manager, {"x": x})["output"], module(x))
+    # one dynamic dim still goes to XNNPACK: the patch narrows the partitioner, nothing else
+    static_batch = ExecutorchExporter().export(module, inputs, ExecutorchConfig(dynamic_shapes={"x": {1: Dim.AUTO}}))
+    assert [d.id for d in static_batch.executorch_program.execution_plan[0].delegates] == ["XnnpackBackend"]
+
+
 def test_unknown_backend_lists_the_valid_ones() -> None:
     with pytest.raises(ValueError, match=r"^Unsupported backend 'tpu' for ExecuTorch export; valid backends: cuda, xnnpack\.$"):
         ExecutorchExporter().export(Scale(), {"x": torch.rand(2, 2)}, {"backend": "tpu"})

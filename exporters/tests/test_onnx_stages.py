@@ -103,6 +103,31 @@ def test_index_put_bool_mask_broadcast_scalar_and_row_mask() -> None:
     torch.testing.assert_close(out, RowMaskAccumulate()(x, rows, values))
 
 
+class MaskedScatter(torch.nn.Module):
+    def forward(self, x, mask, source):
+        return x.masked_scatter(mask, source)
+
+
+class PlaceImageFeatures(torch.nn.Module):
+    """LLaVA's merge: features replace the embeddings of placeholder tokens, mask (B, S, 1)."""
+
+    def forward(self, embeds, ids, features):
+        return embeds.masked_scatter((ids == 5).unsqueeze(-1), features)
+
+
+def test_masked_scatter_with_a_same_rank_broadcast_mask() -> None:
+    embeds, features = torch.rand(2, 6, 4), torch.rand(4, 4)
+    ids = torch.tensor([[5, 5, 1, 2, 3, 4], [5, 5, 0, 1, 2, 3]])
+    expected = PlaceImageFeatures()(embeds, ids, features)
+    (plain,) = plain_onnx(PlaceImageFeatures(), embeds, ids, features)
+    assert not torch.allclose(plain, expected)  # torchlib's lowering is silently wrong here
+    (out,) = ours(PlaceImageFeatures(), embeds=embeds, ids=ids, features=features)
+    torch.testing.assert_close(out, expected)
+    mask, source = torch.rand(2, 6, 4) > 0.5, torch.rand(48)  # a full-shape mask keeps working
+    (out,) = ours(MaskedScatter(), x=embeds, mask=mask, source=source)
+    torch.testing.assert_close(out, MaskedScatter()(embeds, mask, source))
+
+
 def test_bincount() -> None:
     x = torch.tensor([1, 2, 2, 5, 0])
     weights = torch.rand(5)

@@ -84,3 +84,38 @@ def test_layer_schedules_and_per_layer_dicts_follow_the_layer_count() -> None:
     assert (values["attn_layer_period"], values["attn_layer_offset"]) == (2, 1)
     assert values["per_layer_config"] == {"1": {"x": 2}}
     assert values["attn_layer_indices"] == [1]  # never none left
+
+
+def test_a_dual_encoder_gets_both_modalities() -> None:
+    # CLIPModel marks input_ids and pixel_values optional, yet fails with only one of them
+    model = transformers.CLIPModel(tiny_config("clip")).eval()
+    inputs, dynamic = build_recipe(model, batch=2, seq=5)
+    assert set(inputs) == {"input_ids", "pixel_values", "attention_mask"}
+    assert dynamic["pixel_values"] == {0: ["batch", 1, 8]}
+    model(**inputs)
+
+
+def test_a_vision_language_model_gets_one_placeholder_per_image_feature() -> None:
+    config = tiny_config("llava", {"image_token_id": 500})
+    model = transformers.LlavaForConditionalGeneration(config).eval()
+    inputs, dynamic = build_recipe(model, batch=2, seq=5)
+    count = int((inputs["input_ids"][0] == config.image_token_id).sum())
+    features = model.get_image_features(pixel_values=inputs["pixel_values"]).pooler_output
+    assert count == features[0].shape[0] and (inputs["input_ids"] == config.image_token_id).sum(1).tolist() == [count] * 2
+    assert inputs["input_ids"].shape == inputs["attention_mask"].shape == (2, count + 5)
+    assert dynamic["input_ids"][1] == dynamic["attention_mask"][1] == ["sequence", count + 1, count + 64]
+    assert "image_hidden_states" in model(**inputs)  # the image went through the vision tower
+
+
+def test_a_vision_language_model_whose_encoder_needs_more_stays_text_only() -> None:
+    # LLaVA-NeXT's image encoder also needs image_sizes, which no recipe builds
+    model = transformers.LlavaNextForConditionalGeneration(tiny_config("llava_next")).eval()
+    inputs, dynamic = build_recipe(model, batch=2, seq=5)
+    assert set(inputs) == {"input_ids", "attention_mask"} and set(dynamic) == set(inputs)
+    model(**inputs)
+
+
+def test_an_image_placeholder_outside_the_vocabulary_leaves_the_inputs_text_only() -> None:
+    config = tiny_config("llava", {"image_token_id": 32000})  # the vocabulary shrank to 512
+    inputs, _ = build_recipe(transformers.LlavaForConditionalGeneration(config).eval(), batch=2, seq=5)
+    assert set(inputs) == {"input_ids", "attention_mask"}

@@ -25,8 +25,8 @@ export async function listCommand(args: string[]): Promise<number> {
   usePins(values.pins);
   if (values.default) {
     const entries = loadModelEntries();
-    const width = Math.max(...entries.map((e) => e.class.length));
-    for (const e of entries) console.log(`${e.id.padEnd(16)} ${e.class.padEnd(width)}  ${e.model_type.padEnd(12)} ${e.task}`);
+    const width = (key: 'id' | 'class' | 'model_type') => Math.max(...entries.map((e) => e[key].length));
+    for (const e of entries) console.log(`${e.id.padEnd(width('id'))}  ${e.class.padEnd(width('class'))}  ${e.model_type.padEnd(width('model_type'))}  ${e.task}`);
     console.log(`${entries.length} models in the default set`);
     return 0;
   }

@@ -101,6 +101,14 @@ describe('OnnxRunner', () => {
     await expect(runner.run(model, feeds)).rejects.toThrow("model.onnx: input 'input_ids' must be int64, got float32; convert it before running.");
   });
 
+  it('reports inputs the model rejects as an OnnxRunError, so the sweep records a runtime error', async () => {
+    const feeds = await readSafetensors(inputsPath);
+    feeds.input_ids = { ...feeds.input_ids, shape: [...feeds.input_ids.shape, 1] };
+    const error = await runner.run(model, feeds).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(OnnxRunError);
+    expect((error as Error).message).toMatch(/model.onnx: onnxruntime-node failed to run it: .*input_ids/);
+  });
+
   it('names a missing input', async () => {
     const feeds = await readSafetensors(inputsPath);
     delete feeds.attention_mask;

@@ -90,7 +90,13 @@ export class OnnxRunner {
     if (unknownInputs.length) {
       throw new OnnxRunError(`${model} has no input ${unknownInputs.map((n) => `'${n}'`).join(', ')}; its inputs are ${session.inputNames.join(', ')}.`);
     }
-    const results = await session.run(ortFeeds, wanted);
+    let results: ort.InferenceSession.OnnxValueMapType;
+    try {
+      results = await session.run(ortFeeds, wanted);
+    } catch (error) {
+      // The artifact rejecting its inputs (a dim exported as static) is a result of the job, not a crash of the worker.
+      throw new OnnxRunError(`${model}: onnxruntime-node failed to run it: ${(error as Error).message}`);
+    }
     return Object.fromEntries(wanted.map((name) => [name, fromOrt(results[name])]));
   }
 

@@ -45,6 +45,10 @@ class Recipe:
         self.batch, self.seq, self.padding = batch, seq, padding
         self.generator = torch.Generator().manual_seed(seed)
         self.dynamic: dict[str, DynamicDims] = {}
+        self.placeholders = 0  # leading image tokens in the text, which any valid sequence keeps
+
+    def text_dims(self) -> DynamicDims:
+        return {0: ["batch", 1, 8], 1: ["sequence", 1 + self.placeholders, 64 + self.placeholders]}
 
     def vocab(self) -> int:
         text = getattr(self.config, "get_text_config", lambda **_: self.config)(decoder=True)
@@ -65,7 +69,7 @@ class Recipe:
             row[:pad] = 0 if self.padding == "left" else 1
             if self.padding == "right":
                 row[self.seq - pad:] = 0
-        self.dynamic["attention_mask"] = {0: ["batch", 1, 8], 1: ["sequence", 1, 64]}
+        self.dynamic["attention_mask"] = self.text_dims()
         return mask
 
     def pixel_values(self) -> torch.Tensor:
@@ -92,8 +96,57 @@ class Recipe:
 
     def bbox(self) -> torch.Tensor:
         corners = torch.randint(0, 500, (self.batch, self.seq, 2), generator=self.generator)
-        self.dynamic["bbox"] = {0: ["batch", 1, 8], 1: ["sequence", 1, 64]}
+        self.dynamic["bbox"] = self.text_dims()
         return torch.cat([corners, corners + torch.randint(1, 500, (self.batch, self.seq, 2), generator=self.generator)], -1)
+
+
+def _image_token_count(model: torch.nn.Module, pixel_values: torch.Tensor) -> int | None:
+    """Placeholder tokens one image takes in the text, measured by the model's own image encoder;
+    None where that encoder needs more than pixel values (image sizes, grids, patch masks)."""
+    get_image_features = getattr(model, "get_image_features", None)
+    if get_image_features is None:
+        return None
+    try:
+        with torch.no_grad():
+            output = get_image_features(pixel_values=pixel_values[:1])
+    except Exception:  # noqa: BLE001 - any failure means the recipe cannot feed this encoder
+        return None
+    features = getattr(output, "pooler_output", output)
+    if isinstance(features, (list, tuple)):
+        features = features[0]
+    if not isinstance(features, torch.Tensor) or features.dim() < 2:
+        return None
+    return features.shape[-2]
+
+
+def _add_image(recipe: Recipe, inputs: dict[str, torch.Tensor]) -> None:
+    """Pixel values for a text model with a vision tower, which marks both inputs optional.
+
+    Dual encoders (CLIP, SigLIP) fail or return nothing useful from one tower. Vision-language
+    models take one placeholder token per image feature in ``input_ids`` (the processor inserts
+    them); without pixel values only their language model would be exported. Where the image
+    encoder needs more than pixel values the inputs stay text-only.
+    """
+    config = recipe.config
+    if getattr(config, "vision_config", None) is None:
+        return
+    pixel_values = recipe.pixel_values()
+    image_token = _first([config], "image_token_id", "image_token_index")
+    if image_token is None:
+        inputs["pixel_values"] = pixel_values
+        return
+    # a placeholder outside the vocabulary (a config shrunk without it) cannot be embedded
+    count = _image_token_count(recipe.model, pixel_values) if 0 <= image_token < recipe.vocab() else None
+    if count is None:
+        del recipe.dynamic["pixel_values"]
+        return
+    text = inputs["input_ids"]
+    text[text == image_token] = (image_token + 1) % recipe.vocab()  # a stray placeholder would miscount
+    inputs["input_ids"] = torch.cat([torch.full((recipe.batch, count), image_token, dtype=text.dtype), text], dim=1)
+    inputs["pixel_values"] = pixel_values
+    # the attention mask and token types built next span the placeholders too
+    recipe.seq, recipe.placeholders = recipe.seq + count, count
+    recipe.dynamic["input_ids"] = recipe.text_dims()
 
 
 # Inputs filled when the forward takes them; the first group present decides the modality.
@@ -129,13 +182,15 @@ def build_recipe(
     for name, make in _PRIMARY:  # a second modality the forward cannot do without (BLIP: text and image)
         if name != primary and name in params and params[name].default is inspect.Parameter.empty:
             inputs[name] = make(recipe)
+    if primary == "input_ids" and "pixel_values" in params and "pixel_values" not in inputs:
+        _add_image(recipe, inputs)
     if primary == "input_ids":
         if "attention_mask" in params:
             inputs["attention_mask"] = recipe.attention_mask()
         type_vocab = getattr(model.config, "type_vocab_size", 0) or 0
         if "token_type_ids" in params and type_vocab > 0:
-            inputs["token_type_ids"] = torch.randint(0, type_vocab, (batch, seq), generator=recipe.generator)
-            recipe.dynamic["token_type_ids"] = {0: ["batch", 1, 8], 1: ["sequence", 1, 64]}
+            inputs["token_type_ids"] = torch.randint(0, type_vocab, (batch, recipe.seq), generator=recipe.generator)
+            recipe.dynamic["token_type_ids"] = recipe.text_dims()
         if "bbox" in params:
             inputs["bbox"] = recipe.bbox()
     # BART-style classification and QA heads build decoder ids from input_ids and pool at its eos
