@@ -52,6 +52,8 @@ export interface JobResult {
   probed?: JobStatus;
   /** The onnx-disable-optimize entry this job was exported under (optimize=false). */
   workaround?: SkipRef;
+  /** Whose exporter made the artifact, when not ours (e.g. 'upstream': transformers.exporters). */
+  implementation?: string;
   /** Peak resident memory of the worker during the job, in MB. */
   peakRssMb?: number;
   /** First lines of the error, and the worker's stderr tail for crashes and timeouts. */

@@ -7,6 +7,7 @@ import { compareOutputs } from '../compare/compare.js';
 import { paddingFilter } from '../compare/padding-mask.js';
 import { fuzzSpace } from '../fuzz/arbitraries.js';
 import { fuzzShapes, type FuzzSummary } from '../fuzz/shape-fuzz.js';
+import { isPeer, type Implementation } from '../peers/implementations.js';
 import { runtimesFor, type ExportInfo, type RuntimeContext } from '../runtimes/backend-runtimes.js';
 import { OnnxRunError, type OnnxRunner } from '../runtimes/onnx-runner.js';
 import { readSafetensors } from '../tensors/safetensors.js';
@@ -56,6 +57,8 @@ export interface JobContext {
   exportConfig?: Record<string, unknown>;
   /** Job time left for fuzzing, so shrinking ends before the pool's timeout kills the worker. */
   fuzzBudgetMs?: number;
+  /** Whose exporter makes the artifact (the worker's default is ours). */
+  implementation?: Implementation;
 }
 
 const shapeTag = (s: Shape) => `${s.batch}x${s.seq}${s.padding && s.padding !== 'none' ? `-${s.padding}` : ''}${s.seed ? `-s${s.seed}` : ''}`;
@@ -118,6 +121,7 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
       worker.request('export', {
         model: handle!, backend: job.backend, inputs: sample, out_dir: join(dir, 'artifact'),
         config: { ...context.exportConfig, dynamic: job.mode === 'dynamic' },
+        ...(isPeer(context.implementation) ? { implementation: context.implementation } : {}),
       }),
     );
     durationsMs.export = exported.export_ms;
