@@ -36,7 +36,7 @@ export async function replayCommand(args: string[]): Promise<number> {
   const catalog = job.model.source?.startsWith('synthetic:') ? await loadCatalog() : [];
   console.log(`export-sweep: replaying ${jobId} with seed ${seed}${path ? ` path ${path}` : ''} -> ${out}`);
   const run = await runSweep({
-    jobs: [job], runDir: out, workers: 1,
+    jobs: [job], runDir: out, workers: 1, implementation: selection.implementation,
     fuzz: { numRuns: nonNegativeInt(parsed.values.shapes, '--shapes') ?? selection.shapes, seed, path, replay: true },
     resolveModel: (worker, model) => model.source
       ? resolveSource(parseSource(model.source), { worker, catalog, overrides: loadTinyOverrides() })

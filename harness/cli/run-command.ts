@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { loadCatalog } from '../catalog/catalog.js';
 import { loadTinyOverrides } from '../catalog/tiny-overrides.js';
+import { IMPLEMENTATIONS, isImplementation, isPeer } from '../peers/implementations.js';
 import { REPO_ROOT } from '../python/paths.js';
 import { renderTable } from '../report/table.js';
 import { writeRunReport } from '../report/write-report.js';
@@ -44,6 +45,8 @@ options:
   --trust-remote-code  allow repos whose config needs their own code (auto_map)
   --no-artifact-cache  export every job again, even when an identical job's artifact is cached
   --recycle-after N    replace a worker after N jobs (bounds memory growth; default never)
+  --implementation I  whose exporter: ours (hf_exporters, default) or upstream (the pinned
+                    transformers' own transformers.exporters, run on the same jobs and runtimes)
   --out DIR         run folder (default: reports/<timestamp>)`;
 
 const OPTIONS = {
@@ -51,7 +54,7 @@ const OPTIONS = {
   backends: { type: 'string' }, modes: { type: 'string' }, jobs: { type: 'string' }, timeout: { type: 'string' },
   'max-memory': { type: 'string' }, shapes: { type: 'string' }, seed: { type: 'string' }, replay: { type: 'string' },
   resume: { type: 'string' }, shard: { type: 'string' }, 'probe-skips': { type: 'boolean' }, pins: { type: 'string' },
-  'hub-url': { type: 'string' }, 'trust-remote-code': { type: 'boolean' }, out: { type: 'string' },
+  'hub-url': { type: 'string' }, 'trust-remote-code': { type: 'boolean' }, implementation: { type: 'string' }, out: { type: 'string' },
   'no-artifact-cache': { type: 'boolean' }, 'recycle-after': { type: 'string' },
 } as const;
 
@@ -63,6 +66,12 @@ export function usePins(name: string | undefined): void {
   const file = join(REPO_ROOT, 'pins', `${name}.txt`);
   if (!existsSync(file)) throw new UsageError(`--pins ${name}: no pins/${name}.txt; pin sets are the .txt files in pins/`);
   process.env.EXPORT_SWEEP_PINS = file;
+}
+
+function parseImplementation(text: string | undefined): Selection['implementation'] {
+  if (text === undefined) return undefined;
+  if (!isImplementation(text)) throw new UsageError(`--implementation '${text}' must be one of ${IMPLEMENTATIONS.join(', ')}`);
+  return isPeer(text) ? text : undefined;
 }
 
 function parseReplay(text: string): { seed: number; path?: string } {
@@ -113,6 +122,7 @@ export async function runCommand(args: string[]): Promise<number> {
       seed: replay?.seed ?? nonNegativeInt(values.seed, '--seed') ?? Math.floor(Math.random() * 0x7fffffff),
       shard: values.shard ? parseShard(values.shard) : undefined,
       probeSkips: values['probe-skips'],
+      implementation: parseImplementation(values.implementation),
     };
     jobs = selectionJobs(selection);
     runDir = values.out ?? join(REPO_ROOT, 'reports', new Date().toISOString().replace(/[:.]/g, '-'));
@@ -124,9 +134,10 @@ export async function runCommand(args: string[]): Promise<number> {
   const timeout = positiveInt(values.timeout, '--timeout');
   const progress = new Progress();
   const shard = selection.shard ? ` shard ${selection.shard.index}/${selection.shard.count},` : '';
-  console.log(`export-sweep: ${jobs.length} jobs (${selection.models.length} models,${shard} fuzz ${selection.shapes} shapes, seed ${selection.seed}) on ${workers} workers -> ${runDir}`);
+  const peer = selection.implementation ? ` ${selection.implementation}'s exporters,` : '';
+  console.log(`export-sweep: ${jobs.length} jobs (${selection.models.length} models,${shard}${peer} fuzz ${selection.shapes} shapes, seed ${selection.seed}) on ${workers} workers -> ${runDir}`);
   const options: SweepOptions = {
-    jobs, runDir, selection, workers, skipLists, probeSkips: selection.probeSkips,
+    jobs, runDir, selection, workers, skipLists, probeSkips: selection.probeSkips, implementation: selection.implementation,
     jobTimeoutMs: timeout && timeout * 1000,
     maxMemoryMb: positiveInt(values['max-memory'], '--max-memory'),
     trustRemoteCode: values['trust-remote-code'],

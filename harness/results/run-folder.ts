@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import type { ModelEntry } from '../catalog/default-models.js';
+import type { Implementation } from '../peers/implementations.js';
 import { pinFile, pinSetKey } from '../python/pin-set.js';
 import { REPO_ROOT } from '../python/paths.js';
 import type { JobResult } from '../sweep/job-result.js';
@@ -21,6 +22,8 @@ export interface Selection {
   seed: number;
   shard?: Shard;
   probeSkips?: boolean;
+  /** Whose exporter ran the jobs when not ours (export-sweep run --implementation upstream). */
+  implementation?: Implementation;
 }
 
 export interface RunManifest {

@@ -61,6 +61,8 @@ export interface JobResult {
   probed?: JobStatus;
   /** The onnx-disable-optimize entry this job was exported under (optimize=false). */
   workaround?: SkipRef;
+  /** Whose exporter made the artifact, when not ours (e.g. 'upstream': transformers.exporters). */
+  implementation?: string;
   /** Peak resident memory of the worker during the job, in MB, and which worker ran it. */
   peakRssMb?: number;
   workerPid?: number;

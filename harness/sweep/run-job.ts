@@ -7,6 +7,7 @@ import { compareOutputs } from '../compare/compare.js';
 import { paddingFilter } from '../compare/padding-mask.js';
 import { fuzzSpace } from '../fuzz/arbitraries.js';
 import { fuzzShapes, type FuzzSummary } from '../fuzz/shape-fuzz.js';
+import { isPeer, type Implementation } from '../peers/implementations.js';
 import { runtimesFor, type ExportInfo, type RuntimeContext } from '../runtimes/backend-runtimes.js';
 import { OnnxRunError, type OnnxRunner } from '../runtimes/onnx-runner.js';
 import { readSafetensors } from '../tensors/safetensors.js';
@@ -60,6 +61,8 @@ export interface JobContext {
   fuzzBudgetMs?: number;
   /** Reuse an artifact exported earlier by an identical job (same entry, config, pins, exporters). */
   artifactCache?: boolean;
+  /** Whose exporter makes the artifact (the worker's default is ours). */
+  implementation?: Implementation;
 }
 
 /** Where a job keeps its inputs, outputs and artifact inside the run folder's ``jobs/``. */
@@ -138,7 +141,10 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
     }
     const sample = join(dir, 'inputs-sample.safetensors');
     const recipe = await stage('inputs', 'export-error', () => worker.request('sample_inputs', { model: handle!, out: sample, ...SAMPLE_SHAPE }));
-    const request = { backend: job.backend, config: { ...context.exportConfig, dynamic: job.mode === 'dynamic' } };
+    const request = {
+      backend: job.backend, config: { ...context.exportConfig, dynamic: job.mode === 'dynamic' },
+      ...(isPeer(context.implementation) ? { implementation: context.implementation } : {}),
+    };
     const key = context.artifactCache ? artifactKey(job, request) : undefined;
     const cached = key ? cachedArtifact(key) : undefined;
     const exported = cached ?? await stage('export', 'export-error', () =>

@@ -3,6 +3,7 @@
 // loses nothing finished and --resume runs only what is missing.
 import { join } from 'node:path';
 import type { ModelEntry } from '../catalog/default-models.js';
+import { isPeer, peerEnv, type Implementation } from '../peers/implementations.js';
 import { newManifest, RunFolder, type Selection } from '../results/run-folder.js';
 import { OnnxRunner } from '../runtimes/onnx-runner.js';
 import { findSkip, skipRef, type SkipLists } from '../skips/skip-list.js';
@@ -39,6 +40,8 @@ export interface SweepOptions {
   exportConfig?: (job: Job) => Record<string, unknown> | undefined;
   /** Environment of the Python workers (tests enable the debug ops with it). */
   workerEnv?: Record<string, string>;
+  /** Whose exporter makes the artifacts: ours (default) or a peer such as upstream's transformers.exporters. */
+  implementation?: Implementation;
   onResult?: (result: JobResult, done: number, total: number) => void;
 }
 
@@ -70,13 +73,14 @@ function failedResult(job: Job, outcome: Exclude<JobOutcome<unknown>, { status: 
   };
 }
 
-function selectionOf(jobs: Job[], fuzz: SweepOptions['fuzz']): Selection {
+function selectionOf(jobs: Job[], fuzz: SweepOptions['fuzz'], implementation: Implementation | undefined): Selection {
   return {
     models: [...new Map(jobs.map((job) => [job.model.id, job.model])).values()],
     backends: [...new Set(jobs.map((job) => job.backend))],
     modes: [...new Set(jobs.map((job) => job.mode))] as Mode[],
     shapes: fuzz?.numRuns ?? DEFAULT_SHAPES,
     seed: fuzz?.seed ?? 0,
+    ...(isPeer(implementation) ? { implementation } : {}),
   };
 }
 
@@ -97,7 +101,7 @@ export class SweepSession {
     this.folder = new RunFolder(options.runDir);
     this.pool = new WorkerPool({
       size: options.workers, jobTimeoutMs: options.jobTimeoutMs, maxMemoryMb: options.maxMemoryMb, recycleAfterJobs: options.recycleAfterJobs,
-      worker: { env: options.workerEnv },
+      worker: { env: { ...peerEnv(options.implementation), ...options.workerEnv } },
     });
   }
 
@@ -107,7 +111,7 @@ export class SweepSession {
       if (this.folder.exists()) return;
       const hello = await this.pool.run((worker) => worker.request('hello', {}));
       const versions = hello.status === 'ok' ? hello.value.versions : {};
-      const created = newManifest(this.options.selection ?? selectionOf(this.options.jobs, this.options.fuzz), versions);
+      const created = newManifest(this.options.selection ?? selectionOf(this.options.jobs, this.options.fuzz, this.options.implementation), versions);
       this.folder.writeManifest({ ...created, jobs: this.options.jobs.map((job) => job.id) });
     })();
     return this.manifestWritten;
@@ -123,6 +127,7 @@ export class SweepSession {
   }
 
   private finish(result: JobResult): JobResult {
+    if (isPeer(this.options.implementation)) result.implementation = this.options.implementation;
     this.folder.store.append(result);
     this.results.push(result);
     this.options.onResult?.(result, this.results.length, this.options.jobs.length);
@@ -151,6 +156,7 @@ export class SweepSession {
         fuzzBudgetMs: this.pool.jobTimeoutMs * 0.6,
         artifactCache: options.artifactCache,
         exportConfig: { ...options.exportConfig?.(job), ...(workaround ? { optimize: false } : {}) },
+        implementation: options.implementation,
       };
       const outcome = await this.pool.run((worker) => runJob(worker, job, context));
       result = outcome.status === 'ok' ? { ...outcome.value, peakRssMb: outcome.peakRssMb, workerPid: outcome.workerPid } : failedResult(job, outcome);

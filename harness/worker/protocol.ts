@@ -49,7 +49,8 @@ export interface Ops {
   };
   eager: { args: { model: string; inputs: string; out: string }; result: { path: string; tensors: TensorManifest; eager_ms: number } };
   export: {
-    args: { model: string; backend: string; inputs: string; out_dir: string; config?: Record<string, unknown> };
+    /** ``implementation``: whose exporter (default ours; a peer only when the worker loaded it). */
+    args: { model: string; backend: string; inputs: string; out_dir: string; config?: Record<string, unknown>; implementation?: string };
     /** ONNX exports add their input and output names, and the eager leaf path of each output. */
     result: { artifact: string; bytes: number; export_ms: number; inputs?: string[]; outputs?: string[]; leaves?: string[] };
   };
