@@ -6,11 +6,11 @@ export class WorkerRequestError extends Error {
   readonly pythonType: string;
   readonly trace: string;
   constructor(op: string, body: WorkerErrorBody) {
-    super(body.message);
+    super(stripAnsi(body.message));
     this.name = 'WorkerRequestError';
     this.kind = body.kind;
     this.pythonType = body.type;
-    this.trace = `${op}: ${body.trace}`;
+    this.trace = `${op}: ${stripAnsi(body.trace)}`;
   }
 }
 
@@ -28,6 +28,12 @@ export class WorkerTimeoutError extends Error {
     super(`${what} timed out after ${(timeoutMs / 1000).toFixed(1)} s; the worker was killed`);
     this.name = 'WorkerTimeoutError';
   }
+}
+
+/** Terminal colour codes some libraries (torch.onnx) put in their messages; reports are not terminals. */
+export function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-9;]*m/g, '');
 }
 
 function lastLine(text: string): string {
