@@ -141,7 +141,8 @@ class GenerationComponent(torch.nn.Module):
         sample: dict[str, Any] = {}
         for name, value in kwargs.items():
             if isinstance(value, torch.Tensor):
-                sample[name] = value
+                # a captured view (LLaVA's features[:, 1:]) would make torch.export guard on its strides
+                sample[name] = value.contiguous()
             elif _is_cache(value):
                 self.cache_argument, self.cache_skeleton = name, _skeleton(value)
                 past = cache_tensors(value)
@@ -367,9 +368,9 @@ def _multimodal_prefill(
     embeds = runners["embed_tokens"]({io["embed_tokens"][0]: prompt["input_ids"]})["output"]
     image_positions = (prompt["input_ids"] == config.image_token_id).unsqueeze(-1).expand_as(embeds)
     embeds = embeds.masked_scatter(image_positions, features.to(embeds.dtype))
-    known = {"inputs_embeds": embeds, "attention_mask": prompt["attention_mask"]}
+    known = {"inputs_embeds": embeds, **{name: prompt[name] for name in ("attention_mask", "position_ids") if name in prompt}}
     hidden = runners["language_model"](_feed("language_model", io["language_model"], known, {}, {}))
-    logits = runners["lm_head"]({io["lm_head"][0]: hidden["last_hidden_state"]})["output"]
+    logits = runners["lm_head"]({io["lm_head"][0]: hidden["last_hidden_state"][:, -1:]})["output"]
     return {"logits": logits, **{name: value for name, value in hidden.items() if name.startswith(PRESENT_PREFIX + ".")}}
 
 
