@@ -149,7 +149,18 @@ def _run_loop(name: str, backend: str) -> dict:
 
 
 FAST_CASES = [(name, backend) for name in sorted(TINY_GENERATIVE) for backend in ("dynamo", "onnx")]
-SLOW_CASES = [pytest.param(name, "executorch", marks=pytest.mark.slow) for name in sorted(TINY_GENERATIVE)]
+# ExecuTorch 1.3.1 cannot lower these components yet (XNNPACK); strict, so a fix shows as XPASS.
+EXECUTORCH_LIMITS = {
+    "gpt2": "decode: memory planning fails, '_ViewSpec is incompatible with its base on creation. It has "
+            "shape_dynamism=0, but its base has shape_dynamism=1' (a static view of the dynamic past)",
+    "llava": "image_encoder: XNNPACK refuses a delegate whose output node is also its input, 'Output node "
+             "aten_add_tensor is already in the inputs ... pass through arguments' (CLIP's hidden_states outputs)",
+}
+SLOW_CASES = [
+    pytest.param(name, "executorch", marks=[pytest.mark.slow] + (
+        [pytest.mark.xfail(strict=True, raises=GenerationExportError, reason=EXECUTORCH_LIMITS[name])] if name in EXECUTORCH_LIMITS else []))
+    for name in sorted(TINY_GENERATIVE)
+]
 
 
 @pytest.mark.parametrize(("name", "backend"), FAST_CASES + SLOW_CASES)
