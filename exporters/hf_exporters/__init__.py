@@ -5,11 +5,14 @@
 """
 
 from .base import HfExporter
+from .decompose import decompose_for_generation, decompose_multimodal, decompose_prefill_decode, is_multimodal
 from .configs import DynamoConfig, ExportConfigMixin, ExportFormat
 from .exporter_dynamo import DynamoExporter
 from .exporter_executorch import ExecutorchConfig, ExecutorchExporter
 from .exporter_onnx import OnnxConfig, OnnxExporter
+from .generation import GenerationExportError
 
 __all__ = [
-    "DynamoConfig", "DynamoExporter", "ExecutorchConfig", "ExecutorchExporter", "ExportConfigMixin", "ExportFormat", "HfExporter", "OnnxConfig", "OnnxExporter",
+    "DynamoConfig", "DynamoExporter", "ExecutorchConfig", "ExecutorchExporter", "ExportConfigMixin", "ExportFormat", "GenerationExportError", "HfExporter", "OnnxConfig", "OnnxExporter",
+    "decompose_for_generation", "decompose_multimodal", "decompose_prefill_decode", "is_multimodal",
 ]

@@ -53,6 +53,16 @@ class HfExporter(abc.ABC):
                 cls.__name__, listed,
             )
 
+    def export_for_generation(self, model: Any, sample_inputs: MutableMapping[str, Any], config: Any) -> dict[str, Any]:
+        """Decompose ``model`` for generation (``decompose_for_generation`` on ``generate`` inputs) and
+        export each component: ``{component: artifact}``. ``config`` is one config for all components or
+        a dict keyed by component name. The cache crosses each boundary as flat named tensors
+        (``past_key_values.N.key`` in, ``present.N.key`` out); see ``hf_exporters.generation``. A failing
+        component raises ``GenerationExportError`` naming it, its cause chained."""
+        from .generation import export_for_generation
+
+        return export_for_generation(self, model, sample_inputs, config)
+
     @abc.abstractmethod
     def export(self, model: Any, sample_inputs: MutableMapping[str, Any], config: Any) -> Any:
         """Export ``model`` traced on ``sample_inputs`` (forward kwargs) with ``config``."""

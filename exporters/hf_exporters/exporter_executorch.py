@@ -106,7 +106,13 @@ def _attention_math(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=
         scores = scores.masked_fill(~causal, float("-inf"))
     if attn_mask is not None:
         scores = scores.masked_fill(~attn_mask, float("-inf")) if attn_mask.dtype == torch.bool else scores + attn_mask
-    return torch.matmul(torch.softmax(scores, dim=-1), value)
+    probs = torch.softmax(scores, dim=-1)
+    if is_causal or attn_mask is not None:
+        # A fully masked row (a left-padding query) is all -inf, which softmax makes NaN; torch's SDPA
+        # returns zeros there (its _safe_softmax). NaN would reach the next layer's keys and values and
+        # turn every row's output NaN after a batch with left padding.
+        probs = probs.masked_fill(torch.isneginf(scores).all(dim=-1, keepdim=True), 0.0)
+    return torch.matmul(probs, value)
 
 
 @register_patch("executorch", "torch.nn.functional.scaled_dot_product_attention")

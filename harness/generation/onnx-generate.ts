@@ -17,7 +17,7 @@ export interface ComponentInfo {
 export interface GenerateResult {
   /** New token ids, [batch][step]. */
   tokens: number[][];
-  /** Per step and row, the gap between the two best logits (a small gap is a tie, not an error). */
+  /** Per row and step, the gap between the two best logits (a small gap is a tie, not an error). */
   gaps: number[][];
 }
 
@@ -69,11 +69,11 @@ export async function onnxGreedyGenerate(
   let outputs = await run(onnx, prefill, feed('prefill', prefill, known, {}, encoderOutputs));
   let positions = known.position_ids;
   const tokens: number[][] = Array.from({ length: batch }, () => []);
-  const gaps: number[][] = [];
+  const gaps: number[][] = Array.from({ length: batch }, () => []);
   for (let step = 0; step < maxNewTokens; step++) {
     const next = lastTokenArgmax(logitsOf(outputs));
     next.tokens.forEach((t, b) => tokens[b].push(t));
-    gaps.push(next.gaps);
+    next.gaps.forEach((g, b) => gaps[b].push(g));
     if (step === maxNewTokens - 1) break;
     // a decoder-only mask grows with each token; an encoder-decoder's mask is the encoder's and stays
     if (mask && tokenInput === 'input_ids') mask = growMask(mask);

@@ -11,14 +11,14 @@ export interface TokenMatch {
 
 export const TIE_THRESHOLD = 1e-4;
 
+/** ``eager``, ``exported`` and eager's top-2 ``gaps`` are all [row][step]. */
 export function matchTokens(eager: number[][], exported: number[][], gaps: number[][], threshold = TIE_THRESHOLD): TokenMatch {
   const result: TokenMatch = { ok: true, matched: [], ties: [], failures: [] };
   eager.forEach((row, b) => {
     const step = row.findIndex((token, s) => exported[b]?.[s] !== token);
     result.matched.push(step === -1 ? row.length : step);
     if (step === -1) return;
-    // gaps are [step][row] as the loops record them
-    const gap = gaps[step]?.[b] ?? Infinity;
+    const gap = gaps[b]?.[step] ?? Infinity;
     if (gap < threshold) result.ties.push({ row: b, step, gap });
     else result.failures.push({ row: b, step, eager: row[step], exported: exported[b]?.[step], gap });
   });

@@ -62,9 +62,40 @@ export interface Ops {
     args: { model: string; inputs: string; backend?: string; artifact?: string; iterations?: number };
     result: { eager_ms: number; artifact_ms?: number };
   };
+  /** Greedy generate(do_sample=False) of exactly max_new_tokens: new ids and eager's top-2 logit gap, [batch][step]. */
+  generate_eager: {
+    args: { model: string; inputs: string; max_new_tokens?: number };
+    result: { tokens: number[][]; gaps: number[][]; ms: number };
+  };
+  /** The generation components exported into out_dir/<component>/, described as in out_dir/generation.json. */
+  export_generation: {
+    args: { model: string; backend: string; inputs: string; out_dir: string; config?: Record<string, unknown> };
+    result: GenerationManifest & { manifest: string };
+  };
+  /** Greedy loop over the exported components (ONNX in Python onnxruntime): new ids, [batch][step]. */
+  generate_artifact: {
+    args: { manifest: string; inputs: string; max_new_tokens?: number };
+    result: { tokens: number[][]; ms: number };
+  };
   'debug.segfault': { args: Record<string, never>; result: Record<string, never> };
   'debug.hang': { args: { seconds?: number }; result: Record<string, never> };
   'debug.allocate': { args: { mb?: number; step_mb?: number; pause_s?: number }; result: { mb: number } };
 }
 
 export type OpName = keyof Ops;
+
+/**
+ * One exported generation component: its artifact and ordered I/O names. The cache crosses as flat
+ * tensors: inputs past_key_values.N.key/.value (enc-dec: .N.decoder.* self, .N.encoder.* cross;
+ * SSM: .N.conv/.N.ssm), outputs present.N.* with the same suffixes.
+ */
+export interface GenerationComponentEntry { artifact: string; inputs: string[]; outputs: string[]; export_ms: number }
+
+/** generation.json: components in run order (encoder?, prefill or the multimodal parts, decode). */
+export interface GenerationManifest {
+  version: number;
+  backend: string;
+  model_class: string;
+  config: { model_type?: string; decoder_start_token_id?: number; image_token_id?: number; vision_feature_layer?: number | number[]; vision_feature_select_strategy?: string };
+  components: Record<string, GenerationComponentEntry>;
+}

@@ -199,3 +199,7 @@ def debug_allocate(mb: int = 1 << 20, step_mb: int = 64, pause_s: float = 0.01) 
 def debug_hang(seconds: float = 3600) -> dict[str, Any]:
     time.sleep(seconds)
     return {}
+
+
+# Generation ops live in their own module and register into OPS on import.
+from . import generation_ops  # noqa: E402,F401

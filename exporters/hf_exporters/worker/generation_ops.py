@@ -1,0 +1,133 @@
+"""Worker ops for generation: eager greedy tokens, export of a model's generation components, and a
+greedy loop over the exported files (protocol: worker/protocol.py, harness/worker/protocol.ts).
+
+``export_generation`` writes ``<out_dir>/generation.json``: per component its artifact and ordered
+input and output names, plus the few config values the loop needs. ``generate_artifact`` reads only
+that manifest and the artifacts, so a harness can drive the same files itself (ONNX in
+onnxruntime-node) and compare.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import types
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..generation import (
+    GenerationExportError,
+    component_io,
+    eager_generate,
+    executorch_method_runner,
+    generation_components,
+    greedy_generate,
+    nest_names,
+    onnx_session_runner,
+)
+from ..utils import get_leaf_tensors
+from .backends import _executorch_method, _load_dynamo, _onnx_session, get_backend
+from .ops import ExportError, RunError, _model, _one_line, op
+from .protocol import InputError
+from .tensor_files import read_tensors
+
+MANIFEST = "generation.json"
+MANIFEST_VERSION = 1
+# Config values the greedy loop reads (decoder start token, LLaVA's feature selection and image token).
+_LOOP_CONFIG = ("model_type", "decoder_start_token_id", "image_token_id", "vision_feature_layer", "vision_feature_select_strategy")
+
+
+def _loop_config(model: torch.nn.Module) -> dict[str, Any]:
+    config = model.config
+    return {name: getattr(config, name) for name in _LOOP_CONFIG if getattr(config, name, None) is not None}
+
+
+@op("generate_eager")
+def generate_eager(model: str, inputs: str, max_new_tokens: int = 8) -> dict[str, Any]:
+    """Greedy ``generate(do_sample=False)`` of exactly ``max_new_tokens`` on the prompt in ``inputs``:
+    the new token ids ``[batch][step]`` and eager's top-2 logit gap ``[batch][step]``."""
+    module, prompt = _model(model), read_tensors(inputs)
+    start = time.perf_counter()
+    try:
+        tokens, gaps = eager_generate(module, prompt, max_new_tokens)
+    except Exception as err:
+        raise RunError(f"eager generate failed: {_one_line(err)}") from err
+    return {"tokens": tokens.tolist(), "gaps": gaps.tolist(), "ms": (time.perf_counter() - start) * 1000}
+
+
+@op("export_generation")
+def export_generation(model: str, backend: str, inputs: str, out_dir: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Decompose the loaded model on the generate inputs in ``inputs`` and export every component to
+    ``<out_dir>/<component>/``; ``config`` is one backend config for all components."""
+    spec, module, prompt = get_backend(backend), _model(model), read_tensors(inputs)
+    try:
+        components = generation_components(module, prompt)
+    except Exception as err:
+        raise ExportError(f"decompose_for_generation failed: {_one_line(err)}") from err
+    io = component_io(components)
+    root = Path(out_dir)
+    manifest: dict[str, Any] = {"version": MANIFEST_VERSION, "backend": backend, "model_class": type(module).__name__,
+                                "config": _loop_config(module), "components": {}}
+    for name, component in components.items():
+        start = time.perf_counter()
+        try:
+            with torch.no_grad():
+                outputs = list(get_leaf_tensors(component(**component.sample_inputs)))
+            artifact, facts = spec.export(component, component.sample_inputs, dict(config or {}), root / name)
+        except (InputError, TypeError, ValueError) as err:
+            raise InputError(f"component '{name}': {_one_line(err)}") from err
+        except Exception as err:
+            cause = GenerationExportError(name, f"component '{name}' failed with {backend}: {_one_line(err)}")
+            raise ExportError(cause.args[0]) from err
+        manifest["components"][name] = {
+            "artifact": str(artifact),
+            "inputs": facts.get("inputs", io[name]),
+            "outputs": facts.get("outputs", outputs),
+            "export_ms": (time.perf_counter() - start) * 1000,
+        }
+    root.mkdir(parents=True, exist_ok=True)
+    (root / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    return {"manifest": str(root / MANIFEST), **manifest}
+
+
+def _file_runner(backend: str, path: Path, inputs: list[str], outputs: list[str]) -> Any:
+    if backend == "dynamo":
+        module = _load_dynamo(str(path), path.stat().st_mtime)
+
+        def run(feeds: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+            with torch.no_grad():
+                return get_leaf_tensors(module(**nest_names(feeds)))
+
+        return run
+    if backend == "onnx":
+        return onnx_session_runner(_onnx_session(str(path), path.stat().st_mtime))
+    if backend == "executorch":
+        return executorch_method_runner(_executorch_method(str(path), path.stat().st_mtime), inputs, outputs)
+    raise InputError(f"generate_artifact has no runner for backend '{backend}'; use dynamo, onnx or executorch.")
+
+
+@op("generate_artifact")
+def generate_artifact(manifest: str, inputs: str, max_new_tokens: int = 8) -> dict[str, Any]:
+    """Greedy generation over the components ``export_generation`` wrote (``manifest`` is its
+    ``generation.json``): prefill on the prompt, then decode one token at a time carrying the cache
+    tensors. ONNX runs in Python onnxruntime here. Returns the new token ids ``[batch][step]``."""
+    path = Path(manifest)
+    if not path.is_file():
+        raise InputError(f"generation manifest '{manifest}' does not exist; run op 'export_generation' first.")
+    spec = json.loads(path.read_text())
+    if spec.get("version") != MANIFEST_VERSION:
+        raise InputError(f"'{manifest}' is manifest version {spec.get('version')}, this worker reads {MANIFEST_VERSION}; export again.")
+    prompt = read_tensors(inputs)
+    start = time.perf_counter()
+    try:
+        runners = {name: _file_runner(spec["backend"], Path(entry["artifact"]), entry["inputs"], entry["outputs"])
+                   for name, entry in spec["components"].items()}
+        io = {name: entry["inputs"] for name, entry in spec["components"].items()}
+        tokens = greedy_generate(runners, io, prompt, max_new_tokens, types.SimpleNamespace(**spec["config"]))
+    except InputError:
+        raise
+    except Exception as err:
+        raise RunError(f"{spec['backend']} generation loop failed: {_one_line(err)}") from err
+    return {"tokens": tokens.tolist(), "ms": (time.perf_counter() - start) * 1000}
