@@ -84,3 +84,22 @@ def test_layer_schedules_and_per_layer_dicts_follow_the_layer_count() -> None:
     assert (values["attn_layer_period"], values["attn_layer_offset"]) == (2, 1)
     assert values["per_layer_config"] == {"1": {"x": 2}}
     assert values["attn_layer_indices"] == [1]  # never none left
+
+
+def test_sizes_the_config_derives_are_derived_again_from_the_shrunk_ones() -> None:
+    assert tiny_config("rwkv").attention_hidden_size == 32  # written down as 4096 by the defaults' to_dict()
+    deepseek = tiny_config("deepseek_v3")
+    assert deepseek.head_dim == deepseek.qk_rope_head_dim and deepseek.num_key_value_heads == deepseek.num_attention_heads
+    assert tiny_config("inkling_mm_model").vision_config.n_layers == 2  # derived larger than shrunk: the shrunk one stays
+
+
+def test_multimodal_rope_gets_sections_when_the_defaults_have_none() -> None:
+    glm = tiny_config("glm4v_moe").text_config  # partial rotary: sections cover half of the rotary half of the head
+    head_dim = glm.hidden_size // glm.num_attention_heads
+    assert sum(glm.rope_parameters["mrope_section"]) == int(head_dim * glm.rope_parameters["partial_rotary_factor"]) // 2
+
+
+def test_composites_and_their_parts() -> None:
+    parts = {"encoder": {"model_type": "bert"}, "decoder": {"model_type": "bert", "is_decoder": True, "add_cross_attention": True}}
+    assert tiny_config("encoder-decoder", parts).encoder.hidden_size == 32
+    assert probe_tiny("MusicgenForCausalLM", "musicgen")["stage"] != "config"  # built from musicgen_decoder, its config_class

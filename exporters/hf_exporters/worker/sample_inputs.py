@@ -68,12 +68,16 @@ class Recipe:
         self.dynamic["attention_mask"] = {0: ["batch", 1, 8], 1: ["sequence", 1, 64]}
         return mask
 
-    def pixel_values(self) -> torch.Tensor:
+    def pixel_values(self, name: str = "pixel_values") -> torch.Tensor:
         configs = _sub(self.config, "vision_config", "backbone_config", "encoder")
         channels = _first(configs, "num_channels", "in_channels", "in_chans", default=3)
         size = _first(configs, "image_size", "img_size", "input_size", default=32)
         height, width = (size, size) if isinstance(size, int) else (size[-2], size[-1])
-        self.dynamic["pixel_values"] = {0: ["batch", 1, 8]}
+        self.dynamic[name] = {0: ["batch", 1, 8]}
+        # Perceiver's frame count is for its video autoencoder, not the image classifiers sharing its config
+        frames = None if _first(configs, "num_latents") else _first(configs, "num_frames", "frames_per_clip")
+        if frames is not None or name == "pixel_values_videos":  # video models: (batch, frames, channels, height, width)
+            return torch.randn(self.batch, frames or 4, channels, height, width, generator=self.generator)
         return torch.randn(self.batch, channels, height, width, generator=self.generator)
 
     def input_features(self) -> torch.Tensor:
@@ -100,6 +104,7 @@ class Recipe:
 _PRIMARY: list[tuple[str, Callable[[Recipe], torch.Tensor]]] = [
     ("input_ids", lambda r: r.token_ids("input_ids", r.seq)),
     ("pixel_values", Recipe.pixel_values),
+    ("pixel_values_videos", lambda r: r.pixel_values("pixel_values_videos")),
     ("input_features", Recipe.input_features),
     ("input_values", Recipe.input_values),
 ]
@@ -126,8 +131,11 @@ def build_recipe(
     eos = getattr(model.config, "eos_token_id", None)
     if primary == "input_ids" and isinstance(eos, int) and 0 <= eos < recipe.vocab():
         inputs["input_ids"][:, -1] = eos  # as a tokenizer ends each text; BART-style heads pool at the eos
-    for name, make in _PRIMARY:  # a second modality the forward cannot do without (BLIP: text and image)
-        if name != primary and name in params and params[name].default is inspect.Parameter.empty:
+    # a second modality the forward cannot do without (BLIP: text and image), or one a contrastive
+    # model (CLIP, with its return_loss) compares the first with
+    contrastive = "return_loss" in params and type(model).__name__.endswith("Model")  # not pretraining heads (FLAVA)
+    for name, make in _PRIMARY:
+        if name != primary and name in params and (contrastive or params[name].default is inspect.Parameter.empty):
             inputs[name] = make(recipe)
     if primary == "input_ids":
         if "attention_mask" in params:
