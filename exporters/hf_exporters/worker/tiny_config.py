@@ -317,8 +317,11 @@ def tiny_config_for_class(cls: type, model_type: str, overrides: dict[str, Any] 
     """The tiny config ``cls`` takes: a class filed under a composite's type whose ``config_class``
     is one of its parts (``MusicgenForCausalLM`` under ``musicgen`` takes ``musicgen_decoder``)
     gets that part's tiny config; the overrides, written for the composite, do not apply to it."""
-    config = tiny_config(model_type, overrides)
     own = getattr(getattr(cls, "config_class", None), "model_type", None)
-    if own and own != model_type and not isinstance(config, cls.config_class):
+    if not own or own == model_type:
+        return tiny_config(model_type, overrides)
+    try:
+        config = tiny_config(model_type, overrides)
+    except Exception:  # the composite may not build without its overrides; the part does
         return tiny_config(own)
-    return config
+    return config if isinstance(config, cls.config_class) else tiny_config(own)
