@@ -76,16 +76,23 @@ class Recipe:
         self.dynamic[name] = {0: ["batch", 1, 8]}
         # Perceiver's frame count is for its video autoencoder, not the image classifiers sharing its config
         frames = None if _first(configs, "num_latents") else _first(configs, "num_frames", "frames_per_clip")
+        if type(self.model).__name__.endswith("ForKeypointMatching") or hasattr(self.config, "coarse_matching_threshold"):
+            frames = 2  # keypoint matchers take image pairs: (batch, 2, channels, height, width)
         if frames is not None or name == "pixel_values_videos":  # video models: (batch, frames, channels, height, width)
             return torch.randn(self.batch, frames or 4, channels, height, width, generator=self.generator)
         return torch.randn(self.batch, channels, height, width, generator=self.generator)
 
     def input_features(self) -> torch.Tensor:
-        configs = _sub(self.config, "audio_config", "encoder")
+        configs = _sub(self.config, "audio_config", "encoder", "encoder_config")
         bins = _first(configs, "num_mel_bins", "feature_size", "input_feat_per_channel", default=80)
         positions = _first(configs, "max_source_positions", default=None)
         frames = 2 * positions if positions else 64  # whisper-style encoders need exactly their window
         self.dynamic["input_features"] = {0: ["batch", 1, 8]}
+        stacked = _first(configs, "feature_projection_input_dim")  # w2v-BERT: frames stacked in pairs
+        if stacked is not None:
+            return torch.randn(self.batch, frames, stacked, generator=self.generator)
+        if _first(configs, "subsampling_conv_channels") is not None:  # conformers subsample (time, mel) as an image
+            return torch.randn(self.batch, frames, bins, generator=self.generator)
         if _first(configs, "input_feat_per_channel") is not None:  # speech_to_text: (batch, frames, features)
             return torch.randn(self.batch, frames, bins * _first(configs, "input_channels", default=1), generator=self.generator)
         return torch.randn(self.batch, bins, frames, generator=self.generator)
@@ -108,6 +115,18 @@ _PRIMARY: list[tuple[str, Callable[[Recipe], torch.Tensor]]] = [
     ("input_features", Recipe.input_features),
     ("input_values", Recipe.input_values),
 ]
+
+
+def _flatten_codebooks(model: torch.nn.Module, inputs: dict[str, torch.Tensor], recipe: Recipe) -> None:
+    """Token ids the forward documents as ``(batch_size * num_codebooks, ...)`` (MusicGen's audio
+    codes) get one row per codebook."""
+    doc = inspect.getdoc(model.forward) or ""
+    for name in list(inputs):
+        if f"{name} (`torch.LongTensor` of shape `(batch_size * num_codebooks," not in doc:
+            continue
+        configs = _sub(model.config, "decoder") if name.startswith("decoder_") else [model.config]
+        codebooks = _first(configs, "num_codebooks", default=1)
+        inputs[name] = inputs[name].repeat_interleave(codebooks, dim=0)
 
 
 def build_recipe(
@@ -151,6 +170,7 @@ def build_recipe(
     pools_input_ids = type(model).__name__.endswith(("ForSequenceClassification", "ForQuestionAnswering"))
     if "decoder_input_ids" in params and getattr(model.config, "is_encoder_decoder", False) and not pools_input_ids:
         inputs["decoder_input_ids"] = recipe.token_ids("decoder_input_ids", max(2, seq // 2))
+    _flatten_codebooks(model, inputs, recipe)
     if type(model).__name__.endswith("ForMultipleChoice"):
         # (batch, choices, sequence): two choices per example
         for name in [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in inputs]:

@@ -20,11 +20,11 @@ _HEADS = {"num_attention_heads", "n_head", "num_heads", "encoder_attention_heads
 _KV_HEADS = {"num_key_value_heads", "num_kv_heads", "n_kv_heads", "multi_query_group_num", "num_key_value_attention_heads",
              "linear_num_key_heads"}
 _HIDDEN = {"hidden_size", "d_model", "n_embd", "embed_dim", "dim", "word_embed_proj_dim", "projection_dim", "embedding_size",
-           "hidden_dim", "encoder_hidden_size", "text_embed_dim", "vision_embed_dim", "d_embed"}
+           "hidden_dim", "encoder_hidden_size", "text_embed_dim", "vision_embed_dim", "d_embed", "reassemble_hidden_size"}
 _FFN = {"intermediate_size", "ffn_dim", "d_ff", "n_inner", "encoder_ffn_dim", "decoder_ffn_dim", "d_inner",
         "moe_intermediate_size", "shared_expert_intermediate_size", "ffn_hidden_size"}
 _EXPERTS = {"num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts"}
-_EXPERTS_PER_TOKEN = {"num_experts_per_tok", "num_experts_per_token", "top_k", "moe_topk", "num_selected_experts"}
+_EXPERTS_PER_TOKEN = {"num_experts_per_tok", "num_experts_per_token", "top_k", "moe_topk", "num_selected_experts", "moe_k"}
 _POSITIONS = {"max_position_embeddings", "n_positions", "max_seq_len", "max_sequence_length", "n_ctx", "max_target_positions",
               "max_source_positions"}
 
@@ -52,6 +52,10 @@ def _shrink_int(name: str, value: int) -> int | None:
         return min(value, 1)
     if name in _POSITIONS:
         return min(value, 512)
+    if name == "num_queries":  # DETR-style decoders pick their queries' top-k among the few tiny-image proposals
+        return min(value, 16)
+    if name == "num_windows":  # LW-DETR's windowed ViT: a square count of windows that tiles a tiny image
+        return min(value, 4)
     if name == "image_size":
         return min(value, 32)
     if name in ("num_frames", "frames_per_clip"):
@@ -94,6 +98,8 @@ def shrink_config_dict(values: dict[str, Any]) -> dict[str, Any]:
             out[name] = [min(v, HIDDEN * (2 ** i)) for i, v in enumerate(value)]
         elif isinstance(value, list) and name in ("num_heads", "num_attention_heads") and all(isinstance(v, int) for v in value):
             out[name] = [min(v, HEADS) for v in value]
+        elif isinstance(value, list) and name in ("tdnn_kernel", "tdnn_dilation") and all(isinstance(v, int) for v in value):
+            out[name] = [min(v, 2 if name == "tdnn_kernel" else 1) for v in value]  # x-vector TDNNs fit the few frames of a short clip
         elif isinstance(value, list) and name.endswith("_per_layer") and all(isinstance(v, int) for v in value):
             per_layer = [_shrink_int(name.removesuffix("_per_layer"), v) for v in value]  # Sapiens2's KV heads per layer
             out[name] = value if None in per_layer else per_layer
@@ -104,6 +110,7 @@ def shrink_config_dict(values: dict[str, Any]) -> dict[str, Any]:
         out["head_dim"] = out["qk_rope_head_dim"]  # latent attention's RoPE runs on the rope part of the head
     _keep_layer_lists_consistent(out, values)
     _keep_backbone_stages_consistent(out, values)
+    _feed_the_neck(out)
     _keep_rope_sections_consistent(out)
     _keep_token_ids_in_vocab(out)
     if "pad_token_id" in out and out["pad_token_id"] is None and isinstance(out.get("vocab_size"), int):
@@ -157,6 +164,11 @@ def _fill_derived_sizes(values: dict[str, Any]) -> None:
         values["num_key_value_heads"] = heads
     if isinstance(values.get("kv_lora_rank"), int) and isinstance(heads, int) and isinstance(values.get("num_key_value_heads"), int):
         values["num_key_value_heads"] = heads  # latent attention expands K/V to every query head
+    if isinstance(values.get("mamba_d_ssm"), int) and isinstance(values.get("mamba_expand"), int) and isinstance(hidden, int):
+        values["mamba_d_ssm"] = values["mamba_expand"] * hidden  # Falcon-H1's SSM width
+    if all(isinstance(values.get(k), int) for k in ("state_size", "expand", "num_heads", "head_dim", "n_groups")) and isinstance(hidden, int):
+        values["head_dim"] = values["expand"] * hidden // values["num_heads"]  # Mamba-2: heads x head dim = inner size
+        values["n_groups"] = 1  # and the heads split evenly into the groups
     mamba_heads, expand = values.get("mamba_n_heads"), values.get("mamba_expand")
     if isinstance(values.get("mamba_d_head"), int) and isinstance(mamba_heads, int) and isinstance(expand, int) and isinstance(hidden, int):
         values["mamba_d_head"] = expand * hidden // mamba_heads  # heads x head dim must equal the inner size
@@ -178,6 +190,25 @@ def _keep_backbone_stages_consistent(values: dict[str, Any], original: dict[str,
     if _layer_count(values) != _layer_count(original) or values.get("depths") != original.get("depths"):
         for name in ("stage_names", "out_features", "out_indices"):
             values.pop(name, None)
+
+
+def _feed_the_neck(values: dict[str, Any]) -> None:
+    """DPT-style necks reassemble one feature map per entry of ``reassemble_factors``: the (shrunk)
+    backbone must still put out that many, so it keeps one layer per map and outputs them all."""
+    neck = values.get("reassemble_factors") or values.get("neck_hidden_sizes")
+    if not isinstance(neck, list):
+        return
+    count = len(neck)
+    if isinstance(values.get("backbone_out_indices"), list):  # DPT's own ViT: indices into its layers
+        values["num_hidden_layers"] = max(values.get("num_hidden_layers", 0), count)
+        values["backbone_out_indices"] = list(range(count))
+    elif isinstance(values.get("backbone_config"), dict):
+        backbone = values["backbone_config"]
+        if isinstance(backbone.get("num_hidden_layers"), int):
+            backbone["num_hidden_layers"] = max(backbone["num_hidden_layers"], count)
+            backbone["out_indices"] = list(range(1, count + 1))
+            for name in ("stage_names", "out_features"):
+                backbone.pop(name, None)
 
 
 def _keep_rope_sections_consistent(values: dict[str, Any]) -> None:
