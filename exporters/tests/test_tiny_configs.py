@@ -45,6 +45,9 @@ def test_special_token_ids_stay_inside_the_vocabulary() -> None:
     ("Wav2Vec2ForCTC", "wav2vec2"), ("BertForMultipleChoice", "bert"), ("LayoutLMForTokenClassification", "layoutlm"),
     ("GPTJForCausalLM", "gptj"), ("SwinForImageClassification", "swin"), ("MistralForCausalLM", "mistral"),
     ("JambaForCausalLM", "jamba"), ("SqueezeBertForMaskedLM", "squeezebert"),
+    # recipes: contrastive pairs, video frames, time-major mel features, codec waveforms, forecaster histories
+    ("CLIPModel", "clip"), ("TimesformerModel", "timesformer"), ("ParakeetEncoder", "parakeet_encoder"),
+    ("DacModel", "dac"), ("PatchTSTModel", "patchtst"), ("TimesFmModel", "timesfm"),
 ])
 def test_probe_runs_one_forward_across_modalities(class_name: str, model_type: str) -> None:
     result = probe_tiny(class_name, model_type)

@@ -9,6 +9,7 @@ says which dims may vary and within which range, for the dynamic-shape fuzzing.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -98,8 +99,40 @@ class Recipe:
         return torch.randn(self.batch, bins, frames, generator=self.generator)
 
     def input_values(self) -> torch.Tensor:
+        doc = inspect.getdoc(self.model.forward) or ""
+        if re.search(r"input_values \(`[^`]*` of shape `\(batch_size, (1|channels),", doc):  # codecs: (batch, channels, samples)
+            self.dynamic["input_values"] = {0: ["batch", 1, 8], 2: ["samples", 800, 16000]}
+            channels = _first([self.config], "audio_channels", default=1)
+            return torch.randn(self.batch, channels, 1600, generator=self.generator)
         self.dynamic["input_values"] = {0: ["batch", 1, 8], 1: ["samples", 800, 16000]}
         return torch.randn(self.batch, 1600, generator=self.generator)
+
+    def past_values(self) -> torch.Tensor:
+        """A history of ``context_length`` steps (plus the largest lag, which lagged models look back
+        over), one column per input channel when there are several."""
+        lags = getattr(self.config, "lags_sequence", None) or [0]
+        self.steps = (getattr(self.config, "context_length", None) or 32) + max(lags)
+        channels = _first([self.config], "num_input_channels", "input_size", default=1)
+        self.dynamic["past_values"] = {0: ["batch", 1, 8]}
+        shape = (self.batch, self.steps) if channels == 1 and not hasattr(self.config, "num_input_channels") else (self.batch, self.steps, channels)
+        return torch.randn(*shape, generator=self.generator)
+
+    def time_series_extras(self, params: dict[str, inspect.Parameter], inputs: dict[str, torch.Tensor]) -> None:
+        """The companions a forecaster requires: which steps were observed, their time features,
+        padding and frequency ids (all steps real, frequency class 0)."""
+        values = inputs["past_values"]
+        required = {name for name, p in params.items() if p.default is inspect.Parameter.empty}
+        if "past_observed_mask" in required:
+            inputs["past_observed_mask"] = torch.ones_like(values)
+        if "past_time_features" in required:
+            features = getattr(self.config, "num_time_features", 0) or 0
+            inputs["past_time_features"] = torch.randn(self.batch, self.steps, features, generator=self.generator)
+        if "past_values_padding" in required:
+            inputs["past_values_padding"] = torch.zeros(self.batch, self.steps)
+        if "freq" in required:
+            inputs["freq"] = torch.zeros(self.batch, 1, dtype=torch.long)
+        for name in set(inputs) - {"past_values"}:
+            self.dynamic[name] = {0: ["batch", 1, 8]}
 
     def bbox(self) -> torch.Tensor:
         corners = torch.randint(0, 500, (self.batch, self.seq, 2), generator=self.generator)
@@ -114,6 +147,7 @@ _PRIMARY: list[tuple[str, Callable[[Recipe], torch.Tensor]]] = [
     ("pixel_values_videos", lambda r: r.pixel_values("pixel_values_videos")),
     ("input_features", Recipe.input_features),
     ("input_values", Recipe.input_values),
+    ("past_values", Recipe.past_values),
 ]
 
 
@@ -165,6 +199,8 @@ def build_recipe(
             recipe.dynamic["token_type_ids"] = {0: ["batch", 1, 8], 1: ["sequence", 1, 64]}
         if "bbox" in params:
             inputs["bbox"] = recipe.bbox()
+    if primary == "past_values":
+        recipe.time_series_extras(params, inputs)
     # BART-style classification and QA heads build decoder ids from input_ids and pool at its eos
     # tokens; separate decoder ids would not line up with them.
     pools_input_ids = type(model).__name__.endswith(("ForSequenceClassification", "ForQuestionAnswering"))
