@@ -45,6 +45,9 @@ def test_special_token_ids_stay_inside_the_vocabulary() -> None:
     ("Wav2Vec2ForCTC", "wav2vec2"), ("BertForMultipleChoice", "bert"), ("LayoutLMForTokenClassification", "layoutlm"),
     ("GPTJForCausalLM", "gptj"), ("SwinForImageClassification", "swin"), ("MistralForCausalLM", "mistral"),
     ("JambaForCausalLM", "jamba"), ("SqueezeBertForMaskedLM", "squeezebert"),
+    # recipes: contrastive pairs, video frames, time-major mel features, codec waveforms, forecaster histories
+    ("CLIPModel", "clip"), ("TimesformerModel", "timesformer"), ("ParakeetEncoder", "parakeet_encoder"),
+    ("DacModel", "dac"), ("PatchTSTModel", "patchtst"), ("TimesFmModel", "timesfm"),
 ])
 def test_probe_runs_one_forward_across_modalities(class_name: str, model_type: str) -> None:
     result = probe_tiny(class_name, model_type)
@@ -119,3 +122,22 @@ def test_an_image_placeholder_outside_the_vocabulary_leaves_the_inputs_text_only
     config = tiny_config("llava", {"image_token_id": 32000})  # the vocabulary shrank to 512
     inputs, _ = build_recipe(transformers.LlavaForConditionalGeneration(config).eval(), batch=2, seq=5)
     assert set(inputs) == {"input_ids", "attention_mask"}
+
+
+def test_sizes_the_config_derives_are_derived_again_from_the_shrunk_ones() -> None:
+    assert tiny_config("rwkv").attention_hidden_size == 32  # written down as 4096 by the defaults' to_dict()
+    deepseek = tiny_config("deepseek_v3")
+    assert deepseek.head_dim == deepseek.qk_rope_head_dim and deepseek.num_key_value_heads == deepseek.num_attention_heads
+    assert tiny_config("inkling_mm_model").vision_config.n_layers == 2  # derived larger than shrunk: the shrunk one stays
+
+
+def test_multimodal_rope_gets_sections_when_the_defaults_have_none() -> None:
+    glm = tiny_config("glm4v_moe").text_config  # partial rotary: sections cover half of the rotary half of the head
+    head_dim = glm.hidden_size // glm.num_attention_heads
+    assert sum(glm.rope_parameters["mrope_section"]) == int(head_dim * glm.rope_parameters["partial_rotary_factor"]) // 2
+
+
+def test_composites_and_their_parts() -> None:
+    parts = {"encoder": {"model_type": "bert"}, "decoder": {"model_type": "bert", "is_decoder": True, "add_cross_attention": True}}
+    assert tiny_config("encoder-decoder", parts).encoder.hidden_size == 32
+    assert probe_tiny("MusicgenForCausalLM", "musicgen")["ok"]  # built from musicgen_decoder, its config_class; ids per codebook

@@ -9,6 +9,7 @@ says which dims may vary and within which range, for the dynamic-shape fuzzing.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -72,27 +73,70 @@ class Recipe:
         self.dynamic["attention_mask"] = self.text_dims()
         return mask
 
-    def pixel_values(self) -> torch.Tensor:
+    def pixel_values(self, name: str = "pixel_values") -> torch.Tensor:
         configs = _sub(self.config, "vision_config", "backbone_config", "encoder")
         channels = _first(configs, "num_channels", "in_channels", "in_chans", default=3)
         size = _first(configs, "image_size", "img_size", "input_size", default=32)
         height, width = (size, size) if isinstance(size, int) else (size[-2], size[-1])
-        self.dynamic["pixel_values"] = {0: ["batch", 1, 8]}
+        self.dynamic[name] = {0: ["batch", 1, 8]}
+        # Perceiver's frame count is for its video autoencoder, not the image classifiers sharing its config
+        frames = None if _first(configs, "num_latents") else _first(configs, "num_frames", "frames_per_clip")
+        if type(self.model).__name__.endswith("ForKeypointMatching") or hasattr(self.config, "coarse_matching_threshold"):
+            frames = 2  # keypoint matchers take image pairs: (batch, 2, channels, height, width)
+        if frames is not None or name == "pixel_values_videos":  # video models: (batch, frames, channels, height, width)
+            return torch.randn(self.batch, frames or 4, channels, height, width, generator=self.generator)
         return torch.randn(self.batch, channels, height, width, generator=self.generator)
 
     def input_features(self) -> torch.Tensor:
-        configs = _sub(self.config, "audio_config", "encoder")
+        configs = _sub(self.config, "audio_config", "encoder", "encoder_config")
         bins = _first(configs, "num_mel_bins", "feature_size", "input_feat_per_channel", default=80)
         positions = _first(configs, "max_source_positions", default=None)
         frames = 2 * positions if positions else 64  # whisper-style encoders need exactly their window
         self.dynamic["input_features"] = {0: ["batch", 1, 8]}
+        stacked = _first(configs, "feature_projection_input_dim")  # w2v-BERT: frames stacked in pairs
+        if stacked is not None:
+            return torch.randn(self.batch, frames, stacked, generator=self.generator)
+        if _first(configs, "subsampling_conv_channels") is not None:  # conformers subsample (time, mel) as an image
+            return torch.randn(self.batch, frames, bins, generator=self.generator)
         if _first(configs, "input_feat_per_channel") is not None:  # speech_to_text: (batch, frames, features)
             return torch.randn(self.batch, frames, bins * _first(configs, "input_channels", default=1), generator=self.generator)
         return torch.randn(self.batch, bins, frames, generator=self.generator)
 
     def input_values(self) -> torch.Tensor:
+        doc = inspect.getdoc(self.model.forward) or ""
+        if re.search(r"input_values \(`[^`]*` of shape `\(batch_size, (1|channels),", doc):  # codecs: (batch, channels, samples)
+            self.dynamic["input_values"] = {0: ["batch", 1, 8], 2: ["samples", 800, 16000]}
+            channels = _first([self.config], "audio_channels", default=1)
+            return torch.randn(self.batch, channels, 1600, generator=self.generator)
         self.dynamic["input_values"] = {0: ["batch", 1, 8], 1: ["samples", 800, 16000]}
         return torch.randn(self.batch, 1600, generator=self.generator)
+
+    def past_values(self) -> torch.Tensor:
+        """A history of ``context_length`` steps (plus the largest lag, which lagged models look back
+        over), one column per input channel when there are several."""
+        lags = getattr(self.config, "lags_sequence", None) or [0]
+        self.steps = (getattr(self.config, "context_length", None) or 32) + max(lags)
+        channels = _first([self.config], "num_input_channels", "input_size", default=1)
+        self.dynamic["past_values"] = {0: ["batch", 1, 8]}
+        shape = (self.batch, self.steps) if channels == 1 and not hasattr(self.config, "num_input_channels") else (self.batch, self.steps, channels)
+        return torch.randn(*shape, generator=self.generator)
+
+    def time_series_extras(self, params: dict[str, inspect.Parameter], inputs: dict[str, torch.Tensor]) -> None:
+        """The companions a forecaster requires: which steps were observed, their time features,
+        padding and frequency ids (all steps real, frequency class 0)."""
+        values = inputs["past_values"]
+        required = {name for name, p in params.items() if p.default is inspect.Parameter.empty}
+        if "past_observed_mask" in required:
+            inputs["past_observed_mask"] = torch.ones_like(values)
+        if "past_time_features" in required:
+            features = getattr(self.config, "num_time_features", 0) or 0
+            inputs["past_time_features"] = torch.randn(self.batch, self.steps, features, generator=self.generator)
+        if "past_values_padding" in required:
+            inputs["past_values_padding"] = torch.zeros(self.batch, self.steps)
+        if "freq" in required:
+            inputs["freq"] = torch.zeros(self.batch, 1, dtype=torch.long)
+        for name in set(inputs) - {"past_values"}:
+            self.dynamic[name] = {0: ["batch", 1, 8]}
 
     def bbox(self) -> torch.Tensor:
         corners = torch.randint(0, 500, (self.batch, self.seq, 2), generator=self.generator)
@@ -153,9 +197,23 @@ def _add_image(recipe: Recipe, inputs: dict[str, torch.Tensor]) -> None:
 _PRIMARY: list[tuple[str, Callable[[Recipe], torch.Tensor]]] = [
     ("input_ids", lambda r: r.token_ids("input_ids", r.seq)),
     ("pixel_values", Recipe.pixel_values),
+    ("pixel_values_videos", lambda r: r.pixel_values("pixel_values_videos")),
     ("input_features", Recipe.input_features),
     ("input_values", Recipe.input_values),
+    ("past_values", Recipe.past_values),
 ]
+
+
+def _flatten_codebooks(model: torch.nn.Module, inputs: dict[str, torch.Tensor], recipe: Recipe) -> None:
+    """Token ids the forward documents as ``(batch_size * num_codebooks, ...)`` (MusicGen's audio
+    codes) get one row per codebook."""
+    doc = inspect.getdoc(model.forward) or ""
+    for name in list(inputs):
+        if f"{name} (`torch.LongTensor` of shape `(batch_size * num_codebooks," not in doc:
+            continue
+        configs = _sub(model.config, "decoder") if name.startswith("decoder_") else [model.config]
+        codebooks = _first(configs, "num_codebooks", default=1)
+        inputs[name] = inputs[name].repeat_interleave(codebooks, dim=0)
 
 
 def build_recipe(
@@ -179,8 +237,11 @@ def build_recipe(
     eos = getattr(model.config, "eos_token_id", None)
     if primary == "input_ids" and isinstance(eos, int) and 0 <= eos < recipe.vocab():
         inputs["input_ids"][:, -1] = eos  # as a tokenizer ends each text; BART-style heads pool at the eos
-    for name, make in _PRIMARY:  # a second modality the forward cannot do without (BLIP: text and image)
-        if name != primary and name in params and params[name].default is inspect.Parameter.empty:
+    # a second modality the forward cannot do without (BLIP: text and image), or one a contrastive
+    # model (CLIP, with its return_loss) compares the first with
+    contrastive = "return_loss" in params and type(model).__name__.endswith("Model")  # not pretraining heads (FLAVA)
+    for name, make in _PRIMARY:
+        if name != primary and name in params and (contrastive or params[name].default is inspect.Parameter.empty):
             inputs[name] = make(recipe)
     if primary == "input_ids" and "pixel_values" in params and "pixel_values" not in inputs:
         _add_image(recipe, inputs)
@@ -193,11 +254,14 @@ def build_recipe(
             recipe.dynamic["token_type_ids"] = recipe.text_dims()
         if "bbox" in params:
             inputs["bbox"] = recipe.bbox()
+    if primary == "past_values":
+        recipe.time_series_extras(params, inputs)
     # BART-style classification and QA heads build decoder ids from input_ids and pool at its eos
     # tokens; separate decoder ids would not line up with them.
     pools_input_ids = type(model).__name__.endswith(("ForSequenceClassification", "ForQuestionAnswering"))
     if "decoder_input_ids" in params and getattr(model.config, "is_encoder_decoder", False) and not pools_input_ids:
         inputs["decoder_input_ids"] = recipe.token_ids("decoder_input_ids", max(2, seq // 2))
+    _flatten_codebooks(model, inputs, recipe)
     if type(model).__name__.endswith("ForMultipleChoice"):
         # (batch, choices, sequence): two choices per example
         for name in [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in inputs]:

@@ -11,7 +11,7 @@ import torch
 
 from .model_folder import resolve_model_class
 from .protocol import InputError
-from .tiny_config import tiny_config
+from .tiny_config import tiny_config_for_class
 
 
 def make_tiny_checkpoint(
@@ -21,7 +21,7 @@ def make_tiny_checkpoint(
 
     cls = resolve_model_class(model_class)
     try:
-        model_config = tiny_config(model_type, config) if shrink else AutoConfig.for_model(model_type, **config)
+        model_config = tiny_config_for_class(cls, model_type, config) if shrink else AutoConfig.for_model(model_type, **config)
     except (ValueError, TypeError) as err:
         raise InputError(f"cannot build a '{model_type}' config from {sorted(config)}: {err}") from err
     torch.manual_seed(seed)

@@ -8,6 +8,7 @@ rules get wrong for one architecture is fixed by overrides passed in as data.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 HIDDEN, HEADS, KV_HEADS, FFN, LAYERS, VOCAB = 32, 2, 1, 64, 2, 512
@@ -15,14 +16,15 @@ HIDDEN, HEADS, KV_HEADS, FFN, LAYERS, VOCAB = 32, 2, 1, 64, 2, 512
 _LAYERS = {"num_hidden_layers", "num_layers", "n_layer", "n_layers", "num_decoder_layers", "encoder_layers",
            "decoder_layers", "num_encoder_layers", "num_blocks", "num_stacks"}
 _HEADS = {"num_attention_heads", "n_head", "num_heads", "encoder_attention_heads", "decoder_attention_heads", "n_heads",
-          "num_attention_heads_per_layer", "mamba_n_heads", "linear_num_value_heads"}
-_KV_HEADS = {"num_key_value_heads", "num_kv_heads", "n_kv_heads", "multi_query_group_num"}
+          "num_attention_heads_per_layer", "mamba_n_heads", "linear_num_value_heads", "index_n_heads"}
+_KV_HEADS = {"num_key_value_heads", "num_kv_heads", "n_kv_heads", "multi_query_group_num", "num_key_value_attention_heads",
+             "linear_num_key_heads"}
 _HIDDEN = {"hidden_size", "d_model", "n_embd", "embed_dim", "dim", "word_embed_proj_dim", "projection_dim", "embedding_size",
-           "hidden_dim", "encoder_hidden_size", "text_embed_dim", "vision_embed_dim", "d_embed"}
+           "hidden_dim", "encoder_hidden_size", "text_embed_dim", "vision_embed_dim", "d_embed", "reassemble_hidden_size"}
 _FFN = {"intermediate_size", "ffn_dim", "d_ff", "n_inner", "encoder_ffn_dim", "decoder_ffn_dim", "d_inner",
         "moe_intermediate_size", "shared_expert_intermediate_size", "ffn_hidden_size"}
 _EXPERTS = {"num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts"}
-_EXPERTS_PER_TOKEN = {"num_experts_per_tok", "num_experts_per_token", "top_k", "moe_topk", "num_selected_experts"}
+_EXPERTS_PER_TOKEN = {"num_experts_per_tok", "num_experts_per_token", "top_k", "moe_topk", "num_selected_experts", "moe_k"}
 _POSITIONS = {"max_position_embeddings", "n_positions", "max_seq_len", "max_sequence_length", "n_ctx", "max_target_positions",
               "max_source_positions"}
 
@@ -44,10 +46,20 @@ def _shrink_int(name: str, value: int) -> int | None:
         return min(value, 4)
     if name in _EXPERTS_PER_TOKEN:
         return min(value, 2)
+    if name in ("n_group", "num_expert_group"):  # group-limited routing: 4 experts in 2 groups of 2
+        return min(value, 2)
+    if name == "topk_group":
+        return min(value, 1)
     if name in _POSITIONS:
         return min(value, 512)
+    if name == "num_queries":  # DETR-style decoders pick their queries' top-k among the few tiny-image proposals
+        return min(value, 16)
+    if name == "num_windows":  # LW-DETR's windowed ViT: a square count of windows that tiles a tiny image
+        return min(value, 4)
     if name == "image_size":
         return min(value, 32)
+    if name in ("num_frames", "frames_per_clip"):
+        return min(value, 4)
     if name == "rotary_dim":  # partial rotary (GPT-J, CodeGen) must fit the shrunk head dim
         return min(value, 8)
     if name == "window_size":  # Swin-style windows must fit a 32 px image's patch grid
@@ -60,7 +72,7 @@ def _shrink_int(name: str, value: int) -> int | None:
         return min(value, HIDDEN // HEADS)
     if name in ("qk_rope_head_dim", "qk_nope_head_dim"):  # multi-head latent attention (DeepSeek-style)
         return min(value, 8)
-    if name in ("v_head_dim", "kv_lora_rank", "q_lora_rank", "index_head_dim"):
+    if name in ("v_head_dim", "kv_lora_rank", "q_lora_rank", "index_head_dim", "linear_key_head_dim", "linear_value_head_dim"):
         return min(value, 16)
     return None
 
@@ -86,11 +98,19 @@ def shrink_config_dict(values: dict[str, Any]) -> dict[str, Any]:
             out[name] = [min(v, HIDDEN * (2 ** i)) for i, v in enumerate(value)]
         elif isinstance(value, list) and name in ("num_heads", "num_attention_heads") and all(isinstance(v, int) for v in value):
             out[name] = [min(v, HEADS) for v in value]
+        elif isinstance(value, list) and name in ("tdnn_kernel", "tdnn_dilation") and all(isinstance(v, int) for v in value):
+            out[name] = [min(v, 2 if name == "tdnn_kernel" else 1) for v in value]  # x-vector TDNNs fit the few frames of a short clip
+        elif isinstance(value, list) and name.endswith("_per_layer") and all(isinstance(v, int) for v in value):
+            per_layer = [_shrink_int(name.removesuffix("_per_layer"), v) for v in value]  # Sapiens2's KV heads per layer
+            out[name] = value if None in per_layer else per_layer
         else:
             out[name] = value
     _fill_derived_sizes(out)
+    if values.get("head_dim") == values.get("qk_rope_head_dim") and "qk_rope_head_dim" in out:
+        out["head_dim"] = out["qk_rope_head_dim"]  # latent attention's RoPE runs on the rope part of the head
     _keep_layer_lists_consistent(out, values)
     _keep_backbone_stages_consistent(out, values)
+    _feed_the_neck(out)
     _keep_rope_sections_consistent(out)
     _keep_token_ids_in_vocab(out)
     if "pad_token_id" in out and out["pad_token_id"] is None and isinstance(out.get("vocab_size"), int):
@@ -138,8 +158,17 @@ def _fill_derived_sizes(values: dict[str, Any]) -> None:
         values["vocab_size"] = VOCAB
     if "head_dim" in values and values["head_dim"] is None and isinstance(heads, int) and isinstance(hidden, int):
         values["head_dim"] = hidden // heads
+    if values.get("num_experts_per_tok", 0) is None and isinstance(values.get("n_routed_experts"), int):
+        values["num_experts_per_tok"] = 2  # DeepSeek-V2 leaves it to checkpoints
     if "num_key_value_heads" in values and values["num_key_value_heads"] is None and isinstance(heads, int):
         values["num_key_value_heads"] = heads
+    if isinstance(values.get("kv_lora_rank"), int) and isinstance(heads, int) and isinstance(values.get("num_key_value_heads"), int):
+        values["num_key_value_heads"] = heads  # latent attention expands K/V to every query head
+    if isinstance(values.get("mamba_d_ssm"), int) and isinstance(values.get("mamba_expand"), int) and isinstance(hidden, int):
+        values["mamba_d_ssm"] = values["mamba_expand"] * hidden  # Falcon-H1's SSM width
+    if all(isinstance(values.get(k), int) for k in ("state_size", "expand", "num_heads", "head_dim", "n_groups")) and isinstance(hidden, int):
+        values["head_dim"] = values["expand"] * hidden // values["num_heads"]  # Mamba-2: heads x head dim = inner size
+        values["n_groups"] = 1  # and the heads split evenly into the groups
     mamba_heads, expand = values.get("mamba_n_heads"), values.get("mamba_expand")
     if isinstance(values.get("mamba_d_head"), int) and isinstance(mamba_heads, int) and isinstance(expand, int) and isinstance(hidden, int):
         values["mamba_d_head"] = expand * hidden // mamba_heads  # heads x head dim must equal the inner size
@@ -163,10 +192,29 @@ def _keep_backbone_stages_consistent(values: dict[str, Any], original: dict[str,
             values.pop(name, None)
 
 
+def _feed_the_neck(values: dict[str, Any]) -> None:
+    """DPT-style necks reassemble one feature map per entry of ``reassemble_factors``: the (shrunk)
+    backbone must still put out that many, so it keeps one layer per map and outputs them all."""
+    neck = values.get("reassemble_factors") or values.get("neck_hidden_sizes")
+    if not isinstance(neck, list):
+        return
+    count = len(neck)
+    if isinstance(values.get("backbone_out_indices"), list):  # DPT's own ViT: indices into its layers
+        values["num_hidden_layers"] = max(values.get("num_hidden_layers", 0), count)
+        values["backbone_out_indices"] = list(range(count))
+    elif isinstance(values.get("backbone_config"), dict):
+        backbone = values["backbone_config"]
+        if isinstance(backbone.get("num_hidden_layers"), int):
+            backbone["num_hidden_layers"] = max(backbone["num_hidden_layers"], count)
+            backbone["out_indices"] = list(range(1, count + 1))
+            for name in ("stage_names", "out_features"):
+                backbone.pop(name, None)
+
+
 def _keep_rope_sections_consistent(values: dict[str, Any]) -> None:
     """Multimodal RoPE splits half the head dim into sections; rescale them to the new head dim."""
     heads = values.get("num_attention_heads")
-    head_dim = values.get("head_dim") or (values["hidden_size"] // heads if isinstance(values.get("hidden_size"), int) and heads else None)
+    head_dim = values.get("head_dim") or (values["hidden_size"] // heads if isinstance(values.get("hidden_size"), int) and isinstance(heads, int) else None)
     for key in ("rope_parameters", "rope_scaling"):
         rope = values.get(key)
         if not (isinstance(rope, dict) and isinstance(rope.get("mrope_section"), list) and head_dim):
@@ -198,12 +246,113 @@ def _merge(values: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _is_token_id(name: str) -> bool:
+    return name.endswith(("_token_id", "_token_index", "_id"))
+
+
+def _rederive(config: Any, original: dict[str, Any], shrunk: dict[str, Any]) -> dict[str, Any]:
+    """``shrunk`` with the sizes ``config``'s class derives in ``__post_init__`` taken out, so they
+    are derived again from the shrunk ones: a default's ``to_dict()`` writes them down (RWKV's
+    ``attention_hidden_size`` = 4096, DeepSeek's ``head_dim`` = ``qk_rope_head_dim``) and they would
+    otherwise keep full-size or generic values that no longer match. Derived means an int attribute
+    that is not a dataclass field, or a field whose default is ``None`` the shrinker left as it was
+    (what it shrank on purpose, such as key/value heads, stays)."""
+    fields = {f.name: f for f in dataclasses.fields(config)} if dataclasses.is_dataclass(config) else None
+    if fields is None:
+        return shrunk
+    out = dict(shrunk)
+    for name, value in shrunk.items():
+        sub = getattr(config, name, None)
+        if isinstance(value, dict) and isinstance(original.get(name), dict) and hasattr(sub, "to_dict"):
+            out[name] = _rederive(sub, original[name], value)
+        elif not isinstance(value, int) or isinstance(value, bool) or name.startswith("_") or _is_token_id(name):
+            continue
+        elif name not in fields:
+            out[name] = _DERIVED
+        elif fields[name].default is None and value == original.get(name):
+            out[name] = _RESET
+    return out
+
+
+def _add_rope_sections(config: Any, values: dict[str, Any]) -> None:
+    """Multimodal RoPE configs whose defaults leave ``mrope_section`` out (checkpoints set it; Glm4v's
+    model then falls back to sections for a 128-wide head) get sections for the tiny rotary dim."""
+    for name, value in values.items():
+        if isinstance(value, dict) and hasattr(getattr(config, name, None), "to_dict"):
+            _add_rope_sections(getattr(config, name), value)
+    rope = values.get("rope_parameters")
+    if "mrope_section" not in (getattr(config, "ignore_keys_at_rope_validation", None) or ()) or not isinstance(rope, dict):
+        return
+    heads, hidden = values.get("num_attention_heads"), values.get("hidden_size")
+    head_dim = values.get("head_dim") or (hidden // heads if isinstance(hidden, int) and isinstance(heads, int) else None)
+    if not isinstance(head_dim, int):
+        return
+    per_type = bool(rope) and all(isinstance(v, dict) for v in rope.values())  # one set per layer type
+    for key, params in (rope.items() if per_type else [(None, rope)] if rope else []):
+        if "mrope_section" in params:
+            continue
+        factor = params.get("partial_rotary_factor") or values.get("partial_rotary_factor") or 1.0
+        half = int(head_dim * factor) // 2
+        params = {**params, "mrope_section": [half - 2 * (half // 4), half // 4, half // 4]}
+        values["rope_parameters"] = {**values["rope_parameters"], key: params} if per_type else params
+
+
+# Left for the class to derive: an attribute that is not a field is taken out of the dict, a field
+# is set to None.
+_DERIVED, _RESET = object(), object()
+
+
+def _build(cls: type, values: dict[str, Any], fallback: dict[str, Any]) -> Any:
+    """``cls.from_dict(values)`` with the ``_DERIVED`` and ``_RESET`` entries left for the class to
+    derive; one it does not derive, or derives larger than the shrunk value in ``fallback`` (from a
+    size the shrinker does not know), takes the shrunk value."""
+    def strip(tree: dict[str, Any]) -> dict[str, Any]:
+        return {k: strip(v) if isinstance(v, dict) else None if v is _RESET else v for k, v in tree.items() if v is not _DERIVED}
+
+    def restore(config: Any, tree: dict[str, Any], shrunk: dict[str, Any]) -> None:
+        for name, value in tree.items():
+            derived = getattr(config, name, None)
+            if (value is _DERIVED or value is _RESET) and not (isinstance(derived, int) and derived <= shrunk[name]):
+                setattr(config, name, shrunk[name])
+            elif isinstance(value, dict) and hasattr(getattr(config, name, None), "to_dict"):
+                restore(getattr(config, name), value, shrunk[name])
+
+    config = cls.from_dict(strip(values))
+    restore(config, values, fallback)
+    return config
+
+
 def tiny_config(model_type: str, overrides: dict[str, Any] | None = None) -> Any:
     """The config class's defaults for ``model_type``, shrunk, then ``overrides`` applied on top.
     Rebuilt through the config class, so values it derives in ``__init__`` follow the new sizes."""
     from transformers import AutoConfig
 
-    defaults = AutoConfig.for_model(model_type)
-    values = _merge(shrink_config_dict(defaults.to_dict()), overrides or {})
-    values.pop("transformers_version", None)
-    return type(defaults).from_dict(values)
+    try:
+        defaults = AutoConfig.for_model(model_type)
+    except Exception:  # composites (Musicgen, EncoderDecoder) have no defaults for their parts
+        parts = {k: v for k, v in (overrides or {}).items() if isinstance(v, dict) and "model_type" in v}
+        if not parts:
+            raise
+        defaults = AutoConfig.for_model(model_type, **{k: AutoConfig.for_model(**v).to_dict() for k, v in parts.items()})
+    original = defaults.to_dict()
+    original.pop("transformers_version", None)
+    shrunk = _merge(shrink_config_dict(original), overrides or {})
+    _add_rope_sections(defaults, shrunk)
+    try:
+        return _build(type(defaults), _merge(_rederive(defaults, original, shrunk), overrides or {}), shrunk)
+    except Exception:  # a class that cannot derive them again keeps the values as written
+        return type(defaults).from_dict(shrunk)
+
+
+def tiny_config_for_class(cls: type, model_type: str, overrides: dict[str, Any] | None = None) -> Any:
+    """The tiny config ``cls`` takes: a class filed under a composite's type whose ``config_class``
+    is one of its parts (``MusicgenForCausalLM`` under ``musicgen`` takes ``musicgen_decoder``)
+    gets that part's tiny config; the overrides, written for the composite, do not apply to it."""
+    own = getattr(getattr(cls, "config_class", None), "model_type", None)
+    if not own or own == model_type:
+        return tiny_config(model_type, overrides)
+    try:
+        config = tiny_config(model_type, overrides)
+    except Exception:  # the composite may not build without its overrides; the part does
+        return tiny_config(own)
+    return config if isinstance(config, cls.config_class) else tiny_config(own)

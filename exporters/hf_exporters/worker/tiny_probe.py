@@ -9,7 +9,7 @@ import torch
 
 from .model_folder import resolve_model_class
 from .sample_inputs import build_recipe
-from .tiny_config import tiny_config
+from .tiny_config import tiny_config_for_class
 
 
 def probe_tiny(model_class: str, model_type: str, overrides: dict[str, Any] | None = None, seed: int = 0) -> dict[str, Any]:
@@ -18,9 +18,9 @@ def probe_tiny(model_class: str, model_type: str, overrides: dict[str, Any] | No
     start = time.perf_counter()
     stage = "config"
     try:
-        config = tiny_config(model_type, overrides)
-        stage = "instantiate"
         cls = resolve_model_class(model_class)
+        config = tiny_config_for_class(cls, model_type, overrides)
+        stage = "instantiate"
         torch.manual_seed(seed)
         model = cls(config).eval()
         stage = "inputs"
