@@ -37,7 +37,9 @@ export function errorClass(r: JobResult): string {
   return [r.status, r.stage, type].filter(Boolean).join(' / ');
 }
 
-const firstLine = (r: JobResult) => (r.error ?? '').split('\n')[0].slice(0, 160);
+// a non-finite error (NaN or inf in an output) is stored as JSON null
+const maxAbs = (r: JobResult) => (typeof r.maxAbsError === 'number' && Number.isFinite(r.maxAbsError) ? r.maxAbsError.toExponential(1) : 'not finite');
+const firstLine = (r: JobResult) => (r.error ? r.error.split('\n')[0].slice(0, 160) : `max abs ${maxAbs(r)}`);
 
 function change(kind: ChangeKind, a: JobResult | undefined, b: JobResult | undefined, detail: string): JobChange {
   const any = (b ?? a)!;
