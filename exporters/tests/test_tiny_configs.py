@@ -141,3 +141,13 @@ def test_composites_and_their_parts() -> None:
     parts = {"encoder": {"model_type": "bert"}, "decoder": {"model_type": "bert", "is_decoder": True, "add_cross_attention": True}}
     assert tiny_config("encoder-decoder", parts).encoder.hidden_size == 32
     assert probe_tiny("MusicgenForCausalLM", "musicgen")["ok"]  # built from musicgen_decoder, its config_class; ids per codebook
+
+
+def test_padded_positions_hold_the_pad_token() -> None:
+    # a random id under the mask can win CLIP's pooling by argmax id and make the model read padding
+    model = transformers.CLIPModel(tiny_config("clip")).eval()
+    inputs, _ = build_recipe(model, batch=2, seq=5, padding="left", seed=3)
+    pad = getattr(model.config, "pad_token_id", None)
+    expected = pad if isinstance(pad, int) and 0 <= pad < model.config.text_config.vocab_size else 0
+    masked = inputs["attention_mask"] == 0
+    assert masked.any() and (inputs["input_ids"][masked] == expected).all()

@@ -248,6 +248,13 @@ def build_recipe(
     if primary == "input_ids":
         if "attention_mask" in params:
             inputs["attention_mask"] = recipe.attention_mask()
+            # Padded positions hold the pad token, as a tokenizer writes them: a random id there can
+            # win a pooling by token id (CLIP's text pooling takes the argmax id), which would make the
+            # model read a position whose value is unspecified under the mask.
+            pad = getattr(model.config, "pad_token_id", None)
+            pad = pad if isinstance(pad, int) and 0 <= pad < recipe.vocab() else 0
+            text = slice(getattr(recipe, "placeholders", 0), None)  # image placeholders keep their token
+            inputs["input_ids"][:, text][inputs["attention_mask"][:, text] == 0] = pad
         type_vocab = getattr(model.config, "type_vocab_size", 0) or 0
         if "token_type_ids" in params and type_vocab > 0:
             inputs["token_type_ids"] = torch.randint(0, type_vocab, (batch, recipe.seq), generator=recipe.generator)
