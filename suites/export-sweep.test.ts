@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../harness/catalog/catalog.js';
+import { list } from '../harness/cli/args.js';
 import { loadModelEntries, selectModels } from '../harness/catalog/default-models.js';
 import { reportJobToAllure } from '../harness/report/allure-job.js';
 import { loadSkipLists } from '../harness/skips/skip-list.js';
@@ -18,7 +19,6 @@ import { BACKENDS, expandJobs, MODES, SAMPLE_SHAPE, type Job } from '../harness/
 import { SweepSession } from '../harness/sweep/sweep.js';
 
 const CI_MODELS = ['tiny-llama', 'tiny-qwen3', 'tiny-gpt2', 'tiny-bert', 'tiny-t5'];
-const list = (value: string | undefined) => value?.split(',').map((s) => s.trim()).filter(Boolean);
 const wanted = process.env.SWEEP_MODELS === 'all' ? undefined : list(process.env.SWEEP_MODELS) ?? CI_MODELS;
 const models = selectModels(loadModelEntries(), wanted);
 const backends = list(process.env.SWEEP_BACKENDS) ?? [...BACKENDS];

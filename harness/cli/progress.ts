@@ -1,9 +1,7 @@
 // Live progress of a sweep: on a terminal one line rewritten in place (done / total, counts, ETA);
 // elsewhere (CI logs, pipes) one plain line per finished job.
 import { resultLine } from '../report/table.js';
-import type { JobResult } from '../sweep/job-result.js';
-
-const FAILED = (r: JobResult) => r.status !== 'pass' && r.status !== 'skipped';
+import { isFailure, type JobResult } from '../sweep/job-result.js';
 
 function clock(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -32,7 +30,7 @@ export class Progress {
       return;
     }
     // failures also get a line of their own above the live line, so they are not lost on rewrite
-    if (FAILED(result)) this.stream.write(`\r\x1b[K${result.id}: ${resultLine(result)}\n`);
+    if (isFailure(result)) this.stream.write(`\r\x1b[K${result.id}: ${resultLine(result)}\n`);
     const line = `[${done}/${total}] pass ${this.pass}  fail ${this.fail}  skipped ${this.skip}  elapsed ${clock(elapsed)}  ETA ${clock(eta)}`;
     this.stream.write(`\r\x1b[K${line}${done === total ? '\n' : ''}`);
   }

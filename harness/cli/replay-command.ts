@@ -5,8 +5,7 @@ import { loadCatalog } from '../catalog/catalog.js';
 import { loadTinyOverrides } from '../catalog/tiny-overrides.js';
 import { resultLine } from '../report/table.js';
 import { RunFolder } from '../results/run-folder.js';
-import { parseSource, resolveSource } from '../source/model-source.js';
-import { ensureCheckpoint } from '../sweep/checkpoints.js';
+import { resolveModelFrom } from '../sweep/checkpoints.js';
 import { expandJobs } from '../sweep/jobs.js';
 import { runSweep } from '../sweep/sweep.js';
 import { nonNegativeInt, parseCommand, UsageError } from './args.js';
@@ -38,9 +37,7 @@ export async function replayCommand(args: string[]): Promise<number> {
   const run = await runSweep({
     jobs: [job], runDir: out, workers: 1, implementation: selection.implementation,
     fuzz: { numRuns: nonNegativeInt(parsed.values.shapes, '--shapes') ?? selection.shapes, seed, path, replay: true },
-    resolveModel: (worker, model) => model.source
-      ? resolveSource(parseSource(model.source), { worker, catalog, overrides: loadTinyOverrides() })
-      : ensureCheckpoint(worker, model),
+    resolveModel: resolveModelFrom({ catalog, overrides: loadTinyOverrides() }),
   });
   const [result] = run.results;
   console.log(`${result.id}: ${resultLine(result)}`);

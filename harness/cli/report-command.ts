@@ -3,7 +3,8 @@ import { renderTable } from '../report/table.js';
 import { RunFolder } from '../results/run-folder.js';
 import { writeRunReport } from '../report/write-report.js';
 import { parseCommand, UsageError } from './args.js';
-import { failed, summary } from './run-command.js';
+import { isFailure } from '../sweep/job-result.js';
+import { summary } from './run-command.js';
 
 export const REPORT_USAGE = `usage: export-sweep report RUN
 
@@ -22,5 +23,5 @@ export async function reportCommand(args: string[]): Promise<number> {
   console.log(`${runDir}: ${results.length} of ${manifest.jobs.length} jobs, pins ${manifest.pins.name}, commit ${manifest.git.commit?.slice(0, 10) ?? '?'}\n`);
   console.log([renderTable(results), ...summary(results, runDir)].join('\n'));
   console.log(`\ndashboard: ${writeRunReport(runDir).index}`);
-  return results.some(failed) ? 1 : 0;
+  return results.some(isFailure) ? 1 : 0;
 }

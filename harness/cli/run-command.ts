@@ -8,12 +8,12 @@ import { loadTinyOverrides } from '../catalog/tiny-overrides.js';
 import { IMPLEMENTATIONS, isImplementation, isPeer } from '../peers/implementations.js';
 import { REPO_ROOT } from '../python/paths.js';
 import { renderTable } from '../report/table.js';
+import { replayCommand } from '../report/model-report.js';
 import { writeRunReport } from '../report/write-report.js';
 import { RunFolder, selectionJobs, type Selection } from '../results/run-folder.js';
 import { loadSkipLists } from '../skips/skip-list.js';
-import { parseSource, resolveSource } from '../source/model-source.js';
-import { ensureCheckpoint } from '../sweep/checkpoints.js';
-import type { JobResult } from '../sweep/job-result.js';
+import { resolveModelFrom } from '../sweep/checkpoints.js';
+import { isFailure, type JobResult } from '../sweep/job-result.js';
 import { BACKENDS, MODES, parseShard, type Job, type Mode } from '../sweep/jobs.js';
 import { runSweep, type SweepOptions } from '../sweep/sweep.js';
 import { list, nonNegativeInt, parseCommand, positiveInt, SELECTION_USAGE, UsageError } from './args.js';
@@ -58,8 +58,6 @@ const OPTIONS = {
   'no-artifact-cache': { type: 'boolean' }, 'recycle-after': { type: 'string' },
 } as const;
 
-export const failed = (r: JobResult) => r.status !== 'pass' && r.status !== 'skipped';
-
 /** Switches the Python side to another pin set before any worker starts. */
 export function usePins(name: string | undefined): void {
   if (!name) return;
@@ -84,8 +82,7 @@ function parseReplay(text: string): { seed: number; path?: string } {
 export function summary(results: JobResult[], runDir: string): string[] {
   const lines: string[] = [];
   for (const r of results.filter((x) => x.fuzz && !x.fuzz.ok)) {
-    const path = r.fuzz!.path ? ` --path ${r.fuzz!.path}` : '';
-    lines.push(`  ${r.id}: ${r.fuzz!.error}\n    replay: npx export-sweep replay ${runDir} ${r.id} --seed ${r.fuzz!.seed}${path}`);
+    lines.push(`  ${r.id}: ${r.fuzz!.error}\n    replay: ${replayCommand(runDir, r)}`);
   }
   const stale = results.filter((r) => r.staleSkip);
   return [
@@ -144,11 +141,11 @@ export async function runCommand(args: string[]): Promise<number> {
     artifactCache: !values['no-artifact-cache'],
     recycleAfterJobs: positiveInt(values['recycle-after'], '--recycle-after'),
     fuzz: { numRuns: selection.shapes, seed: selection.seed, path: replay?.path, replay: Boolean(replay) },
-    resolveModel: (worker, model) => model.source ? resolveSource(parseSource(model.source), { ...sourceContext, worker }) : ensureCheckpoint(worker, model),
+    resolveModel: resolveModelFrom(sourceContext),
     onResult: (result, done, total) => progress.update(result, done, total),
   };
   const run = await runSweep(options);
   const all = new RunFolder(runDir).results();
   console.log(`\n${renderTable(all)}${summary(all, runDir).map((l) => `\n${l}`).join('')}\n\nresults: ${run.resultsPath} (${(run.wallMs / 1000).toFixed(1)} s)\ndashboard: ${writeRunReport(runDir).index}`);
-  return all.some(failed) ? 1 : 0;
+  return all.some(isFailure) ? 1 : 0;
 }

@@ -1,6 +1,6 @@
 // Two runs compared job by job: what a version bump (or an exporter change) broke, fixed or moved.
 // A regression is a job that passed in the baseline and fails now; skips are neither.
-import type { JobResult } from '../sweep/job-result.js';
+import { isFailure, type JobResult } from '../sweep/job-result.js';
 
 export type ChangeKind = 'regression' | 'fix' | 'error-change' | 'tolerance-change' | 'newly-skipped' | 'unskipped' | 'new-job' | 'removed-job';
 
@@ -29,7 +29,6 @@ export interface DiffOptions {
   errorFloor?: number;
 }
 
-const failing = (r: JobResult) => r.status !== 'pass' && r.status !== 'skipped';
 
 /** The kind of a failure, stable across runs: status, failed step, exception type. */
 export function errorClass(r: JobResult): string {
@@ -60,12 +59,12 @@ export function diffRuns(baseline: { name: string; results: JobResult[] }, curre
     }
     if (a.status === 'skipped' || b.status === 'skipped') {
       if (a.status !== 'skipped') changes.push(change('newly-skipped', a, b, `${b.skip?.link ?? ''}`));
-      else if (b.status !== 'skipped') changes.push(change(failing(b) ? 'regression' : 'unskipped', a, b, failing(b) ? firstLine(b) : 'passes now'));
+      else if (b.status !== 'skipped') changes.push(change(isFailure(b) ? 'regression' : 'unskipped', a, b, isFailure(b) ? firstLine(b) : 'passes now'));
       continue;
     }
-    if (a.status === 'pass' && failing(b)) changes.push(change('regression', a, b, firstLine(b)));
-    else if (failing(a) && b.status === 'pass') changes.push(change('fix', a, b, `was: ${firstLine(a)}`));
-    else if (failing(a) && failing(b) && errorClass(a) !== errorClass(b)) changes.push(change('error-change', a, b, firstLine(b)));
+    if (a.status === 'pass' && isFailure(b)) changes.push(change('regression', a, b, firstLine(b)));
+    else if (isFailure(a) && b.status === 'pass') changes.push(change('fix', a, b, `was: ${firstLine(a)}`));
+    else if (isFailure(a) && isFailure(b) && errorClass(a) !== errorClass(b)) changes.push(change('error-change', a, b, firstLine(b)));
     else if (a.status === 'pass' && b.status === 'pass') {
       const ea = Math.max(a.maxAbsError ?? 0, floor);
       const eb = Math.max(b.maxAbsError ?? 0, floor);

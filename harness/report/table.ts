@@ -1,6 +1,6 @@
 // The terminal view of a sweep: a matrix of models x (backend, mode), each cell the job's status and
 // max abs error, then pass counts per column, then the first error line of every failed job.
-import type { JobResult } from '../sweep/job-result.js';
+import { isFailure, type JobResult } from '../sweep/job-result.js';
 
 export function formatError(value: number | undefined): string {
   if (value === undefined) return '-';
@@ -39,7 +39,7 @@ export function renderTable(results: JobResult[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length), totals[i].length));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   const failures = results
-    .filter((r) => r.status !== 'pass' && r.status !== 'skipped')
+    .filter(isFailure)
     .sort((a, b) => a.id.localeCompare(b.id))
     .map((r) => `  ${r.id}: ${r.status}${r.stage ? ` at ${r.stage}` : ''}: ${(r.error ?? `max abs ${formatError(r.maxAbsError)}`).split('\n')[0]}`);
   return [

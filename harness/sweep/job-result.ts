@@ -71,3 +71,6 @@ export interface JobResult {
   stderrTail?: string;
   finishedAt: string;
 }
+
+/** A job counts as failed unless it passed or was skipped by a skip-list entry. */
+export const isFailure = (r: Pick<JobResult, 'status'>): boolean => r.status !== 'pass' && r.status !== 'skipped';
