@@ -5,6 +5,8 @@
 // filters (-t 'tiny-llama'), retries and reporters apply per job.
 //   SWEEP_MODELS=all | a,b   (default: a small CI selection of the default set)
 //   SWEEP_BACKENDS=a,b       (default: all)      SWEEP_SHAPES=N fuzzed shapes (default 10)
+//   SWEEP_MODES=a,b          (default: static,dynamic; generate jobs have their own suite,
+//                            suites/generation.test.ts, which adds a VLM and the planted-bug check)
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,14 +17,15 @@ import { loadModelEntries, selectModels } from '../harness/catalog/default-model
 import { reportJobToAllure } from '../harness/report/allure-job.js';
 import { loadSkipLists } from '../harness/skips/skip-list.js';
 import type { JobResult } from '../harness/sweep/job-result.js';
-import { BACKENDS, expandJobs, MODES, SAMPLE_SHAPE, type Job } from '../harness/sweep/jobs.js';
+import { BACKENDS, expandJobs, MODES, SAMPLE_SHAPE, type Job, type Mode } from '../harness/sweep/jobs.js';
 import { SweepSession } from '../harness/sweep/sweep.js';
 
 const CI_MODELS = ['tiny-llama', 'tiny-qwen3', 'tiny-gpt2', 'tiny-bert', 'tiny-t5'];
 const wanted = process.env.SWEEP_MODELS === 'all' ? undefined : list(process.env.SWEEP_MODELS) ?? CI_MODELS;
 const models = selectModels(loadModelEntries(), wanted);
 const backends = list(process.env.SWEEP_BACKENDS) ?? [...BACKENDS];
-const jobs = expandJobs(models, backends, MODES);
+const modes = (list(process.env.SWEEP_MODES) ?? MODES.filter((mode) => mode !== 'generate')) as Mode[];
+const jobs = expandJobs(models, backends, modes);
 const shapes = Number(process.env.SWEEP_SHAPES ?? 10);
 
 let session: SweepSession;

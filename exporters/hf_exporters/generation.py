@@ -190,6 +190,16 @@ def generation_components(model: torch.nn.Module, inputs: Mapping[str, Any]) -> 
     return {name: GenerationComponent(module, kwargs) for name, (module, kwargs) in decompose_for_generation(model, inputs).items()}
 
 
+def prefill_specialises_length(components: Mapping[str, GenerationComponent]) -> bool:
+    """Whether the prefill only runs at the prompt length it was traced with: an SSM's selective scan
+    without CUDA kernels is a Python loop over the sequence, which torch.export unrolls
+    (https://github.com/pytorch/pytorch/issues/146835). Such a model needs one prefill per prompt length;
+    its decode (one token, fixed-size states) is unaffected."""
+    decode = components.get("decode")
+    return decode is not None and any(name.endswith((".conv", ".ssm")) or ".conv_" in name or ".ssm_" in name
+                                      for name in decode.input_names if name.startswith(PAST_PREFIX + "."))
+
+
 # ── Export ─────────────────────────────────────────────────────────────────────────────────────
 
 def _config_for(config: Any, name: str, names: list[str]) -> Any:
@@ -433,14 +443,16 @@ def eager_generate(model: torch.nn.Module, prompt: Mapping[str, torch.Tensor], m
     """``generate(do_sample=False)`` of exactly ``max_new_tokens`` (no end-of-sequence stop): the new
     token ids ``[batch, steps]`` and, per step and row, eager's top-2 logit gap ``[batch, steps]``."""
     generation_config = copy.deepcopy(model.generation_config)
-    generation_config.eos_token_id = None  # a stop would end rows early; the loop never stops
+    # a stop would end rows early and the loop never stops; None means "the model's default" to
+    # generate (which then stops at it), an empty list means no end-of-sequence token at all
+    generation_config.eos_token_id = []
     if generation_config.pad_token_id is None:
         generation_config.pad_token_id = 0
+    generation_config.update(max_new_tokens=max_new_tokens, do_sample=False, return_dict_in_generate=True, output_logits=True)
     with torch.no_grad():
-        result = model.generate(
-            **copy.deepcopy(dict(prompt)), generation_config=generation_config, max_new_tokens=max_new_tokens,
-            do_sample=False, return_dict_in_generate=True, output_logits=True,
-        )
+        result = model.generate(**copy.deepcopy(dict(prompt)), generation_config=generation_config)
+    if len(result.logits) != max_new_tokens:
+        raise RuntimeError(f"generate made {len(result.logits)} tokens, not the {max_new_tokens} asked for; the comparison needs every step")
     tokens = result.sequences[:, -max_new_tokens:]
     top2 = torch.stack(list(result.logits), dim=1).float().topk(2, dim=-1).values
     return tokens, top2[..., 0] - top2[..., 1]

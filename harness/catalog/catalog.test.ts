@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../python/paths.js';
 import { filterCatalog, loadCatalog, type CatalogEntry } from './catalog.js';
+import { loadModelEntries } from './default-models.js';
 import { loadTinyOverrides } from './tiny-overrides.js';
 
 let catalog: CatalogEntry[];
@@ -19,6 +20,11 @@ describe('model catalog', () => {
     expect(byClass.get('ViTForImageClassification')).toMatchObject({ task: 'image-classification', modality: 'vision', generative: false });
     expect(byClass.get('Qwen2VLForConditionalGeneration')).toMatchObject({ modality: 'multimodal', generative: true });
     expect(new Set(catalog.map((e) => e.class)).size).toBe(catalog.length);
+  });
+
+  it("the default set's generative flags (which decide its generate jobs) are the catalog's", () => {
+    const byClass = new Map(catalog.map((e) => [e.class, e]));
+    for (const entry of loadModelEntries()) expect(Boolean(entry.generative), entry.id).toBe(byClass.get(entry.class)!.generative);
   });
 
   it('filters by family, task, modality and a glob on the class name', () => {

@@ -11,6 +11,8 @@ export interface ModelEntry {
   config: Record<string, unknown>;
   /** A model source (`hub:`, `synthetic:`, `local:`) instead of a tiny config of the default set. */
   source?: string;
+  /** The class generates text (the catalog's flag): its sweeps add `generate` jobs. */
+  generative?: boolean;
 }
 
 export const DEFAULT_MODELS_PATH = fileURLToPath(new URL('./default-models.json', import.meta.url));

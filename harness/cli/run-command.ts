@@ -23,14 +23,16 @@ import { selectEntries } from './selection.js';
 export const RUN_USAGE = `usage: export-sweep run [selection] [options]
 
 Exports every selected model with every selected backend (static and dynamic), compares each
-artifact with eager PyTorch leaf by leaf, fuzzes the dynamic ones over shapes, and writes a run folder
-(manifest.json, results.jsonl appended as each job ends). Exit code 1 when a job not skipped fails.
+artifact with eager PyTorch leaf by leaf, fuzzes the dynamic ones over shapes; for generative
+classes also exports the generation components and checks a greedy loop over them against eager
+generate (8 tokens, prompts of 5 and 9, batch 2, left padding). Writes a run folder (manifest.json,
+results.jsonl appended as each job ends). Exit code 1 when a job not skipped fails.
 
 ${SELECTION_USAGE}
 
 options:
   --backends a,b    ${BACKENDS.join(', ')} (default: all)
-  --modes a,b       static, dynamic (default: both)
+  --modes a,b       static, dynamic, generate (default: all; generate only for generative classes)
   --jobs N          parallel workers (default: cores = ${availableParallelism()})
   --timeout S       seconds one job may take before its worker is killed (default 600)
   --max-memory MB   resident memory one worker may use before it is killed (default: 80% of RAM / jobs)

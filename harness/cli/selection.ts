@@ -12,7 +12,7 @@ export function sourceEntry(spec: string, catalog: CatalogEntry[] = []): ModelEn
   const source = parseSource(spec);
   const name = source.kind === 'synthetic' ? source.className : source.kind === 'hub' ? source.repo : source.path;
   const known = source.kind === 'synthetic' ? catalog.find((e) => e.class === source.className) : undefined;
-  return { id: spec, class: name, model_type: known?.model_type ?? '', task: known?.task ?? '', seed: 0, config: {}, source: spec };
+  return { id: spec, class: name, model_type: known?.model_type ?? '', task: known?.task ?? '', seed: 0, config: {}, source: spec, generative: known?.generative };
 }
 
 export async function selectEntries(flags: SelectionFlags, catalog: CatalogEntry[]): Promise<{ models: ModelEntry[] }> {

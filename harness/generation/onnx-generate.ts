@@ -4,6 +4,8 @@
 // usable from another language, not only from the Python that exported them.
 import { byLeafName, type OnnxRunner } from '../runtimes/onnx-runner.js';
 import type { NamedTensors, Tensor } from '../tensors/tensor.js';
+import type { GenerationManifest } from '../worker/protocol.js';
+import { lastPosition, scatterImageFeatures, selectVisionFeatures } from './multimodal-merge.js';
 import { growMask, int64, lastColumn, lastTokenArgmax, positionsFromMask } from './token-ops.js';
 
 export interface ComponentInfo {
@@ -13,6 +15,11 @@ export interface ComponentInfo {
   outputs: string[];
   leaves?: string[];
 }
+
+/** The parts of generation.json the loop reads. */
+export type LoopManifest = Pick<GenerationManifest, 'config' | 'prefill_by_length'> & { components: Record<string, ComponentInfo> };
+
+const MULTIMODAL_PARTS = new Set(['image_encoder', 'audio_encoder', 'embed_tokens', 'language_model', 'lm_head', 'decode', 'encoder']);
 
 export interface GenerateResult {
   /** New token ids, [batch][step]. */
@@ -48,13 +55,46 @@ function logitsOf(outputs: NamedTensors): Tensor {
   return logits;
 }
 
-export async function onnxGreedyGenerate(
-  onnx: OnnxRunner, components: Record<string, ComponentInfo>, prompt: NamedTensors, maxNewTokens: number,
-  options: { decoderStartTokenId?: number } = {},
-): Promise<GenerateResult> {
+/** The components for this prompt: a model whose prefill runs only at its traced length has one
+ * per prompt length (``prefill_by_length``, see the worker's export_generation). */
+export function componentsFor(manifest: LoopManifest, prompt: NamedTensors): Record<string, ComponentInfo> {
+  const components = Object.fromEntries(Object.entries(manifest.components).filter(([name]) => !name.startsWith('prefill@')));
+  const byLength = manifest.prefill_by_length;
+  if (byLength) {
+    const length = String(prompt.input_ids.shape[1]);
+    const chosen = byLength[length];
+    if (!chosen) throw new GenerationInputError(`this model's prefill runs only at the prompt lengths it was exported for (${Object.keys(byLength).join(', ')}), not ${length}; export with this prompt in more_inputs`);
+    components.prefill = manifest.components[chosen];
+  }
+  return components;
+}
+
+/** The multimodal parts on the prompt: image encoder, feature selection, projector, token
+ * embeddings, the merge, the language model, then lm_head on the last position. */
+async function multimodalPrefill(onnx: OnnxRunner, components: Record<string, ComponentInfo>, manifest: LoopManifest, known: NamedTensors): Promise<NamedTensors> {
+  const { image_encoder: encoder, embed_tokens: embed, language_model: language, lm_head: head } = components;
+  const projectorName = Object.keys(components).find((name) => !MULTIMODAL_PARTS.has(name));
+  if (!encoder || !embed || !language || !head || !projectorName) {
+    throw new GenerationInputError(`a multimodal loop needs image_encoder, a projector, embed_tokens, language_model and lm_head; got ${Object.keys(components).join(', ')}`);
+  }
+  const { image_token_id: imageToken } = manifest.config;
+  if (imageToken === undefined) throw new GenerationInputError('the manifest config has no image_token_id for the merge');
+  const vision = await run(onnx, encoder, feed('image_encoder', encoder, known, {}, {}));
+  const projector = components[projectorName];
+  const features = (await run(onnx, projector, { [projector.inputs[0]]: selectVisionFeatures(vision, manifest.config) })).output;
+  const embeds = (await run(onnx, embed, { [embed.inputs[0]]: known.input_ids })).output;
+  const merged = { ...known, inputs_embeds: scatterImageFeatures(embeds, known.input_ids, features, imageToken) };
+  const hidden = await run(onnx, language, feed('language_model', language, merged, {}, {}));
+  const logits = (await run(onnx, head, { [head.inputs[0]]: lastPosition(hidden.last_hidden_state) })).output;
+  return { logits, ...Object.fromEntries(Object.entries(hidden).filter(([name]) => name.startsWith('present.'))) };
+}
+
+export async function onnxGreedyGenerate(onnx: OnnxRunner, manifest: LoopManifest, prompt: NamedTensors, maxNewTokens: number): Promise<GenerateResult> {
+  const components = componentsFor(manifest, prompt);
   const { prefill, decode, encoder } = components;
-  if (!prefill || !decode) {
-    throw new GenerationInputError(`the ONNX loop drives prefill + decode components; got ${Object.keys(components).join(', ')}`);
+  const multimodal = !prefill && Boolean(components.language_model);
+  if ((!prefill && !multimodal) || !decode) {
+    throw new GenerationInputError(`the ONNX loop drives prefill (or the multimodal parts) + decode; got ${Object.keys(components).join(', ')}`);
   }
   const batch = Object.values(prompt)[0].shape[0];
   let mask = prompt.attention_mask;
@@ -63,10 +103,13 @@ export async function onnxGreedyGenerate(
   const encoderOutputs = encoder ? await run(onnx, encoder, feed('encoder', encoder, known, {}, {})) : {};
   const tokenInput = decode.inputs.includes('decoder_input_ids') ? 'decoder_input_ids' : 'input_ids';
   if (tokenInput === 'decoder_input_ids') {
-    if (options.decoderStartTokenId === undefined) throw new GenerationInputError('an encoder-decoder loop needs the decoder start token id');
-    known.decoder_input_ids = int64([batch, 1], Array(batch).fill(options.decoderStartTokenId));
+    const start = manifest.config.decoder_start_token_id;
+    if (start === undefined) throw new GenerationInputError('an encoder-decoder loop needs the decoder start token id (config.decoder_start_token_id)');
+    known.decoder_input_ids = int64([batch, 1], Array(batch).fill(start));
   }
-  let outputs = await run(onnx, prefill, feed('prefill', prefill, known, {}, encoderOutputs));
+  let outputs = multimodal
+    ? await multimodalPrefill(onnx, components, manifest, known)
+    : await run(onnx, prefill, feed('prefill', prefill, known, {}, encoderOutputs));
   let positions = known.position_ids;
   const tokens: number[][] = Array.from({ length: batch }, () => []);
   const gaps: number[][] = Array.from({ length: batch }, () => []);

@@ -9,7 +9,7 @@ export async function reportJobToAllure(job: Job, result: JobResult): Promise<vo
   await allure.epic(job.backend);
   await allure.feature(job.model.model_type || 'unknown');
   await allure.story(job.model.class);
-  await allure.parameter('dynamic', String(job.mode === 'dynamic'));
+  await allure.parameter('mode', job.mode);
   await allure.parameter('shape', `${result.shapes[0]?.shape.batch ?? '-'}x${result.shapes[0]?.shape.seq ?? '-'}`);
   if (result.skip) await allure.link(result.skip.link, `skip-list: ${result.skip.class}`, 'issue');
   for (const check of result.shapes.slice(0, 1).flatMap((s) => s.checks)) {
@@ -22,6 +22,11 @@ export async function reportJobToAllure(job: Job, result: JobResult): Promise<vo
     if (result.fuzz.counterexample) {
       await allure.attachment('smallest failing shape', JSON.stringify({ ...result.fuzz.counterexample, path: result.fuzz.path }, null, 1), 'application/json');
     }
+  }
+  for (const prompt of result.generation?.prompts ?? []) {
+    await allure.step(`generate ${result.generation!.steps} tokens from a ${prompt.length}-token prompt in ${result.generation!.runtime}: ${prompt.ok ? 'eager tokens' : 'differs'}`, async () => {
+      await allure.attachment(`tokens, prompt ${prompt.length}`, JSON.stringify({ eager: prompt.eager, exported: prompt.exported, ties: prompt.ties, failures: prompt.failures }, null, 1), 'application/json');
+    });
   }
   if (result.error) await allure.attachment('error', `${result.error}\n${result.stderrTail ?? ''}`, 'text/plain');
 }

@@ -37,6 +37,18 @@ export function modelReports(runDir: string, manifest: RunManifest, results: Job
   }));
 }
 
+/** A generate job's tokens per prompt length and row: eager's, the artifact's, and where they part. */
+function generationSection(generation: NonNullable<JobResult['generation']>): string {
+  const rows = generation.prompts.flatMap((prompt) => prompt.eager.map((eager, row) => {
+    const failure = prompt.failures.find((f) => f.row === row);
+    const tie = prompt.ties.find((t) => t.row === row);
+    const verdict = failure ? `differs at step ${failure.step} (top-2 gap ${failure.gap.toExponential(2)})` : tie ? `tie at step ${tie.step} (gap ${tie.gap.toExponential(2)})` : `all ${generation.steps} match`;
+    return `<tr><td class="num">${prompt.length}</td><td class="num">${row}</td><td><code>${esc(eager.join(' '))}</code></td><td><code>${esc((prompt.exported[row] ?? []).join(' '))}</code></td><td>${esc(verdict)}</td></tr>`;
+  }));
+  return `<p>Greedy generation, ${generation.steps} new tokens, loop in ${esc(generation.runtime)}:</p>
+<table><tr><th>prompt length</th><th>row</th><th>eager tokens</th><th>exported tokens</th><th>verdict</th></tr>${rows.join('')}</table>`;
+}
+
 function jobSection(job: ModelReport['jobs'][number]): string {
   const d = job.durationsMs;
   const sample = job.shapes[0];
@@ -51,12 +63,13 @@ function jobSection(job: ModelReport['jobs'][number]): string {
   const skip = job.skip
     ? `<p><b>Skip list</b> (${esc(job.skip.file)}:${job.skip.line}): ${esc(job.skip.reason)} TODO: ${esc(job.skip.todo)} <a href="${esc(job.skip.link)}">${esc(job.skip.link)}</a>${job.staleSkip ? ' <b>stale: this job passes now</b>' : ''}${job.probed ? ` (probed: ${esc(job.probed)})` : ''}</p>`
     : '';
+  const generation = job.generation ? generationSection(job.generation) : '';
   const workaround = job.workaround ? `<p>Exported with <code>optimize=False</code> (${esc(job.workaround.file)}:${job.workaround.line}, <a href="${esc(job.workaround.link)}">${esc(job.workaround.link)}</a>)</p>` : '';
   return `<section class="job" id="${esc(job.id)}" data-status="${esc(job.status)}">
 <h2>${esc(job.backend)} / ${esc(job.mode)} ${statusBadge(job.status)}</h2>
 <table><tr><th>load</th><th>export</th><th>eager</th><th>artifact run</th><th>other runtimes</th><th>fuzz</th><th>total</th><th>artifact</th><th>peak memory</th><th>max abs</th><th>max rel</th></tr>
 <tr><td class="num">${formatMs(d.load)}</td><td class="num">${formatMs(d.export)}</td><td class="num">${formatMs(d.eager)}</td><td class="num">${formatMs(d.run)}</td><td class="num">${formatMs(d.crossRun)}</td><td class="num">${formatMs(d.fuzz)}</td><td class="num">${formatMs(d.total)}</td><td class="num">${formatBytes(job.artifactBytes)}</td><td class="num">${job.peakRssMb ? `${job.peakRssMb} MB` : '-'}</td><td class="num">${formatError(job.maxAbsError)}</td><td class="num">${formatError(job.maxRelError)}</td></tr></table>
-${skip}${workaround}${fuzz}${failing}
+${skip}${workaround}${fuzz}${failing}${generation}
 ${leafRows.length ? `<table><tr><th>runtime</th><th>output leaf</th><th>max abs</th><th>max rel</th></tr>${leafRows.join('')}</table>` : ''}
 ${job.error ? `<pre class="error">${esc(job.stage ? `[${job.stage}] ` : '')}${esc(job.error)}${job.stderrTail ? `\n\n--- worker stderr (tail) ---\n${esc(job.stderrTail)}` : ''}</pre>` : ''}
 </section>`;

@@ -1,5 +1,6 @@
 import type { LeafComparison } from '../compare/compare.js';
 import type { FuzzSummary } from '../fuzz/shape-fuzz.js';
+import type { TokenMatch } from '../generation/token-match.js';
 import type { SkipRef } from '../skips/skip-list.js';
 import type { Mode, Shape } from './jobs.js';
 
@@ -28,6 +29,20 @@ export interface ShapeCheck {
   checks: RuntimeCheck[];
 }
 
+/** A generate job's loop at one prompt length: new tokens [row][step], eager's and the artifact's. */
+export interface GenerationPromptCheck extends TokenMatch {
+  length: number;
+  eager: number[][];
+  exported: number[][];
+}
+
+export interface GenerationCheck {
+  steps: number;
+  /** Where the loop ran: onnxruntime-node (in TypeScript) or the backend's Python runtime. */
+  runtime: string;
+  prompts: GenerationPromptCheck[];
+}
+
 export interface JobResult {
   id: string;
   model: string;
@@ -53,6 +68,8 @@ export interface JobResult {
   /** The dynamic-shape fuzzing of a dynamic job that passed at its sample: seed, cases, and the
    * smallest failing shape with the path that replays it. */
   fuzz?: FuzzSummary;
+  /** A generate job's token comparison per prompt length. */
+  generation?: GenerationCheck;
   /** The skip-list entry that skipped this job (or, under --probe-skips, that it was probed for). */
   skip?: SkipRef;
   /** Under --probe-skips: the job's skip-list entry is stale, since the job now passes. */

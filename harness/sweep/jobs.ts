@@ -2,9 +2,11 @@
 import type { ModelEntry } from '../catalog/default-models.js';
 import type { Padding } from '../fuzz/arbitraries.js';
 
-export type Mode = 'static' | 'dynamic';
+/** static and dynamic: one export checked against eager; generate: the generation components
+ * exported and a greedy loop over them checked against eager generate (generative models only). */
+export type Mode = 'static' | 'dynamic' | 'generate';
 export const BACKENDS = ['dynamo', 'onnx', 'executorch'] as const;
-export const MODES: readonly Mode[] = ['static', 'dynamic'];
+export const MODES: readonly Mode[] = ['static', 'dynamic', 'generate'];
 
 export interface Job {
   id: string;
@@ -22,9 +24,11 @@ export function expandJobs(models: ModelEntry[], backends: readonly string[], mo
   const unknown = backends.filter((b) => !(BACKENDS as readonly string[]).includes(b));
   if (unknown.length) throw new Error(`unknown backend(s) ${unknown.join(', ')}; known: ${BACKENDS.join(', ')}`);
   const badModes = modes.filter((m) => !MODES.includes(m));
-  if (badModes.length) throw new Error(`unknown mode(s) ${badModes.join(', ')}; use static and/or dynamic`);
+  if (badModes.length) throw new Error(`unknown mode(s) ${badModes.join(', ')}; use ${MODES.join(', ')}`);
   return models.flatMap((model) =>
-    backends.flatMap((backend) => modes.map((mode) => ({ id: `${model.id}/${backend}/${mode}`, model, backend, mode }))),
+    backends.flatMap((backend) => modes
+      .filter((mode) => mode !== 'generate' || model.generative)
+      .map((mode) => ({ id: `${model.id}/${backend}/${mode}`, model, backend, mode }))),
   );
 }
 

@@ -9,29 +9,13 @@ import { fuzzSpace } from '../fuzz/arbitraries.js';
 import { fuzzShapes, type FuzzSummary } from '../fuzz/shape-fuzz.js';
 import { isPeer, type Implementation } from '../peers/implementations.js';
 import { runtimesFor, type ExportInfo, type RuntimeContext } from '../runtimes/backend-runtimes.js';
-import { OnnxRunError, type OnnxRunner } from '../runtimes/onnx-runner.js';
+import type { OnnxRunner } from '../runtimes/onnx-runner.js';
 import { readSafetensors } from '../tensors/safetensors.js';
-import { WorkerRequestError } from '../worker/errors.js';
 import type { PythonWorker } from '../worker/python-worker.js';
 import type { JobResult, JobStatus, RuntimeCheck, ShapeCheck } from './job-result.js';
 import { artifactKey, cachedArtifact, storeArtifact } from './artifact-cache.js';
+import { stage, StageError } from './job-stage.js';
 import { SAMPLE_SHAPE, type Job, type Shape } from './jobs.js';
-
-class StageError extends Error {
-  constructor(readonly stage: string, readonly status: JobStatus, cause: Error) {
-    super(cause.message);
-  }
-}
-
-/** Failures the job reports as its result; crashes and timeouts propagate to the pool. */
-async function stage<T>(name: string, status: JobStatus, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof WorkerRequestError || error instanceof OnnxRunError) throw new StageError(name, status, error);
-    throw error;
-  }
-}
 
 function check(runtime: string, against: string, comparison: ReturnType<typeof compareOutputs>, withLeaves: boolean): RuntimeCheck {
   return {

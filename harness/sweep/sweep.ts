@@ -12,6 +12,7 @@ import type { PythonWorker } from '../worker/python-worker.js';
 import { ensureCheckpoint } from './checkpoints.js';
 import type { JobResult } from './job-result.js';
 import { jobSeed, type Job, type Mode } from './jobs.js';
+import { runGenerateJob } from './run-generate-job.js';
 import { runJob, type FuzzSettings } from './run-job.js';
 import { loadTimings, longestFirst, saveTimings } from './schedule.js';
 
@@ -158,7 +159,7 @@ export class SweepSession {
         exportConfig: { ...options.exportConfig?.(job), ...(workaround ? { optimize: false } : {}) },
         implementation: options.implementation,
       };
-      const outcome = await this.pool.run((worker) => runJob(worker, job, context));
+      const outcome = await this.pool.run((worker) => (job.mode === 'generate' ? runGenerateJob : runJob)(worker, job, context));
       result = outcome.status === 'ok' ? { ...outcome.value, peakRssMb: outcome.peakRssMb, workerPid: outcome.workerPid } : failedResult(job, outcome);
     }
     if (workaround) result.workaround = skipRef(workaround);

@@ -69,7 +69,7 @@ export interface Ops {
   };
   /** The generation components exported into out_dir/<component>/, described as in out_dir/generation.json. */
   export_generation: {
-    args: { model: string; backend: string; inputs: string; out_dir: string; config?: Record<string, unknown> };
+    args: { model: string; backend: string; inputs: string; out_dir: string; config?: Record<string, unknown>; more_inputs?: string[] };
     result: GenerationManifest & { manifest: string };
   };
   /** Greedy loop over the exported components (ONNX in Python onnxruntime): new ids, [batch][step]. */
@@ -98,4 +98,6 @@ export interface GenerationManifest {
   model_class: string;
   config: { model_type?: string; decoder_start_token_id?: number; image_token_id?: number; vision_feature_layer?: number | number[]; vision_feature_select_strategy?: string };
   components: Record<string, GenerationComponentEntry>;
+  /** Prompt length -> component name, for a model whose prefill runs only at its traced length (prefill@<length>). */
+  prefill_by_length?: Record<string, string>;
 }

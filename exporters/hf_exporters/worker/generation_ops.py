@@ -19,17 +19,18 @@ import torch
 
 from ..generation import (
     GenerationExportError,
-    component_io,
     eager_generate,
     executorch_method_runner,
     generation_components,
     greedy_generate,
     nest_names,
     onnx_session_runner,
+    prefill_specialises_length,
 )
 from ..utils import get_leaf_tensors
 from .backends import _executorch_method, _load_dynamo, _onnx_session, get_backend
 from .ops import ExportError, RunError, _model, _one_line, op
+from .planted_bugs import planted
 from .protocol import InputError
 from .tensor_files import read_tensors
 
@@ -57,39 +58,80 @@ def generate_eager(model: str, inputs: str, max_new_tokens: int = 8) -> dict[str
     return {"tokens": tokens.tolist(), "gaps": gaps.tolist(), "ms": (time.perf_counter() - start) * 1000}
 
 
+def _export_component(spec: Any, backend: str, name: str, component: torch.nn.Module, config: dict[str, Any], out_dir: Path) -> dict[str, Any]:
+    start = time.perf_counter()
+    try:
+        with torch.no_grad():
+            outputs = list(get_leaf_tensors(component(**component.sample_inputs)))
+        artifact, facts = spec.export(component, component.sample_inputs, dict(config), out_dir)
+    except (InputError, TypeError, ValueError) as err:
+        raise InputError(f"component '{name}': {_one_line(err)}") from err
+    except Exception as err:
+        cause = GenerationExportError(name, f"component '{name}' failed with {backend}: {_one_line(err)}")
+        raise ExportError(cause.args[0]) from err
+    return {
+        "artifact": str(artifact),
+        "inputs": facts.get("inputs", component.input_names),
+        "outputs": facts.get("outputs", outputs),
+        "export_ms": (time.perf_counter() - start) * 1000,
+    }
+
+
+def _prompt_length(prompt: dict[str, torch.Tensor]) -> int:
+    return int(prompt["input_ids"].shape[1])
+
+
 @op("export_generation")
-def export_generation(model: str, backend: str, inputs: str, out_dir: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
+def export_generation(model: str, backend: str, inputs: str, out_dir: str, config: dict[str, Any] | None = None,
+                      more_inputs: list[str] | None = None) -> dict[str, Any]:
     """Decompose the loaded model on the generate inputs in ``inputs`` and export every component to
-    ``<out_dir>/<component>/``; ``config`` is one backend config for all components."""
+    ``<out_dir>/<component>/``; ``config`` is one backend config for all components. ``more_inputs``
+    are the other prompts the components will run on: a model whose prefill only runs at its traced
+    length (``prefill_specialises_length``) gets a prefill per length, ``prefill@<length>``, listed in
+    the manifest's ``prefill_by_length``. A ``debug_plant`` in ``config`` (test workers only) is planted
+    in decode alone, as a wrong decode is what a generation loop must catch."""
     spec, module, prompt = get_backend(backend), _model(model), read_tensors(inputs)
+    config = dict(config or {})
+    plant = config.pop("debug_plant", None)
     try:
         components = generation_components(module, prompt)
     except Exception as err:
         raise ExportError(f"decompose_for_generation failed: {_one_line(err)}") from err
-    io = component_io(components)
     root = Path(out_dir)
     manifest: dict[str, Any] = {"version": MANIFEST_VERSION, "backend": backend, "model_class": type(module).__name__,
                                 "config": _loop_config(module), "components": {}}
     for name, component in components.items():
-        start = time.perf_counter()
-        try:
-            with torch.no_grad():
-                outputs = list(get_leaf_tensors(component(**component.sample_inputs)))
-            artifact, facts = spec.export(component, component.sample_inputs, dict(config or {}), root / name)
-        except (InputError, TypeError, ValueError) as err:
-            raise InputError(f"component '{name}': {_one_line(err)}") from err
-        except Exception as err:
-            cause = GenerationExportError(name, f"component '{name}' failed with {backend}: {_one_line(err)}")
-            raise ExportError(cause.args[0]) from err
-        manifest["components"][name] = {
-            "artifact": str(artifact),
-            "inputs": facts.get("inputs", io[name]),
-            "outputs": facts.get("outputs", outputs),
-            "export_ms": (time.perf_counter() - start) * 1000,
-        }
+        with planted(plant if name == "decode" else None, component):
+            manifest["components"][name] = _export_component(spec, backend, name, component, config, root / name)
+    if more_inputs and "prefill" in components and prefill_specialises_length(components):
+        by_length = {str(_prompt_length(prompt)): "prefill"}
+        for path in more_inputs:
+            other = read_tensors(path)
+            length = str(_prompt_length(other))
+            if length in by_length:
+                continue
+            prefill = generation_components(module, other)["prefill"]
+            by_length[length] = f"prefill@{length}"
+            manifest["components"][by_length[length]] = _export_component(
+                spec, backend, by_length[length], prefill, config, root / by_length[length])
+        manifest["prefill_by_length"] = by_length
     root.mkdir(parents=True, exist_ok=True)
     (root / MANIFEST).write_text(json.dumps(manifest, indent=1))
     return {"manifest": str(root / MANIFEST), **manifest}
+
+
+def prefill_for(manifest: dict[str, Any], prompt: dict[str, torch.Tensor]) -> dict[str, Any]:
+    """The manifest's components for this prompt: with ``prefill_by_length``, the prefill traced at
+    the prompt's length as ``prefill``, the other lengths' prefills left out."""
+    by_length = manifest.get("prefill_by_length")
+    components = {name: entry for name, entry in manifest["components"].items() if not name.startswith("prefill@")}
+    if by_length:
+        length = str(_prompt_length(prompt))
+        if length not in by_length:
+            raise InputError(f"this model's prefill runs only at the prompt lengths it was exported for ({', '.join(by_length)}), "
+                             f"not {length}; pass the prompt to export_generation in more_inputs.")
+        components["prefill"] = manifest["components"][by_length[length]]
+    return components
 
 
 def _file_runner(backend: str, path: Path, inputs: list[str], outputs: list[str]) -> Any:
@@ -122,9 +164,10 @@ def generate_artifact(manifest: str, inputs: str, max_new_tokens: int = 8) -> di
     prompt = read_tensors(inputs)
     start = time.perf_counter()
     try:
+        chosen = prefill_for(spec, prompt)
         runners = {name: _file_runner(spec["backend"], Path(entry["artifact"]), entry["inputs"], entry["outputs"])
-                   for name, entry in spec["components"].items()}
-        io = {name: entry["inputs"] for name, entry in spec["components"].items()}
+                   for name, entry in chosen.items()}
+        io = {name: entry["inputs"] for name, entry in chosen.items()}
         tokens = greedy_generate(runners, io, prompt, max_new_tokens, types.SimpleNamespace(**spec["config"]))
     except InputError:
         raise

@@ -35,6 +35,16 @@ def _seq_one(module: torch.nn.Module, args: tuple, kwargs: dict[str, Any], outpu
     return (bumped, *output[1:])
 
 
+def _swap_cache(module: torch.nn.Module, args: tuple, kwargs: dict[str, Any], output: Any) -> Any:
+    # A decode whose cache outputs are laid out wrong (each layer's key and value swapped) but keep
+    # their shapes: nothing fails, only the tokens after the first decode step go wrong.
+    present = output.get("present") if isinstance(output, dict) else None
+    for layer in (present or {}).values():
+        if "key" in layer and "value" in layer:
+            layer["key"], layer["value"] = layer["value"], layer["key"]
+    return output
+
+
 def _segfault() -> None:
     os.kill(os.getpid(), signal.SIGSEGV)
 
@@ -50,7 +60,7 @@ def _exhaust_memory() -> None:
         time.sleep(0.01)
 
 
-PLANTS = {"seq-one": _seq_one}
+PLANTS = {"seq-one": _seq_one, "swap-cache": _swap_cache}
 # Faults of the export itself, to prove one job's crash, hang or memory blow-up costs only that job.
 FAULTS = {"segfault": _segfault, "hang": _hang, "exhaust-memory": _exhaust_memory}
 

@@ -14,6 +14,19 @@ from .protocol import InputError
 from .tiny_config import tiny_config_for_class
 
 
+def _json_floats(model_type: str, config: dict[str, Any]) -> dict[str, Any]:
+    """JSON writes 10.0 as 10, and config classes that validate their fields refuse an int where
+    they declare a float; a whole number given for a field whose default is a float is that float."""
+    from transformers import CONFIG_MAPPING
+
+    try:
+        defaults = CONFIG_MAPPING[model_type]()
+    except Exception:  # noqa: BLE001 - no default instance to learn types from: leave the values as given
+        return config
+    return {key: float(value) if type(value) is int and isinstance(getattr(defaults, key, None), float) else value
+            for key, value in config.items()}
+
+
 def make_tiny_checkpoint(
     model_class: str, model_type: str, config: dict[str, Any], seed: int, out_dir: str, shrink: bool = False
 ) -> dict[str, Any]:
@@ -21,7 +34,7 @@ def make_tiny_checkpoint(
 
     cls = resolve_model_class(model_class)
     try:
-        model_config = tiny_config_for_class(cls, model_type, config) if shrink else AutoConfig.for_model(model_type, **config)
+        model_config = tiny_config_for_class(cls, model_type, config) if shrink else AutoConfig.for_model(model_type, **_json_floats(model_type, config))
     except (ValueError, TypeError) as err:
         raise InputError(f"cannot build a '{model_type}' config from {sorted(config)}: {err}") from err
     torch.manual_seed(seed)

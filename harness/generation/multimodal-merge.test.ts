@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import type { Tensor } from '../tensors/tensor.js';
+import { concatLastDim, dropLeadingTokens, lastPosition, scatterImageFeatures, selectVisionFeatures } from './multimodal-merge.js';
+import { int64 } from './token-ops.js';
+
+const f32 = (shape: number[], values: number[]): Tensor => ({ dtype: 'float32', shape, data: Float32Array.from(values) });
+const values = (t: Tensor) => Array.from(t.data as Float32Array);
+
+describe('the multimodal merge in TypeScript', () => {
+  it('drops the class token, joins layers along the last dim and keeps the last position', () => {
+    const hidden = f32([1, 3, 2], [1, 2, 3, 4, 5, 6]);
+    expect(values(dropLeadingTokens(hidden, 1))).toEqual([3, 4, 5, 6]);
+    expect(concatLastDim([f32([1, 2, 1], [1, 2]), f32([1, 2, 2], [3, 4, 5, 6])])).toMatchObject({ shape: [1, 2, 3] });
+    expect(values(concatLastDim([f32([1, 2, 1], [1, 2]), f32([1, 2, 2], [3, 4, 5, 6])]))).toEqual([1, 3, 4, 2, 5, 6]);
+    expect(values(lastPosition(hidden))).toEqual([5, 6]);
+  });
+
+  it('selects LLaVA features by layer (negative from the end) and strategy, and refuses other families', () => {
+    const vision = { 'hidden_states.0': f32([1, 2, 1], [1, 2]), 'hidden_states.1': f32([1, 2, 1], [3, 4]), 'hidden_states.2': f32([1, 2, 1], [5, 6]) };
+    expect(values(selectVisionFeatures(vision, { model_type: 'llava', vision_feature_layer: -2, vision_feature_select_strategy: 'default' }))).toEqual([4]);
+    expect(values(selectVisionFeatures(vision, { model_type: 'llava', vision_feature_layer: [0, 2], vision_feature_select_strategy: 'full' }))).toEqual([1, 5, 2, 6]);
+    expect(() => selectVisionFeatures(vision, { model_type: 'qwen2_vl' })).toThrow(/no multimodal merge rule for model type 'qwen2_vl'/);
+  });
+
+  it('writes feature rows over the image tokens in order, and refuses a count that does not match', () => {
+    const embeds = f32([1, 3, 2], [0, 0, 1, 1, 0, 0]);
+    const ids = int64([1, 3], [9, 4, 9]);
+    expect(values(scatterImageFeatures(embeds, ids, f32([2, 2], [7, 7, 8, 8]), 9))).toEqual([7, 7, 1, 1, 8, 8]);
+    expect(() => scatterImageFeatures(embeds, ids, f32([1, 2], [7, 7]), 9)).toThrow(/2 image tokens \(id 9\) but the image gives 1 features/);
+  });
+});

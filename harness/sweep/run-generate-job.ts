@@ -1,0 +1,87 @@
+// A generate job: the model's generation components (prefill or the multimodal parts, decode, and
+// an encoder-decoder's encoder) exported by the worker, then a greedy loop over them at two prompt
+// lengths, batch 2, left padding, token by token against eager generate(do_sample=False). The ONNX
+// loop runs here in onnxruntime-node (harness/generation/onnx-generate.ts); Dynamo and ExecuTorch
+// loops run in the worker. A first difference where eager's top-2 logit gap is tiny is a tie.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { onnxGreedyGenerate } from '../generation/onnx-generate.js';
+import { matchTokens } from '../generation/token-match.js';
+import { readSafetensors, writeSafetensors } from '../tensors/safetensors.js';
+import type { PythonWorker } from '../worker/python-worker.js';
+import type { GenerationCheck, JobResult } from './job-result.js';
+import { stage, StageError } from './job-stage.js';
+import type { Job } from './jobs.js';
+import { jobWorkDir, type JobContext } from './run-job.js';
+
+export const GENERATE_PROMPT_LENGTHS = [5, 9];
+export const GENERATE_STEPS = 8;
+
+/** Left-padded prompts of batch 2 as the recipe builds them, without the decoder ids that generate
+ * makes itself; the files the export and every loop read. */
+async function writePrompts(worker: PythonWorker, handle: string, dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const length of GENERATE_PROMPT_LENGTHS) {
+    const sample = join(dir, `sample-${length}.safetensors`);
+    await worker.request('sample_inputs', { model: handle, out: sample, batch: 2, seq: length, padding: 'left', seed: length });
+    const { decoder_input_ids: _, ...prompt } = await readSafetensors(sample);
+    const file = join(dir, `prompt-${length}.safetensors`);
+    await writeSafetensors(file, prompt);
+    files.push(file);
+  }
+  return files;
+}
+
+export async function runGenerateJob(worker: PythonWorker, job: Job, context: JobContext): Promise<JobResult> {
+  const start = performance.now();
+  const dir = jobWorkDir(context.workDir, job.id);
+  await mkdir(dir, { recursive: true });
+  const durationsMs: JobResult['durationsMs'] = { total: 0, eager: 0, run: 0 };
+  const base = { id: job.id, model: job.model.id, modelClass: job.model.class, backend: job.backend, mode: job.mode };
+  const generation: GenerationCheck = { steps: GENERATE_STEPS, runtime: job.backend === 'onnx' ? 'onnxruntime-node' : job.backend, prompts: [] };
+  const finish = (fields: Partial<JobResult>): JobResult => ({
+    ...base, status: 'pass', shapes: [], generation, ...fields,
+    durationsMs: { ...durationsMs, total: performance.now() - start }, finishedAt: new Date().toISOString(),
+  });
+  let exported: { components: Record<string, { artifact: string }> } | undefined;
+  try {
+    let handle = worker.loadedModels.get(job.model.id);
+    if (!handle) {
+      const loaded = await stage('load', 'export-error', () => worker.request('load', {
+        model_dir: context.modelDirs.get(job.model.id)!, handle: job.model.id, trust_remote_code: context.trustRemoteCode,
+      }));
+      durationsMs.load = loaded.load_ms;
+      handle = loaded.handle;
+      worker.loadedModels.set(job.model.id, handle);
+    }
+    const prompts = await stage('inputs', 'export-error', () => writePrompts(worker, handle!, dir));
+    const manifest = await stage('export', 'export-error', () => worker.request('export_generation', {
+      model: handle!, backend: job.backend, inputs: prompts[0], more_inputs: prompts.slice(1), out_dir: join(dir, 'components'),
+      config: { ...context.exportConfig, dynamic: true },
+    }));
+    exported = manifest;
+    durationsMs.export = Object.values(manifest.components).reduce((sum, c) => sum + c.export_ms, 0);
+    for (const [index, prompt] of prompts.entries()) {
+      const eager = await stage('eager', 'runtime-error', () => worker.request('generate_eager', { model: handle!, inputs: prompt, max_new_tokens: GENERATE_STEPS }));
+      durationsMs.eager! += eager.ms;
+      const loopStart = performance.now();
+      const tokens = await stage('generate', 'runtime-error', async () => job.backend === 'onnx'
+        ? (await onnxGreedyGenerate(context.onnx, manifest, await readSafetensors(prompt), GENERATE_STEPS)).tokens
+        : (await worker.request('generate_artifact', { manifest: manifest.manifest, inputs: prompt, max_new_tokens: GENERATE_STEPS })).tokens);
+      durationsMs.run! += performance.now() - loopStart;
+      const match = matchTokens(eager.tokens, tokens, eager.gaps);
+      generation.prompts.push({ length: GENERATE_PROMPT_LENGTHS[index], eager: eager.tokens, exported: tokens, ...match });
+    }
+    const failed = generation.prompts.find((p) => !p.ok);
+    const first = failed?.failures[0];
+    return finish(failed ? {
+      status: 'mismatch', stage: 'generate',
+      error: `prompt length ${failed.length}, row ${first!.row}: token ${first!.exported} at step ${first!.step} where eager has ${first!.eager} (top-2 gap ${first!.gap.toExponential(2)})`,
+    } : {});
+  } catch (error) {
+    if (!(error instanceof StageError)) throw error;
+    return finish({ status: error.status, stage: error.stage, error: error.message.split('\n').slice(0, 5).join('\n') });
+  } finally {
+    if (job.backend === 'onnx') for (const { artifact } of Object.values(exported?.components ?? {})) await context.onnx.release(artifact);
+  }
+}
