@@ -36,6 +36,7 @@ from hf_exporters.generation import (
     greedy_generate,
     load_cache_tensors,
     nest_names,
+    prefill_specialises_length,
 )
 
 STEPS = 8
@@ -118,6 +119,8 @@ def test_decompose_keys_and_cache_names(name: str) -> None:
     assert list(components) == EXPECTED_KEYS[name]
     assert is_multimodal(model) == (name == "llava")
     _, _, _, _, wrapped = prepared(name)
+    # only the SSM's scan unrolls over the sequence, so only its prefill is one per prompt length
+    assert prefill_specialises_length(wrapped) == (name == "mamba")
     decode = wrapped["decode"]
     layers = model.config.get_text_config(decoder=True).num_hidden_layers if name != "t5" else model.config.num_decoder_layers
     expected_past = [f"past_key_values.{layer}.{leaf}" for layer in range(layers) for leaf in CACHE_LEAVES[name]]

@@ -8,6 +8,7 @@ run after the export with the hook removed, stays right.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import time
@@ -35,7 +36,7 @@ def _seq_one(module: torch.nn.Module, args: tuple, kwargs: dict[str, Any], outpu
     return (bumped, *output[1:])
 
 
-def _swap_cache(module: torch.nn.Module, args: tuple, kwargs: dict[str, Any], output: Any) -> Any:
+def _swap_cache(output: Any) -> Any:
     # A decode whose cache outputs are laid out wrong (each layer's key and value swapped) but keep
     # their shapes: nothing fails, only the tokens after the first decode step go wrong.
     present = output.get("present") if isinstance(output, dict) else None
@@ -60,7 +61,10 @@ def _exhaust_memory() -> None:
         time.sleep(0.01)
 
 
-PLANTS = {"seq-one": _seq_one, "swap-cache": _swap_cache}
+PLANTS = {"seq-one": _seq_one}
+# Bugs on a module's outputs, planted by wrapping its forward: exporters that trace ``module.forward``
+# directly (a generation component's) never run forward hooks.
+OUTPUT_PLANTS = {"swap-cache": _swap_cache}
 # Faults of the export itself, to prove one job's crash, hang or memory blow-up costs only that job.
 FAULTS = {"segfault": _segfault, "hang": _hang, "exhaust-memory": _exhaust_memory}
 
@@ -74,8 +78,16 @@ def planted(name: str | None, model: torch.nn.Module) -> Iterator[None]:
         raise InputError("debug_plant is a test-only export option; start the worker with HF_EXPORTERS_WORKER_DEBUG=1.")
     if name in FAULTS:
         FAULTS[name]()
+    if name in OUTPUT_PLANTS:
+        original = model.forward
+        model.forward = functools.wraps(original)(lambda *args, **kwargs: OUTPUT_PLANTS[name](original(*args, **kwargs)))
+        try:
+            yield
+        finally:
+            del model.forward
+        return
     if name not in PLANTS:
-        raise InputError(f"unknown debug_plant '{name}'; known: {', '.join([*PLANTS, *FAULTS])}.")
+        raise InputError(f"unknown debug_plant '{name}'; known: {', '.join([*PLANTS, *OUTPUT_PLANTS, *FAULTS])}.")
     handle = model.register_forward_hook(PLANTS[name], with_kwargs=True)
     try:
         yield
