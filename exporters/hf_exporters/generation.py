@@ -107,6 +107,44 @@ def _skeleton(cache: Any) -> Any:
     return stripped
 
 
+def _shared_tensors(value: Any, found: dict[int, torch.Tensor], depth: int = 0) -> dict[int, torch.Tensor]:
+    """Tensors held by a cache skeleton's layers besides their slots (a sliding-window layer's
+    window as a scalar tensor), by id."""
+    if isinstance(value, torch.Tensor):
+        found[id(value)] = value
+    elif depth < 8 and isinstance(value, (list, tuple)):
+        for item in value:
+            _shared_tensors(item, found, depth + 1)
+    elif depth < 8 and isinstance(value, dict):
+        for item in value.values():
+            _shared_tensors(item, found, depth + 1)
+    elif depth < 8 and hasattr(value, "__dict__") and not isinstance(value, (torch.nn.Module, type)):
+        _shared_tensors(vars(value), found, depth + 1)
+    return found
+
+
+def copy_skeleton(skeleton: Any) -> Any:
+    """A fresh cache from the skeleton for one call. Tensors the skeleton holds are constants, shared
+    rather than deep-copied: deep-copying a tensor while torch.export traces fails ('argument of
+    type UntypedStorage')."""
+    return copy.deepcopy(skeleton, dict(_shared_tensors(skeleton, {})))
+
+
+def _restore_seen_length(cache: Any, kwargs: Mapping[str, Any]) -> None:
+    """A sliding-window layer keeps only its last window-1 positions, so how many tokens it has seen
+    (``cumulative_length``, which sizes its mask) cannot be read off its tensors, and the skeleton
+    would fix it at the traced call's count. A decoder-only call's 2-D attention mask spans every
+    token seen plus the new ones, so the count follows from the shapes (a symbolic size in a dynamic
+    export)."""
+    mask = kwargs.get("attention_mask")
+    tokens = kwargs.get("input_ids", kwargs.get("inputs_embeds"))
+    if not isinstance(mask, torch.Tensor) or mask.dim() != 2 or not isinstance(tokens, torch.Tensor):
+        return
+    for layer in getattr(cache, "layers", None) or []:
+        if isinstance(getattr(layer, "cumulative_length", None), int):
+            layer.cumulative_length = mask.shape[-1] - tokens.shape[1]
+
+
 def nest_names(flat: Mapping[str, Any]) -> dict[str, Any]:
     """``{"a.0.key": t}`` -> ``{"a": {"0": {"key": t}}}``: the inverse of ``get_leaf_tensors`` on dicts."""
     nested: dict[str, Any] = {}
@@ -171,9 +209,10 @@ class GenerationComponent(torch.nn.Module):
             kwargs[name] = self.structured[name](**value) if name in self.structured else value
         cache = None
         if self.cache_argument is not None:
-            cache = copy.deepcopy(self.cache_skeleton)
+            cache = copy_skeleton(self.cache_skeleton)
             # clones: linear-attention layers update their states in place, which must not reach the inputs
             load_cache_tensors(cache, {name: tensor.clone() for name, tensor in get_leaf_tensors(past or {}).items()})
+            _restore_seen_length(cache, kwargs)
             kwargs[self.cache_argument] = cache
         output = self.module(**kwargs)
         if isinstance(output, torch.Tensor):
@@ -404,9 +443,10 @@ def greedy_generate(
         # as generate makes them: the mask's running count (padding at 0), or 0..n-1 without a mask
         if mask is not None:
             prompt["position_ids"] = (mask.long().cumsum(-1) - 1).masked_fill(mask == 0, 0)
-        else:
+        elif "input_ids" in prompt:
             prompt["position_ids"] = torch.arange(prompt["input_ids"].shape[1]).unsqueeze(0)
-    positions = prompt["position_ids"]
+    # an encoder-decoder on audio or images (Whisper's input_features) has no prompt positions
+    positions = prompt.get("position_ids")
     encoder_outputs: dict[str, torch.Tensor] = {}
     if "encoder" in runners:
         encoder_outputs = runners["encoder"](_feed("encoder", io["encoder"], prompt, {}, {}))
@@ -431,8 +471,10 @@ def greedy_generate(
             break
         if grows and mask is not None:
             mask = torch.cat([mask, mask.new_ones(batch, 1)], dim=-1)
-        positions = torch.cat([positions, positions[..., -1:] + 1], dim=-1)
-        known = {token_input: next_token[:, None], "position_ids": positions[..., -1:]}
+        known = {token_input: next_token[:, None]}
+        if positions is not None:
+            positions = torch.cat([positions, positions[..., -1:] + 1], dim=-1)
+            known["position_ids"] = positions[..., -1:]
         if mask is not None:
             known["attention_mask"] = mask
         outputs = runners["decode"](_feed("decode", decode_inputs, known, outputs, encoder_outputs))
