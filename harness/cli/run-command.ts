@@ -16,6 +16,7 @@ import { resolveModelFrom } from '../sweep/checkpoints.js';
 import { isFailure, type JobResult } from '../sweep/job-result.js';
 import { BACKENDS, MODES, parseShard, type Job, type Mode } from '../sweep/jobs.js';
 import { runSweep, type SweepOptions } from '../sweep/sweep.js';
+import { DEFAULT_RECYCLE_AFTER_JOBS } from '../worker/pool.js';
 import { list, nonNegativeInt, parseCommand, positiveInt, SELECTION_USAGE, UsageError } from './args.js';
 import { Progress } from './progress.js';
 import { selectEntries } from './selection.js';
@@ -45,8 +46,11 @@ options:
   --pins NAME       run under pins/NAME.txt (its own cached Python environment)
   --hub-url URL     the hub that hub: sources download from
   --trust-remote-code  allow repos whose config needs their own code (auto_map)
-  --no-artifact-cache  export every job again, even when an identical job's artifact is cached
-  --recycle-after N    replace a worker after N jobs (bounds memory growth; default never)
+  --no-artifact-cache  run every job in full: no cached artifact or passing result of an identical
+                    earlier job is reused (by default a job unchanged since it passed, with the same
+                    --seed, takes no time, and an unchanged export is not run again)
+  --recycle-after N    replace a worker after N jobs, bounding its memory growth (default
+                    ${DEFAULT_RECYCLE_AFTER_JOBS}; 0 or never: keep each worker for the whole run)
   --implementation I  whose exporter: ours (hf_exporters, default) or upstream (the pinned
                     transformers' own transformers.exporters, run on the same jobs and runtimes)
   --out DIR         run folder (default: reports/<timestamp>)`;
@@ -74,6 +78,14 @@ function parseImplementation(text: string | undefined): Selection['implementatio
   return isPeer(text) ? text : undefined;
 }
 
+/** --recycle-after: a job count, with 0 or ``never`` for no recycling; undefined keeps the pool's default. */
+export function parseRecycleAfter(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (text === 'never') return 0;
+  if (!/^\d+$/.test(text)) throw new UsageError(`--recycle-after must be a number of jobs (0 or 'never' for no recycling), got '${text}'`);
+  return Number(text);
+}
+
 function parseReplay(text: string): { seed: number; path?: string } {
   const [seed, path] = text.split(':', 2);
   if (!/^\d+$/.test(seed)) throw new UsageError(`--replay '${text}' must be SEED or SEED:PATH as printed for a failed job`);
@@ -87,7 +99,9 @@ export function summary(results: JobResult[], runDir: string): string[] {
     lines.push(`  ${r.id}: ${r.fuzz!.error}\n    replay: ${replayCommand(runDir, r)}`);
   }
   const stale = results.filter((r) => r.staleSkip);
+  const cached = results.filter((r) => r.resultCached).length;
   return [
+    ...(cached ? ['', `${cached} passing job(s) unchanged since they passed: their results were reused (--no-artifact-cache runs them again)`] : []),
     ...(lines.length ? ['', 'dynamic-shape fuzzing found (smallest failing shapes):', ...lines] : []),
     ...(stale.length ? ['', 'stale skip-list entries (their jobs now pass; remove them):',
       ...stale.map((r) => `  ${r.skip!.file}:${r.skip!.line} ${r.skip!.class} (${r.id}) ${r.skip!.link}`)] : []),
@@ -141,7 +155,7 @@ export async function runCommand(args: string[]): Promise<number> {
     maxMemoryMb: positiveInt(values['max-memory'], '--max-memory'),
     trustRemoteCode: values['trust-remote-code'],
     artifactCache: !values['no-artifact-cache'],
-    recycleAfterJobs: positiveInt(values['recycle-after'], '--recycle-after'),
+    recycleAfterJobs: parseRecycleAfter(values['recycle-after']),
     fuzz: { numRuns: selection.shapes, seed: selection.seed, path: replay?.path, replay: Boolean(replay) },
     resolveModel: resolveModelFrom(sourceContext),
     onResult: (result, done, total) => progress.update(result, done, total),

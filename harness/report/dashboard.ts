@@ -84,7 +84,7 @@ export function dashboardPage({ runName, manifest, reports, history, diff }: Das
   const body = `<h1>export-sweep: ${esc(runName)}</h1>
 <p class="meta">pins ${esc(m.pins.name)} (${esc(m.pins.key)}) &middot; ${versions}<br>
 commit ${esc(m.git.commit?.slice(0, 10) ?? '?')}${m.git.dirty ? ' (dirty)' : ''} &middot; ${esc(m.machine.hostname)}: ${m.machine.cpus} cores, ${m.machine.memoryGb} GB, node ${esc(m.machine.node)}<br>
-${results.length} of ${m.jobs.length} jobs &middot; ${m.selection.models.length} models &middot; fuzz ${m.selection.shapes} shapes, seed ${m.selection.seed}${m.selection.shard ? ` &middot; shard ${m.selection.shard.index}/${m.selection.shard.count}` : ''} &middot; ${esc(m.startedAt)} &rarr; ${esc(m.endedAt ?? 'unfinished')}</p>
+${results.length} of ${m.jobs.length} jobs${results.some((r) => r.resultCached) ? ` (${results.filter((r) => r.resultCached).length} results reused from the cache)` : ''} &middot; ${m.selection.models.length} models &middot; fuzz ${m.selection.shapes} shapes, seed ${m.selection.seed}${m.selection.shard ? ` &middot; shard ${m.selection.shard.index}/${m.selection.shard.count}` : ''} &middot; ${esc(m.startedAt)} &rarr; ${esc(m.endedAt ?? 'unfinished')}</p>
 <h2>Pass rate per backend</h2>
 <table id="totals" class="totals"><tr><th>backend</th><th>pass rate (not skipped)</th>${STATUSES.map((s) => `<th>${statusBadge(s)}</th>`).join('')}</tr>${totals.join('')}</table>
 <h2>Matrix</h2>

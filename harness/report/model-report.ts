@@ -64,12 +64,13 @@ function jobSection(job: ModelReport['jobs'][number]): string {
     ? `<p><b>Skip list</b> (${esc(job.skip.file)}:${job.skip.line}): ${esc(job.skip.reason)} TODO: ${esc(job.skip.todo)} <a href="${esc(job.skip.link)}">${esc(job.skip.link)}</a>${job.staleSkip ? ' <b>stale: this job passes now</b>' : ''}${job.probed ? ` (probed: ${esc(job.probed)})` : ''}</p>`
     : '';
   const generation = job.generation ? generationSection(job.generation) : '';
+  const cached = job.resultCached ? '<p class="meta">Result reused: this job passed in an earlier run and nothing that decides it (model, export config, pins, exporter and checking code, fuzz seed) has changed since, so nothing ran in this run (<code>--no-artifact-cache</code> runs it again).</p>' : '';
   const workaround = job.workaround ? `<p>Exported with <code>optimize=False</code> (${esc(job.workaround.file)}:${job.workaround.line}, <a href="${esc(job.workaround.link)}">${esc(job.workaround.link)}</a>)</p>` : '';
   return `<section class="job" id="${esc(job.id)}" data-status="${esc(job.status)}">
 <h2>${esc(job.backend)} / ${esc(job.mode)} ${statusBadge(job.status)}</h2>
 <table><tr><th>load</th><th>export</th><th>eager</th><th>artifact run</th><th>other runtimes</th><th>fuzz</th><th>total</th><th>artifact</th><th>peak memory</th><th>max abs</th><th>max rel</th></tr>
 <tr><td class="num">${formatMs(d.load)}</td><td class="num">${formatMs(d.export)}</td><td class="num">${formatMs(d.eager)}</td><td class="num">${formatMs(d.run)}</td><td class="num">${formatMs(d.crossRun)}</td><td class="num">${formatMs(d.fuzz)}</td><td class="num">${formatMs(d.total)}</td><td class="num">${formatBytes(job.artifactBytes)}</td><td class="num">${job.peakRssMb ? `${job.peakRssMb} MB` : '-'}</td><td class="num">${formatError(job.maxAbsError)}</td><td class="num">${formatError(job.maxRelError)}</td></tr></table>
-${skip}${workaround}${fuzz}${failing}${generation}
+${cached}${skip}${workaround}${fuzz}${failing}${generation}
 ${leafRows.length ? `<table><tr><th>runtime</th><th>output leaf</th><th>max abs</th><th>max rel</th></tr>${leafRows.join('')}</table>` : ''}
 ${job.error ? `<pre class="error">${esc(job.stage ? `[${job.stage}] ` : '')}${esc(job.error)}${job.stderrTail ? `\n\n--- worker stderr (tail) ---\n${esc(job.stderrTail)}` : ''}</pre>` : ''}
 </section>`;

@@ -15,7 +15,8 @@ function formatMs(value: number | undefined): string {
 export function resultLine(result: JobResult): string {
   const where = result.stage && result.status !== 'pass' ? ` at ${result.stage}` : '';
   const detail = result.error ? (result.error.split('\n')[0] ?? '').slice(0, 120) : `max abs ${formatError(result.maxAbsError)}`;
-  return `${result.status}${where} (${formatMs(result.durationsMs.total)}, export ${formatMs(result.durationsMs.export)}) ${detail}`;
+  const cached = result.resultCached ? ' (cached)' : '';
+  return `${result.status}${cached}${where} (${formatMs(result.durationsMs.total)}, export ${formatMs(result.durationsMs.export)}) ${detail}`;
 }
 
 function cell(result: JobResult | undefined): string {

@@ -19,6 +19,9 @@ export interface RuntimeContext {
 
 export interface Runtime {
   name: string;
+  /** Runs in the harness's own process and needs only the inputs file, so a job runs it while the
+   * worker computes eager and its own runtimes. */
+  inHarness?: boolean;
   /** Run the artifact on the inputs file; outputs keyed by eager's leaf paths. */
   run(context: RuntimeContext, artifact: ExportInfo, inputsPath: string, outDir: string): Promise<{ outputs: NamedTensors; ms: number }>;
 }
@@ -37,6 +40,7 @@ function pythonRuntime(name: string): Runtime {
 
 const onnxruntimeNode: Runtime = {
   name: 'onnxruntime-node',
+  inHarness: true,
   async run({ onnx, read }, artifact, inputsPath) {
     const feeds = await read(inputsPath);
     const start = performance.now();

@@ -62,6 +62,8 @@ export interface JobResult {
   artifactBytes?: number;
   /** The artifact came from the cache of an identical earlier job: no export ran. */
   artifactCached?: boolean;
+  /** The whole result came from an identical earlier job that passed (result-cache.ts): nothing ran. */
+  resultCached?: boolean;
   maxAbsError?: number;
   maxRelError?: number;
   shapes: ShapeCheck[];

@@ -12,6 +12,7 @@ import type { PythonWorker } from '../worker/python-worker.js';
 import type { GenerationCheck, JobResult } from './job-result.js';
 import { stage, StageError } from './job-stage.js';
 import type { Job } from './jobs.js';
+import { DEFAULT_MODELS_PER_WORKER, evictModels, useModel } from './model-cache.js';
 import { jobWorkDir, type JobContext } from './run-job.js';
 
 export const GENERATE_PROMPT_LENGTHS = [5, 9];
@@ -45,24 +46,19 @@ export async function runGenerateJob(worker: PythonWorker, job: Job, context: Jo
   });
   let exported: { components: Record<string, { artifact: string }> } | undefined;
   try {
-    let handle = worker.loadedModels.get(job.model.id);
-    if (!handle) {
-      const loaded = await stage('load', 'export-error', () => worker.request('load', {
-        model_dir: context.modelDirs.get(job.model.id)!, handle: job.model.id, trust_remote_code: context.trustRemoteCode,
-      }));
-      durationsMs.load = loaded.load_ms;
-      handle = loaded.handle;
-      worker.loadedModels.set(job.model.id, handle);
-    }
-    const prompts = await stage('inputs', 'export-error', () => writePrompts(worker, handle!, dir));
+    const { handle, loadMs } = await stage('load', 'export-error', () => useModel(worker, job.model.id, () => worker.request('load', {
+      model_dir: context.modelDirs.get(job.model.id)!, handle: job.model.id, trust_remote_code: context.trustRemoteCode,
+    })));
+    if (loadMs !== undefined) durationsMs.load = loadMs;
+    const prompts = await stage('inputs', 'export-error', () => writePrompts(worker, handle, dir));
     const manifest = await stage('export', 'export-error', () => worker.request('export_generation', {
-      model: handle!, backend: job.backend, inputs: prompts[0], more_inputs: prompts.slice(1), out_dir: join(dir, 'components'),
+      model: handle, backend: job.backend, inputs: prompts[0], more_inputs: prompts.slice(1), out_dir: join(dir, 'components'),
       config: { ...context.exportConfig, dynamic: true },
     }));
     exported = manifest;
     durationsMs.export = Object.values(manifest.components).reduce((sum, c) => sum + c.export_ms, 0);
     for (const [index, prompt] of prompts.entries()) {
-      const eager = await stage('eager', 'runtime-error', () => worker.request('generate_eager', { model: handle!, inputs: prompt, max_new_tokens: GENERATE_STEPS }));
+      const eager = await stage('eager', 'runtime-error', () => worker.request('generate_eager', { model: handle, inputs: prompt, max_new_tokens: GENERATE_STEPS }));
       durationsMs.eager! += eager.ms;
       const loopStart = performance.now();
       const tokens = await stage('generate', 'runtime-error', async () => job.backend === 'onnx'
@@ -83,5 +79,6 @@ export async function runGenerateJob(worker: PythonWorker, job: Job, context: Jo
     return finish({ status: error.status, stage: error.stage, error: error.message.split('\n').slice(0, 5).join('\n') });
   } finally {
     if (job.backend === 'onnx') for (const { artifact } of Object.values(exported?.components ?? {})) await context.onnx.release(artifact);
+    await evictModels(worker, context.modelsPerWorker ?? DEFAULT_MODELS_PER_WORKER);
   }
 }

@@ -7,15 +7,16 @@ import { compareOutputs } from '../compare/compare.js';
 import { paddingFilter } from '../compare/padding-mask.js';
 import { fuzzSpace } from '../fuzz/arbitraries.js';
 import { fuzzShapes, type FuzzSummary } from '../fuzz/shape-fuzz.js';
-import { isPeer, type Implementation } from '../peers/implementations.js';
+import type { Implementation } from '../peers/implementations.js';
 import { runtimesFor, type ExportInfo, type RuntimeContext } from '../runtimes/backend-runtimes.js';
 import type { OnnxRunner } from '../runtimes/onnx-runner.js';
 import { readSafetensors } from '../tensors/safetensors.js';
 import type { PythonWorker } from '../worker/python-worker.js';
 import type { JobResult, JobStatus, RuntimeCheck, ShapeCheck } from './job-result.js';
-import { artifactKey, cachedArtifact, storeArtifact } from './artifact-cache.js';
+import { artifactKey, cachedArtifact, exportRequest, storeArtifact } from './artifact-cache.js';
 import { stage, StageError } from './job-stage.js';
 import { SAMPLE_SHAPE, type Job, type Shape } from './jobs.js';
+import { DEFAULT_MODELS_PER_WORKER, evictModels, useModel } from './model-cache.js';
 
 function check(runtime: string, against: string, comparison: ReturnType<typeof compareOutputs>, withLeaves: boolean): RuntimeCheck {
   return {
@@ -47,6 +48,12 @@ export interface JobContext {
   artifactCache?: boolean;
   /** Whose exporter makes the artifact (the worker's default is ours). */
   implementation?: Implementation;
+  /** Where the artifact cache lives; default cacheRoot(). */
+  cacheDir?: string;
+  /** Run the harness-side runtimes (onnxruntime-node) while the worker computes eager; default on. */
+  overlapRuntimes?: boolean;
+  /** Models the worker keeps loaded after the job (model-cache.ts); 0 loads each job's model afresh. */
+  modelsPerWorker?: number;
 }
 
 /** Where a job keeps its inputs, outputs and artifact inside the run folder's ``jobs/``. */
@@ -93,15 +100,21 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
       const { batch, seq, padding, seed } = shape;
       await stage('inputs', 'runtime-error', () => worker.request('sample_inputs', { model: handle, out: inputs!, batch, seq, padding, seed }));
     }
-    const eager = await stage('eager', 'runtime-error', () => worker.request('eager', { model: handle, inputs: inputs!, out: join(shapeDir, 'eager.safetensors') }));
+    const runOn = (runtime: typeof runtimes[number]) => stage(`run:${runtime.name}`, 'runtime-error', () => runtime.run(runtimeContext, exported, inputs!, shapeDir));
+    // Started now, awaited in the registry's order below: the same checks, errors and order as one
+    // after the other, while the harness-side runs take no extra time.
+    const early = runtimes.map((runtime) => (context.overlapRuntimes !== false && runtime.inHarness ? runOn(runtime) : undefined));
+    for (const started of early) started?.catch(() => undefined); // a failure surfaces where it is awaited
+    const eager = await stage('eager', 'runtime-error', () => worker.request('eager', { model: handle, inputs: inputs!, out: join(shapeDir, 'eager.safetensors') }))
+      .catch(async (error) => { await Promise.allSettled(early); throw error; }); // no run outlives its job's session
     durationsMs.eager! += eager.eager_ms;
     const expected = await read(eager.path);
     const mask = shape.padding && shape.padding !== 'none' ? (await read(inputs)).attention_mask : undefined;
     const filter = mask && paddingFilter(mask);
     const checks: RuntimeCheck[] = [];
     let primary: Awaited<ReturnType<typeof runtimes[0]['run']>> | undefined;
-    for (const runtime of runtimes) {
-      const ran = await stage(`run:${runtime.name}`, 'runtime-error', () => runtime.run(runtimeContext, exported, inputs!, shapeDir));
+    for (const [i, runtime] of runtimes.entries()) {
+      const ran = await (early[i] ?? runOn(runtime));
       if (!primary) {
         primary = ran;
         durationsMs.run! += ran.ms;
@@ -116,25 +129,18 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
   }
 
   try {
-    let handle = worker.loadedModels.get(job.model.id);
-    if (!handle) {
-      const loaded = await stage('load', 'export-error', () => worker.request('load', { model_dir: modelDirs.get(job.model.id)!, handle: job.model.id, trust_remote_code: trustRemoteCode }));
-      durationsMs.load = loaded.load_ms;
-      handle = loaded.handle;
-      worker.loadedModels.set(job.model.id, handle);
-    }
+    const { handle, loadMs } = await stage('load', 'export-error', () => useModel(worker, job.model.id, () =>
+      worker.request('load', { model_dir: modelDirs.get(job.model.id)!, handle: job.model.id, trust_remote_code: trustRemoteCode })));
+    if (loadMs !== undefined) durationsMs.load = loadMs;
     const sample = join(dir, 'inputs-sample.safetensors');
-    const recipe = await stage('inputs', 'export-error', () => worker.request('sample_inputs', { model: handle!, out: sample, ...SAMPLE_SHAPE }));
-    const request = {
-      backend: job.backend, config: { ...context.exportConfig, dynamic: job.mode === 'dynamic' },
-      ...(isPeer(context.implementation) ? { implementation: context.implementation } : {}),
-    };
+    const recipe = await stage('inputs', 'export-error', () => worker.request('sample_inputs', { model: handle, out: sample, ...SAMPLE_SHAPE }));
+    const request = exportRequest(job, context.exportConfig, context.implementation);
     const key = context.artifactCache ? artifactKey(job, request) : undefined;
-    const cached = key ? cachedArtifact(key) : undefined;
+    const cached = key ? cachedArtifact(key, context.cacheDir) : undefined;
     const exported = cached ?? await stage('export', 'export-error', () =>
-      worker.request('export', { model: handle!, inputs: sample, out_dir: join(dir, 'artifact'), ...request }),
+      worker.request('export', { model: handle, inputs: sample, out_dir: join(dir, 'artifact'), ...request }),
     );
-    if (key && !cached) await storeArtifact(key, exported);
+    if (key && !cached) await storeArtifact(key, exported, context.cacheDir);
     artifactCached = Boolean(cached);
     durationsMs.export = cached ? 0 : exported.export_ms;
     artifactBytes = exported.bytes;
@@ -146,7 +152,7 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
       const fuzzStart = performance.now();
       fuzz = await fuzzShapes(fuzzSpace(recipe.dynamic), SAMPLE_SHAPE, async (shape) => {
         try {
-          const checked = await checkShape(handle!, exported, shape);
+          const checked = await checkShape(handle, exported, shape);
           shapes.push(checked);
           if (checked.ok) await rm(join(dir, shapeTag(shape)), { recursive: true, force: true });
           const failed = checked.checks[0].failures[0];
@@ -191,5 +197,6 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
     };
   } finally {
     if (artifactPath && job.backend === 'onnx') await onnx.release(artifactPath);
+    await evictModels(worker, context.modelsPerWorker ?? DEFAULT_MODELS_PER_WORKER);
   }
 }

@@ -1,6 +1,7 @@
 // Longest jobs first: a sweep's wall time is set by its tail, so the slow exports (ExecuTorch,
 // dynamic shapes, big models) start early and the quick ones fill the gaps. Durations come from
-// earlier runs on this pin set; a job never seen is estimated from its backend and mode.
+// earlier runs on this pin set; a job never seen is estimated from its backend and mode. A model's
+// jobs are kept together, so the workers that loaded it use it for its other backends.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cacheRoot } from '../python/paths.js';
@@ -25,7 +26,7 @@ export function loadTimings(path = timingsPath()): Record<string, number> {
 
 export function saveTimings(results: JobResult[], path = timingsPath()): void {
   const timings = loadTimings(path);
-  for (const r of results) if (r.status !== 'skipped' && !r.artifactCached) timings[r.id] = Math.round(r.durationsMs.total);
+  for (const r of results) if (r.status !== 'skipped' && !r.artifactCached && !r.resultCached) timings[r.id] = Math.round(r.durationsMs.total);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify(timings));
 }
@@ -34,6 +35,11 @@ export function expectedMs(job: Job, timings: Record<string, number>): number {
   return timings[job.id] ?? (ESTIMATE_MS[job.backend] ?? 5_000) * (job.mode === 'dynamic' ? 1.5 : 1);
 }
 
+/** Models in the order of their longest job, each model's jobs longest first: the long jobs still
+ * start early, and a worker rarely needs more than two models loaded (model-cache.ts). */
 export function longestFirst(jobs: Job[], timings: Record<string, number>): Job[] {
-  return [...jobs].sort((a, b) => expectedMs(b, timings) - expectedMs(a, timings) || a.id.localeCompare(b.id));
+  const byModel = new Map<string, Job[]>();
+  const sorted = [...jobs].sort((a, b) => expectedMs(b, timings) - expectedMs(a, timings) || a.id.localeCompare(b.id));
+  for (const job of sorted) byModel.set(job.model.id, [...(byModel.get(job.model.id) ?? []), job]);
+  return [...byModel.values()].flat();
 }

@@ -4,16 +4,19 @@
 import { join } from 'node:path';
 import type { ModelEntry } from '../catalog/default-models.js';
 import { isPeer, peerEnv, type Implementation } from '../peers/implementations.js';
+import { knownVersions, rememberVersions } from '../python/installed-versions.js';
 import { newManifest, RunFolder, type Selection } from '../results/run-folder.js';
 import { OnnxRunner } from '../runtimes/onnx-runner.js';
 import { findSkip, skipRef, type SkipLists } from '../skips/skip-list.js';
 import { WorkerPool, type JobOutcome } from '../worker/pool.js';
 import type { PythonWorker } from '../worker/python-worker.js';
+import { artifactKey, exportRequest } from './artifact-cache.js';
 import { ensureCheckpoint } from './checkpoints.js';
 import type { JobResult } from './job-result.js';
 import { jobSeed, type Job, type Mode } from './jobs.js';
+import { cachedResult, resultKey, storeResult } from './result-cache.js';
 import { runGenerateJob } from './run-generate-job.js';
-import { runJob, type FuzzSettings } from './run-job.js';
+import { runJob, type FuzzSettings, type JobContext } from './run-job.js';
 import { loadTimings, longestFirst, saveTimings } from './schedule.js';
 
 export interface SweepOptions {
@@ -28,8 +31,16 @@ export interface SweepOptions {
   workers?: number;
   jobTimeoutMs?: number;
   maxMemoryMb?: number;
-  /** Replace a worker after this many jobs (bounds memory growth; 1 = a fresh process per job). */
+  /** Replace a worker after this many jobs (bounds memory growth; 1 = a fresh process per job,
+   * 0 never); default DEFAULT_RECYCLE_AFTER_JOBS (worker/pool.ts). */
   recycleAfterJobs?: number;
+  /** The order jobs start in: longest first with a model's jobs together (default, schedule.ts), or
+   * as given in ``jobs``. */
+  schedule?: 'longest-first' | 'as-given';
+  /** Models each worker keeps loaded between jobs (model-cache.ts); 0 loads every job's model afresh. */
+  modelsPerWorker?: number;
+  /** Run onnxruntime-node while the worker computes eager (default on; off only to measure it). */
+  overlapRuntimes?: boolean;
   /** Dynamic-shape fuzzing; ``replay`` uses ``seed`` as is instead of deriving one per job. */
   fuzz?: FuzzSettings & { replay?: boolean };
   skipLists?: SkipLists;
@@ -37,6 +48,10 @@ export interface SweepOptions {
   probeSkips?: boolean;
   /** Reuse artifacts of identical earlier jobs (see artifact-cache.ts); the CLI turns it on. */
   artifactCache?: boolean;
+  /** Reuse whole results of identical earlier jobs that passed (result-cache.ts); default: as artifactCache. */
+  resultCache?: boolean;
+  /** Where both caches live; default cacheRoot(). */
+  cacheDir?: string;
   /** Extra export config per job (tests plant bugs through it). */
   exportConfig?: (job: Job) => Record<string, unknown> | undefined;
   /** Environment of the Python workers (tests enable the debug ops with it). */
@@ -110,8 +125,12 @@ export class SweepSession {
   private ensureManifest(): Promise<void> {
     this.manifestWritten ??= (async () => {
       if (this.folder.exists()) return;
-      const hello = await this.pool.run((worker) => worker.request('hello', {}));
-      const versions = hello.status === 'ok' ? hello.value.versions : {};
+      let versions = this.reuseResults ? knownVersions() : undefined;
+      if (!versions) {
+        const hello = await this.pool.run((worker) => worker.request('hello', {}));
+        versions = hello.status === 'ok' ? hello.value.versions : {};
+        if (hello.status === 'ok') rememberVersions(versions);
+      }
       const created = newManifest(this.options.selection ?? selectionOf(this.options.jobs, this.options.fuzz, this.options.implementation), versions);
       this.folder.writeManifest({ ...created, jobs: this.options.jobs.map((job) => job.id) });
     })();
@@ -135,8 +154,13 @@ export class SweepSession {
     return result;
   }
 
-  /** One job to its one result, appended to the run folder; never rejects for the job's own failure. */
-  async run(job: Job): Promise<JobResult> {
+  private get reuseResults(): boolean {
+    return this.options.resultCache ?? Boolean(this.options.artifactCache);
+  }
+
+  /** One job to its one result, appended to the run folder; never rejects for the job's own failure.
+   * ``priority``: its place in the sweep's schedule (the pool starts lower first). */
+  async run(job: Job, priority?: number): Promise<JobResult> {
     const { options } = this;
     await this.ensureManifest();
     const skip = findSkip(options.skipLists?.exportSkip ?? [], job);
@@ -144,24 +168,20 @@ export class SweepSession {
       return this.finish({ ...baseResult(job), status: 'skipped', skip: skipRef(skip), durationsMs: { total: 0 }, shapes: [], finishedAt: new Date().toISOString() });
     }
     const workaround = job.backend === 'onnx' ? findSkip(options.skipLists?.disableOptimize ?? [], job) : undefined;
-    const checkpoint = await this.checkpoint(job.model);
-    let result: JobResult;
-    if (checkpoint.status !== 'ok') {
-      result = { ...failedResult(job, checkpoint), status: checkpoint.status === 'error' ? 'export-error' : checkpoint.status, stage: 'checkpoint' };
-    } else {
-      this.modelDirs.set(job.model.id, checkpoint.value);
-      const fuzz = options.fuzz ?? { numRuns: DEFAULT_SHAPES, seed: 0 };
-      const context = {
-        workDir: join(options.runDir, 'jobs'), onnx: this.onnx, modelDirs: this.modelDirs, trustRemoteCode: options.trustRemoteCode,
-        fuzz: { ...fuzz, seed: fuzz.replay ? fuzz.seed : jobSeed(fuzz.seed, job.id) },
-        fuzzBudgetMs: this.pool.jobTimeoutMs * 0.6,
-        artifactCache: options.artifactCache,
-        exportConfig: { ...options.exportConfig?.(job), ...(workaround ? { optimize: false } : {}) },
-        implementation: options.implementation,
-      };
-      const outcome = await this.pool.run((worker) => (job.mode === 'generate' ? runGenerateJob : runJob)(worker, job, context));
-      result = outcome.status === 'ok' ? { ...outcome.value, peakRssMb: outcome.peakRssMb, workerPid: outcome.workerPid } : failedResult(job, outcome);
-    }
+    const fuzz = options.fuzz ?? { numRuns: DEFAULT_SHAPES, seed: 0 };
+    const context: Omit<JobContext, 'modelDirs'> = {
+      workDir: join(options.runDir, 'jobs'), onnx: this.onnx, trustRemoteCode: options.trustRemoteCode,
+      fuzz: { ...fuzz, seed: fuzz.replay ? fuzz.seed : jobSeed(fuzz.seed, job.id) },
+      fuzzBudgetMs: this.pool.jobTimeoutMs * 0.6,
+      artifactCache: options.artifactCache, cacheDir: options.cacheDir,
+      exportConfig: { ...options.exportConfig?.(job), ...(workaround ? { optimize: false } : {}) },
+      implementation: options.implementation, overlapRuntimes: options.overlapRuntimes, modelsPerWorker: options.modelsPerWorker,
+    };
+    const reuse = this.reuseResults
+      ? resultKey(artifactKey(job, exportRequest(job, context.exportConfig, context.implementation)), job.mode === 'dynamic' ? context.fuzz : undefined)
+      : undefined;
+    let result = (reuse && cachedResult(reuse, options.cacheDir)) || await this.execute(job, context, priority);
+    if (reuse && !result.resultCached) await storeResult(reuse, result, options.cacheDir);
     if (workaround) result.workaround = skipRef(workaround);
     if (skip) {
       result = result.status === 'pass'
@@ -169,6 +189,18 @@ export class SweepSession {
         : { ...result, skip: skipRef(skip), probed: result.status, status: 'skipped' };
     }
     return this.finish(result);
+  }
+
+  /** The job on a worker, once its checkpoint is there; a worker holding its model is preferred. */
+  private async execute(job: Job, context: Omit<JobContext, 'modelDirs'>, priority: number | undefined): Promise<JobResult> {
+    const checkpoint = await this.checkpoint(job.model);
+    if (checkpoint.status !== 'ok') {
+      return { ...failedResult(job, checkpoint), status: checkpoint.status === 'error' ? 'export-error' : checkpoint.status, stage: 'checkpoint' };
+    }
+    this.modelDirs.set(job.model.id, checkpoint.value);
+    const run = job.mode === 'generate' ? runGenerateJob : runJob;
+    const outcome = await this.pool.run((worker) => run(worker, job, { ...context, modelDirs: this.modelDirs }), { priority, affinity: job.model.id });
+    return outcome.status === 'ok' ? { ...outcome.value, peakRssMb: outcome.peakRssMb, workerPid: outcome.workerPid } : failedResult(job, outcome);
   }
 
   async close(): Promise<void> {
@@ -181,8 +213,10 @@ export async function runSweep(options: SweepOptions): Promise<SweepRun> {
   const start = performance.now();
   const session = new SweepSession(options);
   try {
-    // the pool starts jobs in the order they are asked for
-    await Promise.all(longestFirst(options.jobs, loadTimings()).map((job) => session.run(job)));
+    const order = options.schedule === 'as-given' ? options.jobs : longestFirst(options.jobs, loadTimings());
+    // ranked from 1, after the checkpoints (0): a job asked for late, once its checkpoint is there,
+    // still starts in its place
+    await Promise.all(order.map((job, rank) => session.run(job, rank + 1)));
   } finally {
     await session.close();
     saveTimings(session.results);

@@ -1,6 +1,11 @@
-// The pool against real Python workers: a segfault or a hang costs one job, never the others.
+// The pool against real Python workers: a segfault or a hang costs one job, never the others; jobs
+// start by priority, go to the worker holding their model, and workers are recycled by default.
 import { afterEach, describe, expect, it } from 'vitest';
-import { WorkerPool } from './pool.js';
+import { loadModelEntries, selectModels, type ModelEntry } from '../catalog/default-models.js';
+import { ensureCheckpoint } from '../sweep/checkpoints.js';
+import { useModel } from '../sweep/model-cache.js';
+import { DEFAULT_RECYCLE_AFTER_JOBS, WorkerPool } from './pool.js';
+import type { PythonWorker } from './python-worker.js';
 
 const debugWorker = { env: { HF_EXPORTERS_WORKER_DEBUG: '1' } };
 let pool: WorkerPool | undefined;
@@ -88,5 +93,56 @@ describe('WorkerPool', () => {
     const outcome = await pool.run((w) => w.request('debug.segfault', {}));
     expect(outcome.status).toBe('error');
     if (outcome.status === 'error') expect(outcome.error.message).toMatch(/unknown op 'debug.segfault'/);
+  });
+});
+
+describe('WorkerPool scheduling', () => {
+  it('starts waiting jobs lowest priority first, equal ones in the order asked', async () => {
+    pool = new WorkerPool({ size: 1 });
+    const started: string[] = [];
+    const job = (name: string) => async (w: PythonWorker) => { started.push(name); await w.request('hello', {}); };
+    const busy = pool.run(job('running'));
+    await Promise.all([pool.run(job('c'), { priority: 3 }), pool.run(job('a'), { priority: 1 }), pool.run(job('b1'), { priority: 2 }), pool.run(job('b2'), { priority: 2 }), busy]);
+    expect(started).toEqual(['running', 'a', 'b1', 'b2', 'c']);
+  });
+
+  it('hands a job to the idle worker that has its model loaded', async () => {
+    pool = new WorkerPool({ size: 2 });
+    const [bert, gpt2] = selectModels(loadModelEntries(), ['tiny-bert', 'tiny-gpt2']);
+    const load = (model: ModelEntry) => async (w: PythonWorker) => {
+      const dir = await ensureCheckpoint(w, model);
+      await useModel(w, model.id, () => w.request('load', { model_dir: dir, handle: model.id }));
+      return w.pid;
+    };
+    // one model on each worker, loaded at once so each job gets its own worker
+    const [bertOn, gpt2On] = await Promise.all([pool.run(load(bert)), pool.run(load(gpt2))]);
+    expect(bertOn.workerPid).not.toBe(gpt2On.workerPid);
+    // alternating: the worker that just finished is not the one a job without affinity would get
+    const pids = [];
+    for (const model of [bert, gpt2, bert, gpt2]) {
+      const outcome = await pool.run(async (w) => (await w.request('hello', {})).pid, { affinity: model.id });
+      pids.push(outcome.workerPid);
+    }
+    expect(pids).toEqual([bertOn.workerPid, gpt2On.workerPid, bertOn.workerPid, gpt2On.workerPid]);
+  });
+});
+
+describe('WorkerPool recycling', () => {
+  const pidsOver = async (jobs: number) => {
+    const pids: (number | undefined)[] = [];
+    for (let i = 0; i < jobs; i++) pids.push((await pool!.run((w) => w.request('hello', {}))).workerPid);
+    return pids;
+  };
+
+  it(`replaces a worker after ${DEFAULT_RECYCLE_AFTER_JOBS} jobs by default`, async () => {
+    pool = new WorkerPool({ size: 1 });
+    const pids = await pidsOver(DEFAULT_RECYCLE_AFTER_JOBS + 1);
+    expect(new Set(pids.slice(0, DEFAULT_RECYCLE_AFTER_JOBS)).size).toBe(1);
+    expect(pids.at(-1)).not.toBe(pids[0]);
+  });
+
+  it('keeps its workers for good with recycleAfterJobs 0', async () => {
+    pool = new WorkerPool({ size: 1, recycleAfterJobs: 0 });
+    expect(new Set(await pidsOver(DEFAULT_RECYCLE_AFTER_JOBS + 1)).size).toBe(1);
   });
 });

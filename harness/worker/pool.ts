@@ -1,7 +1,6 @@
 // A pool of warm Python workers. A job borrows one worker for its whole life (load, export, run);
 // a worker that crashes or hangs is killed and replaced, and only that job is marked, never the sweep.
 import { availableParallelism } from 'node:os';
-import pLimit, { type LimitFunction } from 'p-limit';
 import { WorkerCrashError, WorkerMemoryError, WorkerTimeoutError } from './errors.js';
 import { defaultMemoryLimitMb, MemoryWatch } from './memory-watch.js';
 import { PythonWorker, type PythonWorkerOptions } from './python-worker.js';
@@ -11,16 +10,35 @@ export type JobOutcome<T> =
   | { status: 'crashed' | 'timeout'; error: string; stderrTail: string; workerPid?: number; ms: number; peakRssMb?: number }
   | { status: 'error'; error: Error; workerPid?: number; ms: number; peakRssMb?: number };
 
+/**
+ * A worker's resident memory grows job after job (BENCHMARKS.md figure 7: about 940 MB at its first
+ * job, 12-17 MB more per job, 1.6-1.7x after 40-50 jobs, with no plateau). Replacing it after 100
+ * jobs keeps it near 2.5 GB, inside the default --max-memory of a 16 GB, 4-core runner (3.2 GB each),
+ * while the fresh worker's start and first export (about 23 s, figure 2) cost some 4% over those 100
+ * jobs. The default sweep (about 50 jobs per worker on 2 cores) never reaches it.
+ */
+export const DEFAULT_RECYCLE_AFTER_JOBS = 100;
+
 export interface WorkerPoolOptions {
   /** Workers, and so jobs, at once; default: one per core. */
   size?: number;
   /** Wall-clock limit of one job; default 10 minutes. */
   jobTimeoutMs?: number;
   worker?: PythonWorkerOptions;
-  /** Replace a worker after this many jobs, to bound memory growth across a long sweep. */
+  /** Replace a worker after this many jobs, to bound memory growth across a long sweep; default
+   * DEFAULT_RECYCLE_AFTER_JOBS, 0 never. */
   recycleAfterJobs?: number;
   /** Kill a worker whose resident memory passes this (MB); default 80% of RAM over the workers. */
   maxMemoryMb?: number;
+}
+
+export interface RunOptions {
+  timeoutMs?: number;
+  /** Lower runs first; equal ones in the order asked (the sweep passes its schedule's order, since
+   * a job is only asked for once its checkpoint is ready). Default 0. */
+  priority?: number;
+  /** A model id: among idle workers, one that has it loaded (PythonWorker.loadedModels) is preferred. */
+  affinity?: string;
 }
 
 interface Slot {
@@ -28,13 +46,23 @@ interface Slot {
   jobs: number;
 }
 
+interface Waiting {
+  priority: number;
+  order: number;
+  affinity?: string;
+  start: (slot: Slot) => void;
+}
+
 export class WorkerPool {
   readonly size: number;
-  private readonly limit: LimitFunction;
   private readonly idle: Slot[] = [];
   private readonly all = new Set<Slot>();
+  private readonly waiting: Waiting[] = [];
+  private running = 0;
+  private asked = 0;
   readonly jobTimeoutMs: number;
   readonly maxMemoryMb: number;
+  readonly recycleAfterJobs: number;
   private readonly options: WorkerPoolOptions;
   private closed = false;
 
@@ -43,7 +71,7 @@ export class WorkerPool {
     this.size = Math.max(1, options.size ?? availableParallelism());
     this.jobTimeoutMs = options.jobTimeoutMs ?? 600_000;
     this.maxMemoryMb = options.maxMemoryMb ?? defaultMemoryLimitMb(this.size);
-    this.limit = pLimit(this.size);
+    this.recycleAfterJobs = options.recycleAfterJobs ?? DEFAULT_RECYCLE_AFTER_JOBS;
   }
 
   /** Start every worker now, so their imports overlap instead of delaying the first jobs. */
@@ -52,13 +80,44 @@ export class WorkerPool {
     await Promise.all([...this.all].map((slot) => slot.worker.ready));
   }
 
-  /** Run ``job`` on a worker under the pool's concurrency limit and timeout; never rejects. */
-  run<T>(job: (worker: PythonWorker) => Promise<T>, options: { timeoutMs?: number } = {}): Promise<JobOutcome<T>> {
-    return this.limit(() => this.runOnSlot(job, options.timeoutMs ?? this.jobTimeoutMs));
+  /** Run ``job`` on a worker, at most ``size`` at once, under the pool's timeout; never rejects. */
+  run<T>(job: (worker: PythonWorker) => Promise<T>, options: RunOptions = {}): Promise<JobOutcome<T>> {
+    if (this.closed) return Promise.reject(new Error('WorkerPool is closed; create a new pool to run more jobs.'));
+    const timeoutMs = options.timeoutMs ?? this.jobTimeoutMs;
+    return new Promise((resolve) => {
+      this.waiting.push({
+        priority: options.priority ?? 0, order: this.asked++, affinity: options.affinity,
+        start: (slot) => void this.runOnSlot(slot, job, timeoutMs).then((outcome) => {
+          this.running -= 1;
+          this.dispatch();
+          resolve(outcome);
+        }),
+      });
+      this.dispatch();
+    });
   }
 
   get pending(): number {
-    return this.limit.pendingCount;
+    return this.waiting.length;
+  }
+
+  private dispatch(): void {
+    while (!this.closed && this.running < this.size && this.waiting.length) {
+      const first = this.waiting.reduce((best, w, i) => {
+        const b = this.waiting[best];
+        return w.priority < b.priority || (w.priority === b.priority && w.order < b.order) ? i : best;
+      }, 0);
+      const [next] = this.waiting.splice(first, 1);
+      this.running += 1;
+      next.start(this.takeSlot(next.affinity));
+    }
+  }
+
+  /** An idle worker, preferring one that holds ``affinity`` loaded (no load, no second copy). */
+  private takeSlot(affinity: string | undefined): Slot {
+    const holder = affinity === undefined ? -1 : this.idle.findIndex((slot) => slot.worker.loadedModels.has(affinity));
+    if (holder >= 0) return this.idle.splice(holder, 1)[0];
+    return this.idle.pop() ?? this.spawn();
   }
 
   private spawn(): Slot {
@@ -72,23 +131,23 @@ export class WorkerPool {
     return slot;
   }
 
-  private discard(slot: Slot): void {
-    slot.worker.kill();
+  /** Retire a worker (killed, or closed when recycled); when jobs are waiting, start its
+   * replacement now, so its imports overlap with the jobs still running. */
+  private replace(slot: Slot, stop: 'kill' | 'close'): void {
     this.all.delete(slot);
-    // Replace it now, so the replacement's imports overlap with the jobs still running.
-    if (!this.closed) this.idle.push(this.spawn());
+    if (stop === 'kill') slot.worker.kill();
+    else void slot.worker.close();
+    if (!this.closed && this.waiting.length) this.idle.push(this.spawn());
   }
 
-  private async runOnSlot<T>(job: (worker: PythonWorker) => Promise<T>, timeoutMs: number): Promise<JobOutcome<T>> {
-    if (this.closed) throw new Error('WorkerPool is closed; create a new pool to run more jobs.');
-    const slot = this.idle.pop() ?? this.spawn();
+  private async runOnSlot<T>(slot: Slot, job: (worker: PythonWorker) => Promise<T>, timeoutMs: number): Promise<JobOutcome<T>> {
     const { worker } = slot;
     const start = performance.now();
     const elapsed = () => performance.now() - start;
     try {
       await worker.ready; // start-up is not the job's time: the timeout starts once the worker is warm
     } catch (error) {
-      this.discard(slot);
+      this.replace(slot, 'kill');
       return { status: 'crashed', error: (error as Error).message, stderrTail: worker.stderrTail(), workerPid: worker.pid, ms: elapsed() };
     }
     let timer: NodeJS.Timeout | undefined;
@@ -100,18 +159,16 @@ export class WorkerPool {
     const peak = () => (watch?.peakMb ? Math.round(watch.peakMb) : undefined);
     try {
       const value = await Promise.race([job(worker), limits]);
-      slot.jobs += 1;
       this.release(slot);
       return { status: 'ok', value, workerPid: worker.pid, ms: elapsed(), peakRssMb: peak() };
     } catch (error) {
       const limitHit = error instanceof WorkerTimeoutError || error instanceof WorkerMemoryError;
       if (limitHit || error instanceof WorkerCrashError || !worker.alive) {
-        this.discard(slot);
+        this.replace(slot, 'kill');
         const status = error instanceof WorkerTimeoutError ? 'timeout' : 'crashed';
         const message = error instanceof Error ? error.message : String(error);
         return { status, error: message, stderrTail: worker.stderrTail(), workerPid: worker.pid, ms: elapsed(), peakRssMb: peak() };
       }
-      slot.jobs += 1;
       this.release(slot);
       return { status: 'error', error: error as Error, workerPid: worker.pid, ms: elapsed(), peakRssMb: peak() };
     } finally {
@@ -121,18 +178,17 @@ export class WorkerPool {
   }
 
   private release(slot: Slot): void {
-    const recycle = this.options.recycleAfterJobs;
-    if (this.closed || (recycle !== undefined && slot.jobs >= recycle)) {
+    slot.jobs += 1;
+    if (this.closed) {
       this.all.delete(slot);
       void slot.worker.close();
-      return;
-    }
-    this.idle.push(slot);
+    } else if (this.recycleAfterJobs > 0 && slot.jobs >= this.recycleAfterJobs) this.replace(slot, 'close');
+    else this.idle.push(slot);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.limit.clearQueue();
+    this.waiting.length = 0;
     const slots = [...this.all];
     this.all.clear();
     this.idle.length = 0;

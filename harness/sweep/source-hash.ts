@@ -1,0 +1,36 @@
+// A hash of the source files that decide a cached outcome, so an entry made by other code is never
+// reused: editing an exporter invalidates its artifacts, editing a comparison the results.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { REPO_ROOT } from '../python/paths.js';
+
+const hashes = new Map<string, string>();
+
+/** Every file under ``paths`` (folders or files, relative to the repository) whose name ends with
+ * one of ``extensions``, tests and __pycache__ left out. */
+export function sourceHash(paths: string[], extensions: string[]): string {
+  const key = JSON.stringify([paths, extensions]);
+  const known = hashes.get(key);
+  if (known) return known;
+  const hash = createHash('sha256');
+  const take = (root: string, path: string) => {
+    if (extensions.some((ext) => path.endsWith(ext)) && !/\.test\.\w+$/.test(path)) {
+      hash.update(relative(root, path)).update(readFileSync(path));
+    }
+  };
+  const walk = (root: string, dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory() && entry.name !== '__pycache__') walk(root, path);
+      else if (entry.isFile()) take(root, path);
+    }
+  };
+  for (const path of paths.map((p) => join(REPO_ROOT, p))) {
+    if (statSync(path).isDirectory()) walk(path, path);
+    else take(REPO_ROOT, path);
+  }
+  const digest = hash.digest('hex').slice(0, 16);
+  hashes.set(key, digest);
+  return digest;
+}
