@@ -472,6 +472,9 @@ def greedy_generate(
         if grows and mask is not None:
             mask = torch.cat([mask, mask.new_ones(batch, 1)], dim=-1)
         known = {token_input: next_token[:, None]}
+        if "token_type_ids" in prompt:
+            # as generate extends them: the new token takes the last prompt token's type
+            known["token_type_ids"] = prompt["token_type_ids"][:, -1:]
         if positions is not None:
             positions = torch.cat([positions, positions[..., -1:] + 1], dim=-1)
             known["position_ids"] = positions[..., -1:]
@@ -481,6 +484,14 @@ def greedy_generate(
     return torch.stack(tokens, dim=1)
 
 
+_NEUTRAL_PROCESSORS: dict[str, Any] = {
+    "forced_bos_token_id": None, "forced_eos_token_id": None, "suppress_tokens": None, "begin_suppress_tokens": None,
+    "bad_words_ids": None, "sequence_bias": None, "min_length": 0, "min_new_tokens": None, "repetition_penalty": 1.0,
+    "encoder_repetition_penalty": 1.0, "no_repeat_ngram_size": 0, "encoder_no_repeat_ngram_size": 0, "num_beams": 1,
+    "renormalize_logits": False, "remove_invalid_values": False, "exponential_decay_length_penalty": None,
+}
+
+
 def eager_generate(model: torch.nn.Module, prompt: Mapping[str, torch.Tensor], max_new_tokens: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``generate(do_sample=False)`` of exactly ``max_new_tokens`` (no end-of-sequence stop): the new
     token ids ``[batch, steps]`` and, per step and row, eager's top-2 logit gap ``[batch, steps]``."""
@@ -488,11 +499,19 @@ def eager_generate(model: torch.nn.Module, prompt: Mapping[str, torch.Tensor], m
     # a stop would end rows early and the loop never stops; None means "the model's default" to
     # generate (which then stops at it), an empty list means no end-of-sequence token at all
     generation_config.eos_token_id = []
+    # greedy over the raw logits, as the exported graphs give them: logits processors a checkpoint's
+    # generation config turns on (forced BOS/EOS, suppressed tokens, penalties) are not in the graphs
+    generation_config.update(**_NEUTRAL_PROCESSORS)
     if generation_config.pad_token_id is None:
         generation_config.pad_token_id = 0
     generation_config.update(max_new_tokens=max_new_tokens, do_sample=False, return_dict_in_generate=True, output_logits=True)
-    with torch.no_grad():
-        result = model.generate(**copy.deepcopy(dict(prompt)), generation_config=generation_config)
+    # generate refills every None field from model.generation_config, so that is swapped for the run
+    original, model.generation_config = model.generation_config, generation_config
+    try:
+        with torch.no_grad():
+            result = model.generate(**copy.deepcopy(dict(prompt)), generation_config=generation_config)
+    finally:
+        model.generation_config = original
     if len(result.logits) != max_new_tokens:
         raise RuntimeError(f"generate made {len(result.logits)} tokens, not the {max_new_tokens} asked for; the comparison needs every step")
     tokens = result.sequences[:, -max_new_tokens:]

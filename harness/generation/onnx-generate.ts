@@ -122,6 +122,8 @@ export async function onnxGreedyGenerate(onnx: OnnxRunner, manifest: LoopManifes
     if (mask && tokenInput === 'input_ids') mask = growMask(mask);
     const stepKnown: NamedTensors = { [tokenInput]: int64([batch, 1], next.tokens) };
     if (mask) stepKnown.attention_mask = mask;
+    // as generate extends them: the new token takes the last prompt token's type
+    if (prompt.token_type_ids) stepKnown.token_type_ids = lastColumn(prompt.token_type_ids);
     if (positions) {
       positions = lastColumn(positions, 1);
       stepKnown.position_ids = positions;
