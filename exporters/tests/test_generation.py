@@ -247,3 +247,16 @@ def test_worker_generation_ops(backend: str, tmp_path) -> None:
         OPS["unload"](handle=handle)
     assert len(eager["tokens"]) == 2 and len(eager["tokens"][0]) == STEPS and len(eager["gaps"][0]) == STEPS
     assert generated["tokens"] == eager["tokens"]
+
+
+def test_eager_reference_is_greedy_over_raw_logits() -> None:
+    """A checkpoint's generation config may force or suppress tokens; the exported graphs give raw
+    logits, so the reference must too (and must make every step, end-of-sequence or not)."""
+    model, prompt, tokens, _, _ = prepared("llama")
+    configured = build("llama")
+    configured.generation_config.forced_eos_token_id = 2
+    configured.generation_config.suppress_tokens = [int(tokens[0, 0])]
+    configured.generation_config.eos_token_id = int(tokens[0, 1])
+    again, _ = eager_generate(configured, prompt, STEPS)
+    assert torch.equal(again, tokens)
+    assert configured.generation_config.forced_eos_token_id == 2  # the model's own config is left as it was
