@@ -3,6 +3,7 @@
 // greedy loop over them that must give eager generate(do_sample=False)'s 8 tokens at two prompt
 // lengths, batch 2, left padding (a tie where eager's top-2 gap is tiny). The ONNX loop is the
 // TypeScript one in onnxruntime-node; Dynamo and ExecuTorch loops run in the worker.
+import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../harness/catalog/catalog.js';
 import { loadModelEntries, selectModels, type ModelEntry } from '../harness/catalog/default-models.js';
 import { reportJobToAllure } from '../harness/report/allure-job.js';
+import { writeRunReport } from '../harness/report/write-report.js';
 import { loadSkipLists } from '../harness/skips/skip-list.js';
 import type { JobResult } from '../harness/sweep/job-result.js';
 import { BACKENDS, expandJobs } from '../harness/sweep/jobs.js';
@@ -78,5 +80,12 @@ describe('a decode exported with a wrong cache layout', () => {
     const failure = result.generation!.prompts[0].failures[0];
     expect(failure.step).toBeGreaterThanOrEqual(1);
     expect(result.error).toMatch(/where eager has/);
+    // the reports show the job as a generate column and both token rows with the verdict
+    const { index, models: pages } = writeRunReport(run.runDir);
+    expect(readFileSync(index, 'utf8')).toContain('onnx/generate');
+    const page = readFileSync(pages[0], 'utf8');
+    expect(page).toContain(`Greedy generation, ${GENERATE_STEPS} new tokens, loop in onnxruntime-node`);
+    expect(page).toContain(`differs at step ${failure.step}`);
+    expect(page).toContain(result.generation!.prompts[0].eager[failure.row].join(' '));
   });
 });
