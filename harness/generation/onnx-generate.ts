@@ -72,6 +72,9 @@ export function componentsFor(manifest: LoopManifest, prompt: NamedTensors): Rec
 /** The multimodal parts on the prompt: image encoder, feature selection, projector, token
  * embeddings, the merge, the language model, then lm_head on the last position. */
 async function multimodalPrefill(onnx: OnnxRunner, components: Record<string, ComponentInfo>, manifest: LoopManifest, known: NamedTensors): Promise<NamedTensors> {
+  if (manifest.config.model_type !== 'llava') {
+    throw new GenerationInputError(`the TypeScript loop has no multimodal merge rule for model type '${manifest.config.model_type}' (llava only)`);
+  }
   const { image_encoder: encoder, embed_tokens: embed, language_model: language, lm_head: head } = components;
   const projectorName = Object.keys(components).find((name) => !MULTIMODAL_PARTS.has(name));
   if (!encoder || !embed || !language || !head || !projectorName) {
