@@ -59,9 +59,12 @@ def prepare_for_xnnpack(model: torch.nn.Module, inputs: dict[str, Any]) -> Prepa
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
 
     model = model.requires_grad_(False).to(device="cpu", dtype=torch.float32)
-    can_set = getattr(model, "_can_set_experts_implementation", None)
-    if callable(can_set) and can_set():
-        model.set_experts_implementation("batched_mm")
+    # the outermost model that can switch (a generation component wraps one)
+    for module in model.modules():
+        can_set = getattr(module, "_can_set_experts_implementation", None)
+        if callable(can_set) and can_set():
+            module.set_experts_implementation("batched_mm")
+            break
     return model, cast_leaf_tensors(inputs, dtype=torch.float32, device="cpu"), [XnnpackPartitioner()]
 
 
@@ -157,6 +160,28 @@ def _patch_xnnpack_conv1d_constraints(original):
         return original(self, node, ep)
 
     return check_constraints
+
+
+@register_patch("executorch", "executorch.exir.passes.sym_shape_eval_pass.eval_upper_bound")
+def _patch_eval_upper_bound(original):
+    """An upper bound sympy cannot bound falls back to the traced value, as ExecuTorch does from
+    https://github.com/pytorch/executorch/pull/20834 on (after the pinned 1.3.1). Sizes are capped
+    by the Stage 4 fix first, so what is left is strides: a slice of a longer dynamic tensor keeps
+    that tensor's strides (Gemma 3's sliding-window cache in a decode component), and memory
+    planning refused the whole export: "Cannot evaluate the shape upper bound ... the upper bound
+    stride we get [int_oo, int_oo, 8, 1]"."""
+    from executorch.exir.sym_util import eval_expr
+    from torch.utils._sympy.numbers import int_oo
+
+    def eval_upper_bound(value):
+        bound = original(value)
+        if bound is int_oo:
+            hint = eval_expr(value)
+            if hint is not None:
+                return hint
+        return bound
+
+    return eval_upper_bound
 
 
 # ── Stage 4: FX program fixes ──────────────────────────────────────────────────────────────────

@@ -220,7 +220,9 @@ class GenerationComponent(torch.nn.Module):
         else:
             result = {name: value for name, value in dict(output).items() if value is not None and not _is_cache(value)}
         if cache is not None:
-            result[PRESENT_PREFIX] = nest_names(cache_tensors(cache))
+            # contiguous: a sliding-window layer keeps a slice of a longer tensor, and a view's
+            # strides follow that unbounded length, which ExecuTorch's memory planning cannot bound
+            result[PRESENT_PREFIX] = nest_names({name: tensor.contiguous() for name, tensor in cache_tensors(cache).items()})
         return result
 
 
