@@ -2,7 +2,7 @@
 // a ratio that survives a slower or busier machine), written to BENCHMARKS.md and BENCHMARKS.json.
 import { writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
 import { loadCatalog } from '../catalog/catalog.js';
@@ -22,6 +22,8 @@ import { exportAgainstPeer, sweepFigures } from './sweep-figures.js';
 import { timedSweep, type BenchSweepOptions } from './timed-sweep.js';
 
 const benchStart = performance.now();
+// what else ran on the machine: the figures are ratios within this run, but a busy machine bends them
+const loadAtStart = loadavg()[0];
 const cores = availableParallelism();
 const root = await mkdtemp(join(tmpdir(), 'bench-'));
 // BENCH_MODELS=a,b narrows the set for a quick check of the bench itself; figures come from the whole set.
@@ -88,7 +90,7 @@ const upstream = await timedSweep(root, 'upstream', { jobs: expandJobs(models, B
 
 const data = {
   date: new Date().toISOString(),
-  machine: { cores, cpu: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+  machine: { cores, cpu: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverage: { start: loadAtStart, end: loadavg()[0] } },
   versions: (await (async () => { const w = new PythonWorker(); try { return (await w.ready).versions; } finally { await w.close(); } })()),
   figures,
   warm: { jobs: warmJobs.length, warmMsPerJob: warm.wallMs / warmJobs.length, freshMsPerJob: fresh.wallMs / warmJobs.length, ratio: ratio(fresh.wallMs, warm.wallMs) },

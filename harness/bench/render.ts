@@ -5,7 +5,7 @@ import type { SweepFigures } from './sweep-figures.js';
 
 export interface BenchData {
   date: string;
-  machine: { cores: number; cpu?: string; memoryGb: number; node: string };
+  machine: { cores: number; cpu?: string; memoryGb: number; node: string; loadAverage: { start: number; end: number } };
   versions: Record<string, string | null>;
   figures: SweepFigures;
   warm: { jobs: number; warmMsPerJob: number; freshMsPerJob: number; ratio: number };
@@ -47,7 +47,7 @@ export function renderBenchmarks(d: BenchData): string {
   const lines = [
     '# Benchmarks',
     '',
-    `Measured by \`npm run bench\` (harness/bench/) in one run of ${f(d.benchMs / 60_000, 1)} minutes on ${d.date.slice(0, 10)}: ${d.machine.cores} cores (${d.machine.cpu ?? '?'}), ${d.machine.memoryGb} GB, Node ${d.machine.node}; ${Object.entries(d.versions).map(([k, v]) => `${k} ${v}`).join(', ')}. Every figure is a ratio against a baseline measured in the same run; raw numbers are in BENCHMARKS.json. The default sweep runs as \`export-sweep run\` does: skip lists on, one worker per core, 10 fuzzed shapes per dynamic job.`,
+    `Measured by \`npm run bench\` (harness/bench/) in one run of ${f(d.benchMs / 60_000, 1)} minutes on ${d.date.slice(0, 10)}: ${d.machine.cores} cores (${d.machine.cpu ?? '?'}), ${d.machine.memoryGb} GB, Node ${d.machine.node} (1-minute load average ${f(d.machine.loadAverage.start, 1)} at the start, ${f(d.machine.loadAverage.end, 1)} at the end); ${Object.entries(d.versions).map(([k, v]) => `${k} ${v}`).join(', ')}. Every figure is a ratio against a baseline measured in the same run; raw numbers are in BENCHMARKS.json. The default sweep runs as \`export-sweep run\` does: skip lists on, one worker per core, 10 fuzzed shapes per dynamic job.`,
     '',
     '| # | figure | measured | baseline | ratio | target |',
     '|---|---|---|---|---|---|',
