@@ -4,13 +4,15 @@
 // whole results cached against the first run, and fuzzing on 1 against 2 workers.
 import type { ModelEntry } from '../catalog/default-models.js';
 import { BACKENDS, expandJobs, MODES, type Job } from '../sweep/jobs.js';
-import { expectedMs, loadTimings } from '../sweep/schedule.js';
-import { sum } from './stats.js';
+import { expectedMs, loadTimings, longestFirst } from '../sweep/schedule.js';
+import { listScheduleMs, sum } from './stats.js';
 import { timedSweep, type BenchSweepOptions } from './timed-sweep.js';
 
 export interface Speedups {
-  /** Job span (first start to last end), the long jobs placed last in the given order. */
-  schedule: { jobs: number; longJobs: string[]; givenMs: number; longestFirstMs: number };
+  /** Job span (first start to last end), the long jobs placed last in the given order; and both
+   * orders replayed from the longest-first run's job times on idle workers (a busy machine, whose
+   * cores never idle, hides what the order does). */
+  schedule: { jobs: number; longJobs: string[]; givenMs: number; longestFirstMs: number; replayedGivenMs: number; replayedLongestFirstMs: number };
   /** Time inside the ONNX jobs (artifacts cached) less their model loads, over two runs each way. */
   overlap: { jobs: number; shapes: number; sequentialMs: number; overlappedMs: number };
   /** Time inside the static jobs (artifacts cached), and their loads: how many, how long. */
@@ -48,7 +50,10 @@ export async function measureSpeedups(root: string, models: ModelEntry[], worker
   const scheduleJobs = [...quick, ...expandJobs(long, ['executorch'], ['dynamic'])];
   const plain = { jobs: scheduleJobs, workers, fuzz: { numRuns: 10, seed: 1 } };
   const given = await timedSweep(root, 'schedule-given', { ...plain, schedule: 'as-given' });
-  const longestFirst = await timedSweep(root, 'schedule-longest-first', plain);
+  const scheduled = longestFirst(scheduleJobs, loadTimings()); // the order the next run takes
+  const sorted = await timedSweep(root, 'schedule-longest-first', plain);
+  const ran = new Map(sorted.results.map((r) => [r.id, r.durationsMs.total]));
+  const replay = (order: Job[]) => listScheduleMs(order.map((j) => j.id), ran, workers);
 
   // Many shapes on a few models: the checks, not the models' first loads, are the work.
   const onnxJobs = expandJobs(models.slice(0, 5), ['onnx'], ['dynamic']);
@@ -83,7 +88,10 @@ export async function measureSpeedups(root: string, models: ModelEntry[], worker
   // time in jobs less the models' loads (a model's first load in a worker is seconds of imports)
   const checkTime = (runs: { results: Results }[]) => sum(runs.map((r) => sum(r.results.map((x) => x.durationsMs.total)) - loadMs(r.results)));
   return {
-    schedule: { jobs: scheduleJobs.length, longJobs: expandJobs(long, ['executorch'], ['dynamic']).map((j) => j.id), givenMs: given.spanMs, longestFirstMs: longestFirst.spanMs },
+    schedule: {
+      jobs: scheduleJobs.length, longJobs: expandJobs(long, ['executorch'], ['dynamic']).map((j) => j.id), givenMs: given.spanMs, longestFirstMs: sorted.spanMs,
+      replayedGivenMs: replay(scheduleJobs), replayedLongestFirstMs: replay(scheduled),
+    },
     overlap: { jobs: onnxJobs.length, shapes: manyShapes.numRuns, sequentialMs: checkTime(sequential), overlappedMs: checkTime(overlapped) },
     modelReuse: {
       jobs: staticJobs.length, reloadMs: reload.jobMs, reuseMs: reuse.jobMs,
