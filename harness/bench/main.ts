@@ -2,46 +2,50 @@
 // a ratio that survives a slower or busier machine), written to BENCHMARKS.md and BENCHMARKS.json.
 import { writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
+import { loadCatalog } from '../catalog/catalog.js';
 import { loadModelEntries, selectModels, type ModelEntry } from '../catalog/default-models.js';
 import { REPO_ROOT } from '../python/paths.js';
 import { OnnxRunner } from '../runtimes/onnx-runner.js';
+import { loadSkipLists } from '../skips/skip-list.js';
 import { ensureCheckpoint } from '../sweep/checkpoints.js';
 import { BACKENDS, expandJobs, MODES, type Job } from '../sweep/jobs.js';
 import { jobWorkDir } from '../sweep/run-job.js';
-import { runSweep, type SweepOptions } from '../sweep/sweep.js';
 import { readSafetensors } from '../tensors/safetensors.js';
 import { PythonWorker } from '../worker/python-worker.js';
 import { renderBenchmarks } from './render.js';
-import { median, ratio, sum } from './stats.js';
-import { sweepFigures } from './sweep-figures.js';
+import { measureSpeedups } from './speedups.js';
+import { median, ratio } from './stats.js';
+import { exportAgainstPeer, sweepFigures } from './sweep-figures.js';
+import { timedSweep, type BenchSweepOptions } from './timed-sweep.js';
 
+const benchStart = performance.now();
+// what else ran on the machine: the figures are ratios within this run, but a busy machine bends them
+const loadAtStart = loadavg()[0];
 const cores = availableParallelism();
 const root = await mkdtemp(join(tmpdir(), 'bench-'));
 // BENCH_MODELS=a,b narrows the set for a quick check of the bench itself; figures come from the whole set.
 const models = selectModels(loadModelEntries(), process.env.BENCH_MODELS?.split(','));
 const log = (line: string) => console.log(`bench: ${line}`);
+const skipLists = loadSkipLists(undefined, new Set((await loadCatalog()).map((e) => e.class)));
 
-async function timedSweep(name: string, options: Omit<SweepOptions, 'runDir'>) {
-  const start = performance.now();
-  const run = await runSweep({ ...options, runDir: join(root, name) });
-  const wallMs = performance.now() - start;
-  log(`${name}: ${run.results.length} jobs in ${(wallMs / 1000).toFixed(1)} s`);
-  return { ...run, wallMs };
-}
-
-// 1. The default sweep with one worker per core: efficiency, boundary, fuzz, export cost, memory.
+// 1. The default sweep as `export-sweep run` runs it (skip lists on, one worker per core), its
+// caches cold (a folder of this run's own): efficiency, boundary, fuzz, export cost, memory.
 log(`default sweep: ${models.length} models x ${BACKENDS.length} backends x 2 modes on ${cores} workers`);
-const full = await timedSweep('default', { jobs: expandJobs(models, BACKENDS, MODES), workers: cores, fuzz: { numRuns: 10, seed: 1 } });
+const defaultJobs = expandJobs(models, BACKENDS, MODES);
+const defaultOptions: BenchSweepOptions = {
+  jobs: defaultJobs, workers: cores, skipLists, fuzz: { numRuns: 10, seed: 1 }, artifactCache: true, cacheDir: join(root, 'cache'),
+};
+const full = await timedSweep(root, 'default', defaultOptions);
 const largest = full.results.filter((r) => r.backend === 'onnx' && r.artifactBytes).sort((a, b) => b.artifactBytes! - a.artifactBytes!)[0]?.model ?? models[0].id;
 const figures = sweepFigures(full.results, full.wallMs, cores, largest);
 
 // 2. Warm pool against a fresh Python process per job (which pays the torch/transformers imports).
 const warmJobs: Job[] = expandJobs(models.slice(0, 4), ['dynamo'], ['static']);
-const warm = await timedSweep('warm', { jobs: warmJobs, workers: 1, fuzz: { numRuns: 0, seed: 1 } });
-const fresh = await timedSweep('fresh', { jobs: warmJobs, workers: 1, recycleAfterJobs: 1, fuzz: { numRuns: 0, seed: 1 } });
+const warm = await timedSweep(root, 'warm', { jobs: warmJobs, workers: 1, fuzz: { numRuns: 0, seed: 1 } });
+const fresh = await timedSweep(root, 'fresh', { jobs: warmJobs, workers: 1, recycleAfterJobs: 1, fuzz: { numRuns: 0, seed: 1 } });
 
 // 3. Runtime latency of each default model's .onnx: onnxruntime-node vs Python onnxruntime vs eager,
 // one thread each, same file and inputs.
@@ -72,32 +76,33 @@ const latency: { model: string; nodeMs: number; pythonOrtMs: number; eagerMs: nu
   }
 }
 
-// 4. Fuzz throughput with 1 and 2 workers on the same fuzz-heavy selection.
-const fuzzJobs = expandJobs(models.slice(0, 3), ['dynamo', 'onnx'], ['dynamic']);
-const fuzzRuns = [];
-for (const workers of [1, Math.min(2, cores)]) {
-  const run = await timedSweep(`fuzz-${workers}`, { jobs: fuzzJobs, workers, fuzz: { numRuns: 20, seed: 2 } });
-  fuzzRuns.push({ workers, cases: sum(run.results.map((r) => r.fuzz?.cases ?? 0)), wallMs: run.wallMs });
-}
+// 4. The sweep's speed-ups, each against itself switched off (speedups.ts).
+const speedups = await measureSpeedups(root, models, cores, { jobs: defaultJobs, options: defaultOptions, wallMs: full.wallMs });
 
 // 5. ONNX export with optimize=False on the same static jobs as the default sweep's.
-const noOptimize = await timedSweep('onnx-no-optimize', {
-  jobs: expandJobs(models, ['onnx'], ['static']), workers: cores, fuzz: { numRuns: 0, seed: 1 }, exportConfig: () => ({ optimize: false }),
+const noOptimize = await timedSweep(root, 'onnx-no-optimize', {
+  jobs: expandJobs(models, ['onnx'], ['static']), workers: cores, skipLists, fuzz: { numRuns: 0, seed: 1 }, exportConfig: () => ({ optimize: false }),
 });
+
+// 6. Upstream's exporters (transformers.exporters) on the default set's static jobs, to set our
+// export time against theirs on the same jobs (the dynamic ones would double the bench's time).
+const upstream = await timedSweep(root, 'upstream', { jobs: expandJobs(models, BACKENDS, ['static']), workers: cores, skipLists, fuzz: { numRuns: 0, seed: 1 }, implementation: 'upstream' });
 
 const data = {
   date: new Date().toISOString(),
-  machine: { cores, cpu: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+  machine: { cores, cpu: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverage: { start: loadAtStart, end: loadavg()[0] } },
   versions: (await (async () => { const w = new PythonWorker(); try { return (await w.ready).versions; } finally { await w.close(); } })()),
   figures,
   warm: { jobs: warmJobs.length, warmMsPerJob: warm.wallMs / warmJobs.length, freshMsPerJob: fresh.wallMs / warmJobs.length, ratio: ratio(fresh.wallMs, warm.wallMs) },
   latency,
-  fuzzScaling: fuzzRuns.map((r) => ({ ...r, casesPerSecond: r.cases / (r.wallMs / 1000) })),
+  speedups,
   exportOptimize: {
     optimizedMedianMs: median(full.results.filter((r) => r.backend === 'onnx' && r.mode === 'static' && r.durationsMs.export).map((r) => r.durationsMs.export!)),
     unoptimizedMedianMs: median(noOptimize.results.filter((r) => r.durationsMs.export).map((r) => r.durationsMs.export!)),
   },
+  upstreamExport: exportAgainstPeer(full.results, upstream.results),
+  benchMs: performance.now() - benchStart,
 };
 writeFileSync(join(REPO_ROOT, 'BENCHMARKS.json'), `${JSON.stringify(data, null, 1)}\n`);
 writeFileSync(join(REPO_ROOT, 'BENCHMARKS.md'), renderBenchmarks(data));
-log(`wrote BENCHMARKS.md and BENCHMARKS.json (runs in ${root})`);
+log(`wrote BENCHMARKS.md and BENCHMARKS.json in ${(data.benchMs / 60_000).toFixed(1)} min (runs in ${root})`);

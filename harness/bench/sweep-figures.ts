@@ -14,7 +14,8 @@ export interface SweepFigures {
   boundary: { model: string; shareOfJobTime: number; tensorIoMs: number; ipcMs: number; jobMs: number };
   fuzzCasesPerSecond: Record<string, number>;
   exportMedianMs: Record<string, number>;
-  memory: { peakRssMb: number; perWorker: { pid: number; jobs: number; firstMb: number; lastMb: number; maxMb: number }[] };
+  /** Per worker: peak RSS at its first and last job, and the growth per job in between. */
+  memory: { peakRssMb: number; perWorker: { pid: number; jobs: number; firstMb: number; lastMb: number; maxMb: number; mbPerJob: number }[] };
 }
 
 export function sweepFigures(results: JobResult[], wallMs: number, workers: number, largestModel: string): SweepFigures {
@@ -44,8 +45,18 @@ export function sweepFigures(results: JobResult[], wallMs: number, workers: numb
       peakRssMb: Math.max(0, ...ran.map((r) => r.peakRssMb ?? 0)),
       perWorker: [...byWorker].map(([pid, rs]) => {
         const ordered = rs.sort((a, b) => a.finishedAt.localeCompare(b.finishedAt));
-        return { pid: Number(pid), jobs: ordered.length, firstMb: ordered[0].peakRssMb!, lastMb: ordered.at(-1)!.peakRssMb!, maxMb: Math.max(...ordered.map((r) => r.peakRssMb!)) };
+        const [firstMb, lastMb] = [ordered[0].peakRssMb!, ordered.at(-1)!.peakRssMb!];
+        return { pid: Number(pid), jobs: ordered.length, firstMb, lastMb, maxMb: Math.max(...ordered.map((r) => r.peakRssMb!)), mbPerJob: ratio(lastMb - firstMb, ordered.length - 1) };
       }),
     },
   };
+}
+
+/** Median export time per backend, ours against a peer's, over the jobs both exported. */
+export function exportAgainstPeer(ours: JobResult[], peer: JobResult[]): Record<string, { jobs: number; oursMs: number; peerMs: number }> {
+  const peerExport = new Map(peer.filter((r) => r.durationsMs.export !== undefined).map((r) => [r.id, r.durationsMs.export!]));
+  const both = ours.filter((r) => r.durationsMs.export !== undefined && peerExport.has(r.id));
+  return Object.fromEntries([...groupBy(both, (r) => r.backend)].map(([backend, rs]) => [backend, {
+    jobs: rs.length, oursMs: median(rs.map((r) => r.durationsMs.export!)), peerMs: median(rs.map((r) => peerExport.get(r.id)!)),
+  }]));
 }

@@ -26,7 +26,9 @@ export function loadTimings(path = timingsPath()): Record<string, number> {
 
 export function saveTimings(results: JobResult[], path = timingsPath()): void {
   const timings = loadTimings(path);
-  for (const r of results) if (r.status !== 'skipped' && !r.artifactCached && !r.resultCached) timings[r.id] = Math.round(r.durationsMs.total);
+  // only jobs that ran in full, through our exporters: a peer's job shares its id with ours
+  const full = (r: JobResult) => r.status !== 'skipped' && !r.artifactCached && !r.resultCached && !r.implementation;
+  for (const r of results) if (full(r)) timings[r.id] = Math.round(r.durationsMs.total);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify(timings));
 }
