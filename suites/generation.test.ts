@@ -47,6 +47,10 @@ afterAll(() => session?.close());
 
 const detail = (r: JobResult) => `${r.id}: ${r.status} ${r.stage ?? ''} ${r.error ?? ''}`;
 
+// A test's wall time includes waiting for a free worker behind the other concurrent jobs (six
+// ExecuTorch generate jobs of about 3 minutes each on 2 workers); each job has the pool's timeout.
+const QUEUED_JOB_TIMEOUT_MS = 40 * 60_000;
+
 describe.each(BACKENDS)('%s', (backend) => {
   it.concurrent.each(jobs.filter((job) => job.backend === backend).map((job) => [job.id, job] as const))('%s', async (_, job) => {
     const result = await session.run(job);
@@ -64,7 +68,7 @@ describe.each(BACKENDS)('%s', (backend) => {
       // a model that repeats one token would hide a wrong cache: the tiny weights must not, in some row
       expect(Math.max(...prompt.eager.map((row) => new Set(row).size)), `${job.id}: eager repeats ${JSON.stringify(prompt.eager)}`).toBeGreaterThan(2);
     }
-  });
+  }, QUEUED_JOB_TIMEOUT_MS);
 });
 
 describe('a decode exported with a wrong cache layout', () => {
