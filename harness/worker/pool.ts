@@ -11,11 +11,11 @@ export type JobOutcome<T> =
   | { status: 'error'; error: Error; workerPid?: number; ms: number; peakRssMb?: number };
 
 /**
- * A worker's resident memory grows job after job (BENCHMARKS.md figure 7: about 940 MB at its first
- * job, 12-17 MB more per job, 1.6-1.7x after 40-50 jobs, with no plateau). Replacing it after 100
- * jobs keeps it near 2.5 GB, inside the default --max-memory of a 16 GB, 4-core runner (3.2 GB each),
- * while the fresh worker's start and first export (about 23 s, figure 2) cost some 4% over those 100
- * jobs. The default sweep (about 50 jobs per worker on 2 cores) never reaches it.
+ * A worker's resident memory grows job after job (BENCHMARKS.md figure 7: about 1 GB at its first
+ * job, then 7-18 MB more per job, 1.25-1.7x after 40-50 jobs). Replacing it after 100 jobs keeps it
+ * near 2.5 GB, inside the default --max-memory of a 16 GB, 4-core runner (3.2 GB each), while the
+ * fresh worker's start and first export (23-28 s, figure 2) cost 3-5% over those 100 jobs. The
+ * default sweep (about 50 jobs per worker on 2 cores) never reaches it.
  */
 export const DEFAULT_RECYCLE_AFTER_JOBS = 100;
 
