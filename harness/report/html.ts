@@ -7,7 +7,7 @@ export function esc(value: unknown): string {
 }
 
 export const STATUS_COLOURS: Record<JobStatus, string> = {
-  pass: '#2e9e5b', mismatch: '#d9822b', 'runtimes-disagree': '#c7a500', 'export-error': '#c23030', 'runtime-error': '#a8327a',
+  pass: '#2e9e5b', partial: '#7fbf8f', broken: '#3b4a8c', mismatch: '#d9822b', 'runtimes-disagree': '#c7a500', 'export-error': '#c23030', 'runtime-error': '#a8327a',
   crashed: '#6b2fa0', timeout: '#5a6b7b', skipped: '#a0a7ad',
 };
 

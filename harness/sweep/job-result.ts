@@ -4,8 +4,43 @@ import type { TokenMatch } from '../generation/token-match.js';
 import type { SkipRef } from '../skips/skip-list.js';
 import type { Mode, Shape } from './jobs.js';
 
+/**
+ * What a job's verdict means (README, "Reading a result"):
+ * - pass: every output of the artifact matches eager within tolerance, at every shape checked.
+ * - partial: it passed, but on fewer inputs than the model's forward takes (a modality the recipe
+ *   does not feed yet, e.g. a VLM fed text only): the untested part is named in ``inputsNotFed``.
+ * - mismatch / runtimes-disagree / export-error / runtime-error: the exporter or a runtime is wrong.
+ * - broken: the job never reached the exporter (the checkpoint does not build or load, no input
+ *   recipe fits, eager itself fails, a package the pins lack): a harness problem, never an export
+ *   failure.
+ * - crashed / timeout: the worker died or hung; the stderr tail says where.
+ * - skipped: an expectation-list entry (with its upstream link) kept the job from running.
+ */
 export type JobStatus =
-  | 'pass' | 'mismatch' | 'runtimes-disagree' | 'export-error' | 'runtime-error' | 'crashed' | 'timeout' | 'skipped';
+  | 'pass' | 'partial' | 'mismatch' | 'runtimes-disagree' | 'export-error' | 'runtime-error' | 'broken' | 'crashed' | 'timeout' | 'skipped';
+
+/** The ladder a job climbs, in order; ``JobResult.stages`` lists the rungs it reached. ``load`` is
+ * loading the artifact into its runtime; the model's own load is part of ``checkpoint``. */
+export const STAGES = ['checkpoint', 'inputs', 'eager', 'export', 'load', 'run', 'compare', 'fuzz', 'generate'] as const;
+export type Stage = typeof STAGES[number];
+/** A failure at one of these never reached the exporter: the job is ``broken``, not an export failure. */
+export const PRE_EXPORT_STAGES: readonly Stage[] = ['checkpoint', 'inputs', 'eager'];
+
+/** One link of an exception's cause chain (Python ``__cause__`` / ``__context__``), outermost first. */
+export interface ErrorCause { type: string; message: string }
+
+/** Everything known about a failure, kept whole (the report shows it; ``diff`` classes it by ``type``). */
+export interface ErrorInfo {
+  /** The rung that failed (a STAGES entry, or ``run:<runtime>`` for one runtime of a backend). */
+  stage: string;
+  /** The exception type: Python's (``RuntimeError``), or the harness's (``WorkerTimeoutError``). */
+  type: string;
+  message: string;
+  traceback?: string;
+  causes?: ErrorCause[];
+  /** The worker's native stderr tail (C++ asserts, XNNPACK messages, faulthandler stacks). */
+  stderrTail?: string;
+}
 
 /** One runtime's outputs against eager (the first runtime) or against the first runtime (the others). */
 export interface RuntimeCheck {
@@ -50,8 +85,22 @@ export interface JobResult {
   backend: string;
   mode: Mode;
   status: JobStatus;
-  /** The step that failed: load, eager, export, run or compare. */
+  /** The step that failed: a STAGES entry, or ``run:<runtime>``. */
   stage?: string;
+  /** The STAGES rungs this job reached, in order (the failing one included). */
+  stages?: Stage[];
+  /** The failure whole: type, message, traceback, cause chain, native stderr. */
+  errorInfo?: ErrorInfo;
+  /** The input names the job fed the model (from the recipe). */
+  inputsFed?: string[];
+  /** Inputs the model's forward takes for a modality the recipe did not feed: the job is ``partial``. */
+  inputsNotFed?: string[];
+  /** Content hash of the checkpoint the job ran on (config and weights, or the hub commit). */
+  modelContent?: string;
+  /** Where the job's artifact lives (run folder, or the artifact cache when it was reused). */
+  artifactPath?: string;
+  /** A reused result: the run folder and time of the run that produced it. */
+  reusedFrom?: { runDir: string; finishedAt: string };
   /** ``run`` is the first runtime's time, ``crossRun`` the other runtimes'. */
   durationsMs: {
     load?: number; export?: number; eager?: number; run?: number; crossRun?: number; fuzz?: number;
@@ -91,5 +140,9 @@ export interface JobResult {
   finishedAt: string;
 }
 
-/** A job counts as failed unless it passed or was skipped by a skip-list entry. */
-export const isFailure = (r: Pick<JobResult, 'status'>): boolean => r.status !== 'pass' && r.status !== 'skipped';
+/** A job counts as failed unless it passed (partially, too) or was skipped by a skip-list entry;
+ * ``broken`` is a failure of the harness, so a run with one still exits 1. */
+export const isFailure = (r: Pick<JobResult, 'status'>): boolean => r.status !== 'pass' && r.status !== 'partial' && r.status !== 'skipped';
+
+/** The job reached the exporter: the jobs a backend's "reached" pass rate is taken over. */
+export const reachedExporter = (r: Pick<JobResult, 'status'>): boolean => r.status !== 'broken' && r.status !== 'skipped';
