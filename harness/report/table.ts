@@ -37,6 +37,10 @@ export function resultLine(result: JobResult): string {
   return `${result.status}${cached}${where} (${formatMs(result.durationsMs.total)}, export ${formatMs(result.durationsMs.export)}) ${detail}${unfed}`;
 }
 
+// a crash's first line can list every extension module loaded (thousands of characters); the
+// per-model page has the whole text
+const clip = (text: string, max = 240) => (text.length > max ? `${text.slice(0, max - 1)}\u2026` : text);
+
 function cell(result: JobResult | undefined): string {
   if (!result) return '';
   return result.maxAbsError === undefined || result.maxAbsError === null ? result.status : `${result.status} ${formatError(result.maxAbsError)}`;
@@ -67,7 +71,7 @@ export function renderTable(results: JobResult[], options: TableOptions = {}): s
     .sort((a, b) => a.id.localeCompare(b.id))
     .map((r) => {
       const stage = failedStage(r);
-      return `  ${r.id}: ${paint(r.status, r.status)}${stage ? ` at ${stage}` : ''}: ${errorHeadline(r) ?? `max abs ${formatError(r.maxAbsError)}`}`;
+      return `  ${r.id}: ${paint(r.status, r.status)}${stage ? ` at ${stage}` : ''}: ${clip(errorHeadline(r) ?? `max abs ${formatError(r.maxAbsError)}`)}`;
     });
   const partial = results
     .filter((r) => r.status === 'partial')
