@@ -24,7 +24,7 @@ export async function reportCommand(args: string[]): Promise<number> {
   const manifest = folder.readManifest();
   const results = folder.results();
   console.log(`${runDir}: ${results.length} of ${manifest.jobs.length} jobs, pins ${manifest.pins.name}, commit ${manifest.git.commit?.slice(0, 10) ?? '?'}\n`);
-  console.log([renderTable(results, { colour: process.stdout.isTTY && !process.env.NO_COLOR }), ...summary(results, runDir)].join('\n'));
+  console.log([renderTable(results, { colour: process.stdout.isTTY && !process.env.NO_COLOR, runDir }), ...summary(results, runDir)].join('\n'));
   const written = writeRunReport(runDir);
   console.log(`\ndashboard: ${written.index}\nsummary: ${written.summary}`);
   return results.some(isFailure) ? 1 : 0;

@@ -2,7 +2,7 @@
 // else the older free-text ``error`` (results from runs before ErrorInfo existed still report).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ErrorInfo, JobResult } from '../sweep/job-result.js';
+import type { JobResult } from '../sweep/job-result.js';
 
 const firstLine = (text: string) => text.split('\n').find((l) => l.trim()) ?? '';
 
@@ -15,13 +15,9 @@ export function errorHeadline(r: Pick<JobResult, 'errorInfo' | 'error'>): string
 /** Where it failed: ErrorInfo's stage, else the result's. */
 export const failedStage = (r: Pick<JobResult, 'errorInfo' | 'stage'>): string | undefined => r.errorInfo?.stage ?? r.stage;
 
-/** The cause chain, outermost first, as Python prints it read top-down. */
-export function causeLines(info: Pick<ErrorInfo, 'causes'>): string[] {
-  return (info.causes ?? []).map((c) => `caused by ${c.type}: ${firstLine(c.message)}`);
-}
-
-/** The folder a job's files live in (run-job.ts's jobWorkDir), relative to the run folder. */
-export const jobFolder = (jobId: string) => join('jobs', jobId.replaceAll('/', '__'));
+/** The folder a job's files live in, relative to the run folder: run-job.ts's jobWorkDir, repeated
+ * here since importing it would load the whole job runner into every report. */
+const jobFolder = (jobId: string) => join('jobs', jobId.replaceAll('/', '__'));
 
 /** The job's repro.md relative to the run folder, when the engine wrote one. */
 export function reproFile(runDir: string, jobId: string): string | undefined {

@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BROKEN_AT_EAGER, PARTIAL, REUSED_PASS, SHAPE_MISMATCH } from './example-results.js';
 import { renderTable, resultLine, STATUS_ANSI } from './table.js';
@@ -26,6 +29,20 @@ describe('the terminal matrix', () => {
     expect(table).toContain('tiny-llava/onnx/static: broken at eager: RuntimeError: eager forward of LlavaForConditionalGeneration failed');
     expect(table).toContain('tiny-gpt2/executorch/static: mismatch at compare: OutputMismatch: logits: shape [2, 1, 96], eager [2, 7, 96]');
     expect(table).toContain('tiny-llava/onnx/dynamic: fed input_ids, attention_mask; not fed pixel_values, image_sizes');
+  });
+
+  it('names a failure\'s repro.md when the run folder has one', () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'table-'));
+    try {
+      mkdirSync(join(runDir, 'jobs', 'tiny-llava__onnx__static'), { recursive: true });
+      writeFileSync(join(runDir, 'jobs', 'tiny-llava__onnx__static', 'repro.md'), '# repro\n');
+      const lines = renderTable(results, { runDir }).split('\n');
+      const at = lines.findIndex((l) => l.startsWith('  tiny-llava/onnx/static: broken'));
+      expect(lines[at + 1]).toBe(`    repro: ${join(runDir, 'jobs', 'tiny-llava__onnx__static', 'repro.md')}`);
+      expect(lines.filter((l) => l.includes('repro:'))).toHaveLength(1); // the mismatch has no repro.md here
+    } finally {
+      rmSync(runDir, { recursive: true, force: true });
+    }
   });
 
   it('colours by status only when asked, keeping the columns aligned', () => {

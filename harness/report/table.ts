@@ -1,8 +1,9 @@
 // The terminal view of a sweep: a matrix of models x (backend, mode), each cell the job's status and
 // max abs error, then per column the pass rates (over jobs run, over jobs that reached the exporter)
 // and a count per status, then every failed job's error line, and what partial jobs left unfed.
+import { join } from 'node:path';
 import { isFailure, type JobResult, type JobStatus } from '../sweep/job-result.js';
-import { errorHeadline, failedStage } from './error-text.js';
+import { errorHeadline, failedStage, reproFile } from './error-text.js';
 import { formatRate, passRates, STATUS_ORDER } from './pass-rates.js';
 
 export function formatError(value: number | undefined): string {
@@ -25,6 +26,8 @@ export const STATUS_ANSI: Record<JobStatus, string> = {
 export interface TableOptions {
   /** Colour cells by status with ANSI escapes (a terminal); off for files and tests. */
   colour?: boolean;
+  /** The run folder: each failure then names its repro.md, where the engine wrote one. */
+  runDir?: string;
 }
 
 export function resultLine(result: JobResult): string {
@@ -71,7 +74,8 @@ export function renderTable(results: JobResult[], options: TableOptions = {}): s
     .sort((a, b) => a.id.localeCompare(b.id))
     .map((r) => {
       const stage = failedStage(r);
-      return `  ${r.id}: ${paint(r.status, r.status)}${stage ? ` at ${stage}` : ''}: ${clip(errorHeadline(r) ?? `max abs ${formatError(r.maxAbsError)}`)}`;
+      const repro = options.runDir ? reproFile(options.runDir, r.id) : undefined;
+      return `  ${r.id}: ${paint(r.status, r.status)}${stage ? ` at ${stage}` : ''}: ${clip(errorHeadline(r) ?? `max abs ${formatError(r.maxAbsError)}`)}${repro ? `\n    repro: ${join(options.runDir!, repro)}` : ''}`;
     });
   const partial = results
     .filter((r) => r.status === 'partial')
