@@ -25,6 +25,10 @@ describe('the terminal matrix', () => {
     expect(row('pass rate, reached exporter')).toMatch(/100\.0% \(1\/1\)\s+0\.0% \(0\/1\)\s+100\.0% \(1\/1\)\s+- \(0\/0\)$/);
   });
 
+  it('gives both pass rates per backend, over its modes together', () => {
+    expect(table).toContain('pass rate per backend (jobs run; jobs that reached the exporter):\n  executorch: 50.0% (1/2); 50.0% (1/2)\n  onnx: 50.0% (1/2); 100.0% (1/1)');
+  });
+
   it('lists each failure with its stage and exception type, and what partial jobs did not feed', () => {
     expect(table).toContain('tiny-llava/onnx/static: broken at eager: RuntimeError: eager forward of LlavaForConditionalGeneration failed');
     expect(table).toContain('tiny-gpt2/executorch/static: mismatch at compare: OutputMismatch: logits: shape [2, 1, 96], eager [2, 7, 96]');

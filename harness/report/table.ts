@@ -1,6 +1,7 @@
 // The terminal view of a sweep: a matrix of models x (backend, mode), each cell the job's status and
 // max abs error, then per column the pass rates (over jobs run, over jobs that reached the exporter)
-// and a count per status, then every failed job's error line, and what partial jobs left unfed.
+// and a count per status, the two rates per backend, then every failed job's error line (and its
+// repro.md), and what partial jobs left unfed.
 import { join } from 'node:path';
 import { isFailure, type JobResult, type JobStatus } from '../sweep/job-result.js';
 import { errorHeadline, failedStage, reproFile } from './error-text.js';
@@ -86,6 +87,9 @@ export function renderTable(results: JobResult[], options: TableOptions = {}): s
     ...rows.map((row, i) => line(row, grid[i].map((r) => r?.status))),
     rule,
     ...totals.map((t, i) => line(t, i >= 2 ? [present[i - 2]] : [])),
+    '',
+    'pass rate per backend (jobs run; jobs that reached the exporter):',
+    ...passRates(results).map((b) => `  ${b.backend}: ${formatRate(b.all)}; ${formatRate(b.reached)}`),
     ...(failures.length ? ['', 'failures:', ...failures] : []),
     ...(partial.length ? ['', 'partial (passed on the inputs fed; the rest untested):', ...partial] : []),
   ].join('\n');
