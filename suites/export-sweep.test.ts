@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../harness/catalog/catalog.js';
 import { list } from '../harness/cli/args.js';
 import { loadModelEntries, selectModels } from '../harness/catalog/default-models.js';
-import { reportJobToAllure } from '../harness/report/allure-job.js';
+import { reportJobToAllure, throwIfBroken } from '../harness/report/allure-job.js';
 import { loadSkipLists } from '../harness/skips/skip-list.js';
 import type { JobResult } from '../harness/sweep/job-result.js';
 import { BACKENDS, expandJobs, MODES, SAMPLE_SHAPE, type Job, type Mode } from '../harness/sweep/jobs.js';
@@ -62,6 +62,7 @@ describe.each(backends)('%s', (backend) => {
   it.concurrent.each(jobs.filter((job) => job.backend === backend).map((job) => [job.id, job] as const))('%s', async (_, job) => {
     const result = await session.run(job);
     await reportJobToAllure(job, result);
+    throwIfBroken(result); // allure files a job that never reached the exporter as broken, not failed
     expectConforms(job, result);
   });
 });

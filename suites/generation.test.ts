@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../harness/catalog/catalog.js';
 import { loadModelEntries, selectModels, type ModelEntry } from '../harness/catalog/default-models.js';
-import { reportJobToAllure } from '../harness/report/allure-job.js';
+import { reportJobToAllure, throwIfBroken } from '../harness/report/allure-job.js';
 import { writeRunReport } from '../harness/report/write-report.js';
 import { loadSkipLists } from '../harness/skips/skip-list.js';
 import type { JobResult } from '../harness/sweep/job-result.js';
@@ -55,6 +55,7 @@ describe.each(BACKENDS)('%s', (backend) => {
   it.concurrent.each(jobs.filter((job) => job.backend === backend).map((job) => [job.id, job] as const))('%s', async (_, job) => {
     const result = await session.run(job);
     await reportJobToAllure(job, result);
+    throwIfBroken(result); // allure files a job that never reached the exporter as broken, not failed
     if (result.status === 'skipped') {
       expect(result.skip?.link).toMatch(/^https:\/\/github\.com\//);
       return;

@@ -89,6 +89,9 @@ describe('per-model reports and the dashboard', () => {
     const bert = readFileSync(join(root, 'runs', 'b-current', 'reports', 'tiny-bert.html'), 'utf8');
     expect(bert).toContain('https://github.com/pytorch/pytorch/issues/151582');
     expect(bert).toMatch(/SIGSEGV/);
+    const summary = JSON.parse(readFileSync(join(root, 'runs', 'b-current', 'summary.json'), 'utf8'));
+    expect(summary.counts).toMatchObject({ pass: 1, mismatch: 1, skipped: 1, crashed: 1, broken: 0, partial: 0 });
+    expect(summary.backends).toMatchObject([{ backend: 'dynamo', jobs: 4, all: { passed: 1, over: 3 }, reached: { passed: 1, over: 3 } }]);
   });
 
   it('renders the run in Chromium: counts, a working filter, a per-model link; saves a screenshot', async () => {
@@ -101,7 +104,11 @@ describe('per-model reports and the dashboard', () => {
     expect(await count('dynamo', 'mismatch')).toBe('1');
     expect(await count('dynamo', 'skipped')).toBe('1');
     expect(await count('dynamo', 'crashed')).toBe('1');
+    expect(await count('dynamo', 'broken')).toBe('0');
+    expect(await count('dynamo', 'partial')).toBe('0');
     expect(await page.locator('#totals tr[data-backend="dynamo"] td[data-pass-rate]').innerText()).toBe('33.3% (1/3)');
+    // no job broke before the exporter, so both rates agree
+    expect(await page.locator('#totals tr[data-backend="dynamo"] td[data-reached-pass-rate]').innerText()).toBe('33.3% (1/3)');
     expect(await page.locator('#matrix td.cell').count()).toBe(4);
     expect(await page.locator('#drift tr[data-kind="regression"]').count()).toBe(2); // diff.json from the drift test
     // history: the baseline run beside it shows in each job's strip

@@ -8,9 +8,12 @@ import { summary } from './run-command.js';
 
 export const REPORT_USAGE = `usage: export-sweep report RUN
 
-Writes the run's dashboard (RUN/index.html: matrix, filters, pass rates, export times, history,
-drift) and a page and JSON per model (RUN/reports/), then prints the matrix, its failures, the
-fuzzing's smallest failing shapes with their replay commands, and stale skip-list entries.`;
+Writes the run's dashboard (RUN/index.html: matrix, filters, counts per status, pass rates over jobs
+run and over jobs that reached the exporter, export times, history, drift), RUN/summary.json (the
+counts and pass rates as data) and a page and JSON per model (RUN/reports/: each failed job's stage
+ladder, traceback, cause chain, native stderr and repro link), then prints the matrix (coloured by
+status on a terminal), its failures, partial jobs' unfed inputs, the fuzzing's smallest failing
+shapes with their replay commands, and stale skip-list entries.`;
 
 export async function reportCommand(args: string[]): Promise<number> {
   const parsed = parseCommand(args, REPORT_USAGE, {} as const);
@@ -21,7 +24,8 @@ export async function reportCommand(args: string[]): Promise<number> {
   const manifest = folder.readManifest();
   const results = folder.results();
   console.log(`${runDir}: ${results.length} of ${manifest.jobs.length} jobs, pins ${manifest.pins.name}, commit ${manifest.git.commit?.slice(0, 10) ?? '?'}\n`);
-  console.log([renderTable(results), ...summary(results, runDir)].join('\n'));
-  console.log(`\ndashboard: ${writeRunReport(runDir).index}`);
+  console.log([renderTable(results, { colour: process.stdout.isTTY && !process.env.NO_COLOR, runDir }), ...summary(results, runDir)].join('\n'));
+  const written = writeRunReport(runDir);
+  console.log(`\ndashboard: ${written.index}\nsummary: ${written.summary}`);
   return results.some(isFailure) ? 1 : 0;
 }

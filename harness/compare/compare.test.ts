@@ -32,6 +32,7 @@ describe('compareOutputs', () => {
     );
     expect(result.ok).toBe(false);
     expect(Object.fromEntries(result.leaves.map((l) => [l.name, l.problem]))).toEqual({ a: 'shape', b: 'dtype', c: 'missing', d: 'unexpected' });
+    expect(result.leaves.find((l) => l.name === 'b')).toMatchObject({ dtype: 'float32', actualDtype: 'float16' });
   });
 
   it('needs integer outputs to match exactly and treats NaN in both as agreement', () => {

@@ -1,8 +1,10 @@
 // Two runs compared job by job: what a version bump (or an exporter change) broke, fixed or moved.
-// A regression is a job that passed in the baseline and fails now; skips are neither.
+// A regression is a job that passed in the baseline and fails now at or after the exporter; a job
+// that passed and is now ``broken`` never reached the exporter, so it is listed apart (``broke``):
+// the harness or the checkpoint changed, not the export. Skips are neither.
 import { isFailure, type JobResult } from '../sweep/job-result.js';
 
-export type ChangeKind = 'regression' | 'fix' | 'error-change' | 'tolerance-change' | 'newly-skipped' | 'unskipped' | 'new-job' | 'removed-job';
+export type ChangeKind = 'regression' | 'broke' | 'fix' | 'error-change' | 'tolerance-change' | 'newly-skipped' | 'unskipped' | 'new-job' | 'removed-job';
 
 export interface JobChange {
   kind: ChangeKind;
@@ -30,15 +32,23 @@ export interface DiffOptions {
 }
 
 
-/** The kind of a failure, stable across runs: status, failed step, exception type. */
+/** The kind of a failure, stable across runs: status, failed step, exception type. The engine's
+ * ErrorInfo names the type and stage; only results without one (older runs) fall back to finding an
+ * ``...Error`` word in the error text, which can pick a type named in the message instead. */
 export function errorClass(r: JobResult): string {
-  const type = /\b([A-Z]\w*(?:Error|Exception))\b/.exec(r.error ?? '')?.[1] ?? '';
-  return [r.status, r.stage, type].filter(Boolean).join(' / ');
+  const type = r.errorInfo?.type ?? /\b([A-Z]\w*(?:Error|Exception))\b/.exec(r.error ?? '')?.[1] ?? '';
+  return [r.status, r.errorInfo?.stage ?? r.stage, type].filter(Boolean).join(' / ');
 }
+
+/** Passed: ``partial`` too, since what it fed matched eager. */
+const passed = (r: JobResult) => r.status === 'pass' || r.status === 'partial';
 
 // a non-finite error (NaN or inf in an output) is stored as JSON null
 const maxAbs = (r: JobResult) => (typeof r.maxAbsError === 'number' && Number.isFinite(r.maxAbsError) ? r.maxAbsError.toExponential(1) : 'not finite');
-const firstLine = (r: JobResult) => (r.error ? r.error.split('\n')[0].slice(0, 160) : `max abs ${maxAbs(r)}`);
+const firstLine = (r: JobResult) => {
+  const text = r.errorInfo ? `${r.errorInfo.type}: ${r.errorInfo.message}` : r.error;
+  return text ? text.split('\n')[0].slice(0, 160) : `max abs ${maxAbs(r)}`;
+};
 
 function change(kind: ChangeKind, a: JobResult | undefined, b: JobResult | undefined, detail: string): JobChange {
   const any = (b ?? a)!;
@@ -59,13 +69,14 @@ export function diffRuns(baseline: { name: string; results: JobResult[] }, curre
     }
     if (a.status === 'skipped' || b.status === 'skipped') {
       if (a.status !== 'skipped') changes.push(change('newly-skipped', a, b, `${b.skip?.link ?? ''}`));
-      else if (b.status !== 'skipped') changes.push(change(isFailure(b) ? 'regression' : 'unskipped', a, b, isFailure(b) ? firstLine(b) : 'passes now'));
+      else if (b.status !== 'skipped') changes.push(change(b.status === 'broken' ? 'broke' : isFailure(b) ? 'regression' : 'unskipped', a, b, isFailure(b) ? firstLine(b) : 'passes now'));
       continue;
     }
-    if (a.status === 'pass' && isFailure(b)) changes.push(change('regression', a, b, firstLine(b)));
-    else if (isFailure(a) && b.status === 'pass') changes.push(change('fix', a, b, `was: ${firstLine(a)}`));
+    if (passed(a) && b.status === 'broken') changes.push(change('broke', a, b, firstLine(b)));
+    else if (passed(a) && isFailure(b)) changes.push(change('regression', a, b, firstLine(b)));
+    else if (isFailure(a) && passed(b)) changes.push(change('fix', a, b, `was: ${firstLine(a)}`));
     else if (isFailure(a) && isFailure(b) && errorClass(a) !== errorClass(b)) changes.push(change('error-change', a, b, firstLine(b)));
-    else if (a.status === 'pass' && b.status === 'pass') {
+    else if (passed(a) && passed(b)) {
       const ea = Math.max(a.maxAbsError ?? 0, floor);
       const eb = Math.max(b.maxAbsError ?? 0, floor);
       if (eb / ea >= factor || ea / eb >= factor) {
@@ -76,7 +87,7 @@ export function diffRuns(baseline: { name: string; results: JobResult[] }, curre
   for (const [id, a] of before) if (!after.has(id)) changes.push(change('removed-job', a, undefined, a.status));
   const classes = (rs: JobResult[]) => new Set(rs.map((r) => r.modelClass));
   const [ca, cb] = [classes(baseline.results), classes(current.results)];
-  const order: ChangeKind[] = ['regression', 'error-change', 'tolerance-change', 'fix', 'newly-skipped', 'unskipped', 'new-job', 'removed-job'];
+  const order: ChangeKind[] = ['regression', 'broke', 'error-change', 'tolerance-change', 'fix', 'newly-skipped', 'unskipped', 'new-job', 'removed-job'];
   changes.sort((x, y) => order.indexOf(x.kind) - order.indexOf(y.kind) || x.id.localeCompare(y.id));
   const counts = Object.fromEntries(order.map((k) => [k, changes.filter((c) => c.kind === k).length])) as Record<ChangeKind, number>;
   return {
@@ -87,7 +98,7 @@ export function diffRuns(baseline: { name: string; results: JobResult[] }, curre
 }
 
 const TITLES: Record<ChangeKind, string> = {
-  regression: 'Regressions (passed, fails now)', 'error-change': 'Failures whose error changed', 'tolerance-change': 'Error size changes',
+  regression: 'Regressions (passed, fails now)', broke: 'Broken (passed, now fails before reaching the exporter: harness or checkpoint, not the export)', 'error-change': 'Failures whose error changed', 'tolerance-change': 'Error size changes',
   fix: 'Fixes (failed, passes now)', 'newly-skipped': 'Newly skipped', unskipped: 'No longer skipped', 'new-job': 'New jobs', 'removed-job': 'Removed jobs',
 };
 
@@ -99,6 +110,7 @@ export function diffMarkdown(diff: RunDiff): string {
     `### export-sweep: \`${diff.current}\` against \`${diff.baseline}\``,
     '',
     diff.counts.regression ? `**${diff.counts.regression} regression(s)**` : 'No regressions.',
+    ...(diff.counts.broke ? ['', `**${diff.counts.broke} job(s) broke before the exporter** (not counted as regressions; see below).`] : []),
     '',
     `| ${Object.keys(diff.counts).map((k) => k).join(' | ')} |`,
     `|${Object.keys(diff.counts).map(() => '---').join('|')}|`,

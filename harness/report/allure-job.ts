@@ -1,9 +1,14 @@
 // A sweep job's result as allure data, for the vitest suites: labels to group by (epic = backend,
-// feature = family, story = class), parameters, the comparison as a step, the error and the
-// smallest failing shape as attachments.
+// feature = family, story = class), parameters, the stage ladder as steps, the comparison as a step,
+// the error whole (traceback, cause chain, native stderr) and the smallest failing shape as
+// attachments. A broken job is allure's own "broken" (a problem of the test set-up, not a failed
+// check): allure-vitest takes a test's status from what it throws, hence throwIfBroken.
 import * as allure from 'allure-js-commons';
-import type { JobResult } from '../sweep/job-result.js';
+import { Status } from 'allure-js-commons';
+import { getStatusFromError } from 'allure-js-commons/sdk';
+import { isFailure, type JobResult } from '../sweep/job-result.js';
 import type { Job } from '../sweep/jobs.js';
+import { failedStage } from './error-text.js';
 
 export async function reportJobToAllure(job: Job, result: JobResult): Promise<void> {
   await allure.epic(job.backend);
@@ -11,9 +16,18 @@ export async function reportJobToAllure(job: Job, result: JobResult): Promise<vo
   await allure.story(job.model.class);
   await allure.parameter('mode', job.mode);
   await allure.parameter('shape', `${result.shapes[0]?.shape.batch ?? '-'}x${result.shapes[0]?.shape.seq ?? '-'}`);
+  await allure.parameter('status', result.status);
   if (result.skip) await allure.link(result.skip.link, `skip-list: ${result.skip.class}`, 'issue');
+  if (result.reusedFrom) await allure.parameter('reused from', `${result.reusedFrom.runDir} (${result.reusedFrom.finishedAt})`);
+  if (result.inputsFed) await allure.parameter('inputs fed', result.inputsFed.join(', ') || '-');
+  if (result.inputsNotFed?.length) await allure.parameter('inputs not fed (untested)', result.inputsNotFed.join(', '));
+  const failedRung = isFailure(result) ? failedStage(result)?.split(':')[0] : undefined;
+  for (const rung of result.stages ?? []) {
+    const status = rung !== failedRung ? Status.PASSED : result.status === 'broken' ? Status.BROKEN : Status.FAILED;
+    await allure.logStep(`stage ${rung}`, status);
+  }
   for (const check of result.shapes.slice(0, 1).flatMap((s) => s.checks)) {
-    await allure.step(`compare ${check.runtime} with ${check.against}: max abs ${check.maxAbsError.toExponential(2)}`, async () => {
+    await allure.step(`compare ${check.runtime} with ${check.against}: max abs ${check.maxAbsError?.toExponential(2) ?? 'not finite'}`, async () => {
       if (check.failures.length) await allure.attachment('failing leaves', JSON.stringify(check.failures, null, 1), 'application/json');
     });
   }
@@ -28,5 +42,37 @@ export async function reportJobToAllure(job: Job, result: JobResult): Promise<vo
       await allure.attachment(`tokens, prompt ${prompt.length}`, JSON.stringify({ eager: prompt.eager, exported: prompt.exported, ties: prompt.ties, failures: prompt.failures }, null, 1), 'application/json');
     });
   }
-  if (result.error) await allure.attachment('error', `${result.error}\n${result.stderrTail ?? ''}`, 'text/plain');
+  const info = result.errorInfo;
+  if (info) {
+    await allure.attachment('error', `${info.type} at ${info.stage}: ${info.message}`, 'text/plain');
+    if (info.traceback) await allure.attachment('traceback', info.traceback, 'text/plain');
+    if (info.causes?.length) await allure.attachment('cause chain', info.causes.map((c, i) => `${i + 1}. ${c.type}: ${c.message}`).join('\n'), 'text/plain');
+    const stderr = info.stderrTail ?? result.stderrTail;
+    if (stderr) await allure.attachment('native stderr (tail)', stderr, 'text/plain');
+  } else if (result.error) {
+    await allure.attachment('error', `${result.error}\n${result.stderrTail ?? ''}`, 'text/plain');
+  }
+}
+
+/** A job that never reached the exporter. Not an assertion: allure files the test as broken. */
+export class BrokenJobError extends Error {
+  override name = 'BrokenJobError';
+}
+
+/** Throws a BrokenJobError for a broken job, so the suite's test is allure's "broken" rather than a
+ * failed conformance check; its stack is the job's Python traceback and cause chain. */
+export function throwIfBroken(result: JobResult): void {
+  if (result.status !== 'broken') return;
+  const stage = failedStage(result) ?? '?';
+  const info = result.errorInfo;
+  const causes = (info?.causes ?? []).map((c) => `caused by ${c.type}: ${c.message}`);
+  const make = (message: string) => {
+    const error = new BrokenJobError(message);
+    error.stack = [`${error.name}: ${message}`, info ? `${info.type}: ${info.message}` : result.error ?? '', info?.traceback ?? '', ...causes].filter(Boolean).join('\n');
+    return error;
+  };
+  const error = make(`${result.id} is broken at ${stage} (${info?.type ?? 'error'}): the job never reached the exporter`);
+  // allure-vitest calls any error whose message mentions "assert" a failed check, so a Python
+  // AssertionError named in the message would file the job as failed: then the type stays out
+  throw getStatusFromError(error) === Status.BROKEN ? error : make(`${result.id} is broken at ${stage}: the job never reached the exporter`);
 }

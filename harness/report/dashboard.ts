@@ -1,5 +1,7 @@
 // The run's dashboard (index.html): the matrix of models x backend/mode coloured by status, filters
-// by family, task and status, pass rates per backend, export time per backend, each job's recent
+// by family, task and status, a count per status (broken and partial apart from the exporter's
+// failures), pass rates per backend over jobs run and over jobs that reached the exporter, export
+// time per backend, each job's recent
 // history, the drift against a baseline run when `export-sweep diff` wrote one, and a link to every
 // per-model page.
 import type { RunDiff } from '../drift/diff-runs.js';
@@ -7,8 +9,10 @@ import type { RunManifest } from '../results/run-folder.js';
 import type { JobResult, JobStatus } from '../sweep/job-result.js';
 import { exportTimePlot } from './export-time-plot.js';
 import type { HistoryEntry } from './history.js';
+import { errorHeadline, failedStage } from './error-text.js';
 import { esc, fileName, formatError, page, STATUS_COLOURS, statusBadge } from './html.js';
 import type { ModelReport } from './model-report.js';
+import { formatRate, passRates, statusCounts, STATUS_ORDER } from './pass-rates.js';
 
 export interface DashboardInput {
   runName: string;
@@ -18,7 +22,15 @@ export interface DashboardInput {
   diff?: RunDiff;
 }
 
-const STATUSES = Object.keys(STATUS_COLOURS) as JobStatus[];
+const STATUSES: readonly JobStatus[] = STATUS_ORDER;
+
+/** A cell's tooltip: where and why it failed, or what a partial job left unfed. */
+function cellTitle(job: JobResult): string {
+  if (job.status === 'partial') return `partial: not fed ${job.inputsNotFed?.join(', ') || '?'}`;
+  const headline = errorHeadline(job);
+  const stage = failedStage(job);
+  return headline ? `${job.status}${stage ? ` at ${stage}` : ''}: ${headline}` : job.status;
+}
 
 function options(values: string[]): string {
   return ['<option value="">all</option>', ...[...new Set(values)].filter(Boolean).sort().map((v) => `<option>${esc(v)}</option>`)].join('');
@@ -56,7 +68,6 @@ for (const id of ['#f-family', '#f-task', '#f-status', '#f-text']) q(id).addEven
 export function dashboardPage({ runName, manifest, reports, history, diff }: DashboardInput): string {
   const results = reports.flatMap((r) => r.jobs);
   const columns = [...new Set(results.map((r) => `${r.backend}/${r.mode}`))].sort();
-  const backends = [...new Set(results.map((r) => r.backend))].sort();
   const rows = reports.map((report) => {
     const byColumn = new Map(report.jobs.map((j) => [`${j.backend}/${j.mode}`, j]));
     const statuses = [...new Set(report.jobs.map((j) => j.status))].join(' ');
@@ -64,19 +75,17 @@ export function dashboardPage({ runName, manifest, reports, history, diff }: Das
     const cells = columns.map((column) => {
       const job = byColumn.get(column);
       if (!job) return '<td></td>';
-      const text = job.maxAbsError === undefined || job.status !== 'pass' ? job.status : `pass ${formatError(job.maxAbsError)}`;
-      return `<td class="cell" data-status="${esc(job.status)}"><a href="${esc(href)}#${esc(job.id)}" title="${esc(job.error?.split('\n')[0] ?? job.status)}">${statusBadge(job.status, text)}</a>${historyStrip(history.get(job.id))}</td>`;
+      const text = job.maxAbsError === undefined || job.maxAbsError === null || (job.status !== 'pass' && job.status !== 'partial') ? job.status : `${job.status} ${formatError(job.maxAbsError)}`;
+      return `<td class="cell" data-status="${esc(job.status)}"><a href="${esc(href)}#${esc(job.id)}" title="${esc(cellTitle(job))}">${statusBadge(job.status, text)}</a>${historyStrip(history.get(job.id))}</td>`;
     });
     return `<tr data-family="${esc(report.family)}" data-task="${esc(report.task)}" data-statuses="${esc(statuses)}" data-search="${esc(`${report.model} ${report.class}`.toLowerCase())}">
 <td><a class="model" href="${esc(href)}">${esc(report.model)}</a></td><td>${esc(report.class)}</td><td>${esc(report.family)}</td><td>${esc(report.task)}</td>${cells.join('')}</tr>`;
   });
-  const totals = backends.map((backend) => {
-    const mine = results.filter((r) => r.backend === backend);
-    const ran = mine.filter((r) => r.status !== 'skipped');
-    const pass = ran.filter((r) => r.status === 'pass').length;
-    const counts = STATUSES.map((s) => `<td class="num" data-count="${s}">${mine.filter((r) => r.status === s).length}</td>`).join('');
-    return `<tr data-backend="${esc(backend)}"><td>${esc(backend)}</td><td class="num" data-pass-rate>${ran.length ? ((100 * pass) / ran.length).toFixed(1) : '-'}% (${pass}/${ran.length})</td>${counts}</tr>`;
+  const totals = passRates(results).map((rates) => {
+    const counts = STATUSES.map((s) => `<td class="num" data-count="${s}">${rates.counts[s]}</td>`).join('');
+    return `<tr data-backend="${esc(rates.backend)}"><td>${esc(rates.backend)}</td><td class="num" data-pass-rate>${formatRate(rates.all)}</td><td class="num" data-reached-pass-rate>${formatRate(rates.reached)}</td>${counts}</tr>`;
   });
+  const runCounts = statusCounts(results);
   const points = results.filter((r) => r.durationsMs.export !== undefined).map((r) => ({ backend: r.backend, ms: r.durationsMs.export!, label: r.id }));
   const findings = results.filter((r) => (r.fuzz && !r.fuzz.ok) || r.staleSkip).map((r) => `<li>${esc(r.id)}: ${r.staleSkip ? `stale skip-list entry ${esc(r.skip?.file)}:${r.skip?.line}, remove it` : `${esc(r.fuzz!.error)}<br><code>${esc(r.replay)}</code>`}</li>`);
   const m = manifest;
@@ -85,8 +94,10 @@ export function dashboardPage({ runName, manifest, reports, history, diff }: Das
 <p class="meta">pins ${esc(m.pins.name)} (${esc(m.pins.key)}) &middot; ${versions}<br>
 commit ${esc(m.git.commit?.slice(0, 10) ?? '?')}${m.git.dirty ? ' (dirty)' : ''} &middot; ${esc(m.machine.hostname)}: ${m.machine.cpus} cores, ${m.machine.memoryGb} GB, node ${esc(m.machine.node)}<br>
 ${results.length} of ${m.jobs.length} jobs${results.some((r) => r.resultCached) ? ` (${results.filter((r) => r.resultCached).length} results reused from the cache)` : ''} &middot; ${m.selection.models.length} models &middot; fuzz ${m.selection.shapes} shapes, seed ${m.selection.seed}${m.selection.shard ? ` &middot; shard ${m.selection.shard.index}/${m.selection.shard.count}` : ''} &middot; ${esc(m.startedAt)} &rarr; ${esc(m.endedAt ?? 'unfinished')}</p>
+<p id="status-counts">${STATUSES.filter((s) => runCounts[s]).map((s) => `<span data-count="${s}">${statusBadge(s, `${runCounts[s]} ${s}`)}</span>`).join(' ')}</p>
 <h2>Pass rate per backend</h2>
-<table id="totals" class="totals"><tr><th>backend</th><th>pass rate (not skipped)</th>${STATUSES.map((s) => `<th>${statusBadge(s)}</th>`).join('')}</tr>${totals.join('')}</table>
+<p class="meta">Passed (pass or partial) over the jobs run (skip-list entries left out), and over the jobs that reached the exporter (broken jobs left out too: the harness failed them before any export).</p>
+<table id="totals" class="totals"><tr><th>backend</th><th>pass rate, jobs run</th><th>pass rate, reached exporter</th>${STATUSES.map((s) => `<th>${statusBadge(s)}</th>`).join('')}</tr>${totals.join('')}</table>
 <h2>Matrix</h2>
 <div class="filters"><label>family <select id="f-family">${options(reports.map((r) => r.family))}</select></label>
 <label>task <select id="f-task">${options(reports.map((r) => r.task))}</select></label>

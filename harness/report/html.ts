@@ -43,6 +43,9 @@ td.cell a{color:inherit;text-decoration:none}
 pre{background:#f4f5f7;padding:8px;overflow:auto;max-width:1100px;white-space:pre-wrap}
 .hist{display:inline-flex;gap:1px;margin-left:4px;vertical-align:middle}.hist i{width:6px;height:10px;display:inline-block}
 .num{text-align:right;font-variant-numeric:tabular-nums}
+.ladder{display:flex;gap:4px;list-style:none;padding:0;margin:8px 0}.ladder li{padding:1px 8px;border-radius:3px;font-size:12px;background:#e9ecef;color:#5c6670}
+.ladder li[data-state=reached]{background:#2e9e5b;color:#fff}.ladder li[data-state=failed]{background:#c23030;color:#fff;font-weight:600}
+.causes pre{margin:2px 0}td.problem{color:#c23030}
 `;
 
 export function page(title: string, body: string, script = ''): string {

@@ -1,8 +1,13 @@
 // The per-model export report: every job of one model class (backend x static/dynamic) with status,
-// durations, artifact size, error per output leaf, the smallest failing shape and its replay, the
-// skip-list entry and its link, the installed versions and the error text. JSON and HTML.
+// durations, artifact size, error per output leaf (tolerance, worst element, share out of tolerance,
+// or the expected and actual shape/dtype), the smallest failing shape and its replay, the skip-list
+// entry and its link, the installed versions. A failed job shows the stage ladder it climbed, the
+// error whole (type, message, traceback, cause chain, native stderr) and a link to its repro.md; a
+// partial job what it fed and did not; a reused result the run it came from. JSON and HTML.
+import type { LeafComparison } from '../compare/compare.js';
 import type { RunManifest } from '../results/run-folder.js';
-import type { JobResult } from '../sweep/job-result.js';
+import { isFailure, STAGES, type JobResult, type RuntimeCheck, type Stage } from '../sweep/job-result.js';
+import { failedStage, reproFile } from './error-text.js';
 import { esc, formatBytes, formatError, formatMs, page, statusBadge } from './html.js';
 
 export interface ModelReport {
@@ -13,7 +18,8 @@ export interface ModelReport {
   versions: Record<string, string | null>;
   pins: string;
   commit: string | null;
-  jobs: (JobResult & { replay?: string })[];
+  /** Each job with, where they apply, its fuzz replay command and its repro.md (relative to the run folder). */
+  jobs: (JobResult & { replay?: string; repro?: string })[];
 }
 
 export function replayCommand(runDir: string, result: JobResult): string | undefined {
@@ -33,7 +39,7 @@ export function modelReports(runDir: string, manifest: RunManifest, results: Job
     versions: manifest.versions,
     pins: manifest.pins.name,
     commit: manifest.git.commit,
-    jobs: jobs.sort((a, b) => a.id.localeCompare(b.id)).map((r) => ({ ...r, replay: replayCommand(runDir, r) })),
+    jobs: jobs.sort((a, b) => a.id.localeCompare(b.id)).map((r) => ({ ...r, replay: replayCommand(runDir, r), repro: reproFile(runDir, r.id) })),
   }));
 }
 
@@ -49,11 +55,80 @@ function generationSection(generation: NonNullable<JobResult['generation']>): st
 <table><tr><th>prompt length</th><th>row</th><th>eager tokens</th><th>exported tokens</th><th>verdict</th></tr>${rows.join('')}</table>`;
 }
 
+const inputList = (names: string[] | undefined) => (names?.length ? names.map((n) => `<code>${esc(n)}</code>`).join(', ') : '-');
+
+/** The rungs a job climbs, given its mode: only dynamic jobs fuzz, only generate jobs generate. */
+function rungsFor(job: JobResult): Stage[] {
+  return STAGES.filter((s) => (s !== 'fuzz' || job.mode === 'dynamic') && (s !== 'generate' || job.mode === 'generate'));
+}
+
+/** The stage ladder: rungs reached, the failing one marked, the rest not reached. */
+function ladder(job: JobResult): string {
+  if (!job.stages?.length || job.status === 'skipped') return '';
+  const failedRung = isFailure(job) ? (failedStage(job)?.split(':')[0] ?? job.stages.at(-1)) : undefined;
+  const rungs = [...new Set([...rungsFor(job), ...job.stages])].sort((a, b) => STAGES.indexOf(a) - STAGES.indexOf(b));
+  const items = rungs.map((rung) => {
+    const state = rung === failedRung ? 'failed' : job.stages!.includes(rung) ? 'reached' : 'not-reached';
+    const label = rung === failedRung ? `${rung} \u2717` : job.stages!.includes(rung) ? `${rung} \u2713` : rung;
+    return `<li data-rung="${esc(rung)}" data-state="${state}">${esc(label)}</li>`;
+  });
+  return `<ol class="ladder" title="stages reached">${items.join('')}</ol>`;
+}
+
+function formatShape(shape: number[] | undefined): string {
+  return shape ? `[${shape.join(', ')}]` : '?';
+}
+
+/** One leaf's row. A shape or dtype mismatch has no error size: show what was expected and what came. */
+function leafRow(check: RuntimeCheck, name: string, errors: { maxAbsError: number | null; maxRelError: number | null }, leaf?: LeafComparison): string {
+  const where = `<td>${esc(check.runtime)} vs ${esc(check.against)}</td><td>${esc(name)}</td>`;
+  if (leaf?.problem === 'shape' || leaf?.problem === 'dtype' || leaf?.problem === 'missing' || leaf?.problem === 'unexpected') {
+    const what = leaf.problem === 'shape'
+      ? `shape: expected ${formatShape(leaf.expectedShape)}, got ${formatShape(leaf.actualShape)}`
+      : leaf.problem === 'dtype' ? `dtype: expected ${esc(leaf.dtype ?? '?')}, got ${esc(leaf.actualDtype ?? 'another')}`
+        : leaf.problem === 'missing' ? 'missing from the artifact\'s outputs' : 'not in eager\'s outputs';
+    return `<tr data-leaf="${esc(name)}" data-problem="${esc(leaf.problem)}">${where}<td colspan="5" class="problem">${what}</td></tr>`;
+  }
+  const tolerance = leaf?.tolerance ? `atol ${leaf.tolerance.atol} / rtol ${leaf.tolerance.rtol}` : '-';
+  const worst = leaf?.worstIndex ? formatShape(leaf.worstIndex) : '-';
+  const share = leaf ? `${(100 * leaf.outOfToleranceShare).toPrecision(3)}%` : '-';
+  return `<tr data-leaf="${esc(name)}"${leaf?.problem ? ` data-problem="${esc(leaf.problem)}"` : ''}>${where}<td class="num">${formatError(errors.maxAbsError)}</td><td class="num">${formatError(errors.maxRelError)}</td><td class="num">${tolerance}</td><td class="num">${worst}</td><td class="num">${share}</td></tr>`;
+}
+
+/** Every leaf of one runtime check: all leaves when the engine kept them, the failing ones in full. */
+function leafTableRows(check: RuntimeCheck): string[] {
+  const failures = new Map(check.failures.map((f) => [f.name, f]));
+  const names = [...(check.leaves ?? []).map((l) => l.name), ...check.failures.map((f) => f.name)];
+  return [...new Set(names)].map((name) => {
+    const full = failures.get(name);
+    const brief = check.leaves?.find((l) => l.name === name);
+    return leafRow(check, name, full ?? brief!, full);
+  });
+}
+
+/** A failed job's error whole: where, what, the traceback, the cause chain, native stderr, the repro. */
+function failureSection(job: ModelReport['jobs'][number]): string {
+  if (!job.errorInfo && !job.error && !job.stderrTail) return '';
+  const repro = job.repro ? `<p class="repro">Reproduce: <a href="../${esc(job.repro)}">${esc(job.repro)}</a></p>` : '';
+  const stderr = job.errorInfo?.stderrTail ?? job.stderrTail;
+  const stderrBlock = stderr ? `<details open><summary>native stderr (tail)</summary><pre class="stderr">${esc(stderr)}</pre></details>` : '';
+  if (!job.errorInfo) {
+    return `<pre class="error">${esc(job.stage ? `[${job.stage}] ` : '')}${esc(job.error ?? '')}</pre>${stderrBlock}${repro}`;
+  }
+  const info = job.errorInfo;
+  const causes = (info.causes ?? []).map((c) => `${c.type}: ${c.message}`);
+  return `<div class="failure" data-stage="${esc(info.stage)}" data-type="${esc(info.type)}">
+<p><b>${esc(info.type)}</b> at <b>${esc(info.stage)}</b>${job.status === 'broken' ? ' (the job never reached the exporter: a harness problem, not an export failure)' : ''}</p>
+<pre class="error">${esc(info.message)}</pre>
+${causes.length ? `<p>Cause chain, outermost first:</p><ol class="causes">${causes.map((c) => `<li><pre>${esc(c)}</pre></li>`).join('')}</ol>` : ''}
+${info.traceback ? `<details open><summary>traceback</summary><pre class="traceback">${esc(info.traceback)}</pre></details>` : ''}
+${stderrBlock}${repro}</div>`;
+}
+
 function jobSection(job: ModelReport['jobs'][number]): string {
   const d = job.durationsMs;
   const sample = job.shapes[0];
-  const leafRows = (sample?.checks ?? []).flatMap((check) => (check.leaves ?? check.failures).map((leaf) =>
-    `<tr><td>${esc(check.runtime)} vs ${esc(check.against)}</td><td>${esc(leaf.name)}</td><td class="num">${formatError(leaf.maxAbsError)}</td><td class="num">${formatError(leaf.maxRelError)}</td></tr>`));
+  const leafRows = (sample?.checks ?? []).flatMap(leafTableRows);
   const fuzz = job.fuzz
     ? `<p>Fuzzed ${job.fuzz.cases} shapes (seed ${job.fuzz.seed}, ${job.fuzz.shrinks} shrinks): ${job.fuzz.ok ? 'all match eager' : esc(job.fuzz.error)}</p>`
     : '';
@@ -65,14 +140,20 @@ function jobSection(job: ModelReport['jobs'][number]): string {
     : '';
   const generation = job.generation ? generationSection(job.generation) : '';
   const cached = job.resultCached ? '<p class="meta">Result reused: this job passed in an earlier run and nothing that decides it (model, export config, pins, exporter and checking code, fuzz seed) has changed since, so nothing ran in this run (<code>--no-artifact-cache</code> runs it again).</p>' : '';
+  const reused = job.reusedFrom
+    ? `<p class="reused">Reused from run <code>${esc(job.reusedFrom.runDir)}</code> (finished ${esc(job.reusedFrom.finishedAt)}).</p>`
+    : '';
+  const partial = job.status === 'partial' || job.inputsNotFed?.length
+    ? `<p class="inputs"><b>Inputs fed</b>: ${inputList(job.inputsFed)} &middot; <b>not fed</b> (untested): ${inputList(job.inputsNotFed)}</p>`
+    : '';
   const workaround = job.workaround ? `<p>Exported with <code>optimize=False</code> (${esc(job.workaround.file)}:${job.workaround.line}, <a href="${esc(job.workaround.link)}">${esc(job.workaround.link)}</a>)</p>` : '';
   return `<section class="job" id="${esc(job.id)}" data-status="${esc(job.status)}">
 <h2>${esc(job.backend)} / ${esc(job.mode)} ${statusBadge(job.status)}</h2>
 <table><tr><th>load</th><th>export</th><th>eager</th><th>artifact run</th><th>other runtimes</th><th>fuzz</th><th>total</th><th>artifact</th><th>peak memory</th><th>max abs</th><th>max rel</th></tr>
 <tr><td class="num">${formatMs(d.load)}</td><td class="num">${formatMs(d.export)}</td><td class="num">${formatMs(d.eager)}</td><td class="num">${formatMs(d.run)}</td><td class="num">${formatMs(d.crossRun)}</td><td class="num">${formatMs(d.fuzz)}</td><td class="num">${formatMs(d.total)}</td><td class="num">${formatBytes(job.artifactBytes)}</td><td class="num">${job.peakRssMb ? `${job.peakRssMb} MB` : '-'}</td><td class="num">${formatError(job.maxAbsError)}</td><td class="num">${formatError(job.maxRelError)}</td></tr></table>
-${cached}${skip}${workaround}${fuzz}${failing}${generation}
-${leafRows.length ? `<table><tr><th>runtime</th><th>output leaf</th><th>max abs</th><th>max rel</th></tr>${leafRows.join('')}</table>` : ''}
-${job.error ? `<pre class="error">${esc(job.stage ? `[${job.stage}] ` : '')}${esc(job.error)}${job.stderrTail ? `\n\n--- worker stderr (tail) ---\n${esc(job.stderrTail)}` : ''}</pre>` : ''}
+${ladder(job)}${cached}${reused}${partial}${skip}${workaround}${fuzz}${failing}${generation}
+${leafRows.length ? `<table class="leaves"><tr><th>runtime</th><th>output leaf</th><th>max abs</th><th>max rel</th><th>tolerance</th><th>worst index</th><th>out of tolerance</th></tr>${leafRows.join('')}</table>` : ''}
+${failureSection(job)}
 </section>`;
 }
 
