@@ -34,11 +34,12 @@ export async function replayCommand(args: string[]): Promise<number> {
   const out = parsed.values.out ?? join(runDir, 'replays', new Date().toISOString().replace(/[:.]/g, '-'));
   const catalog = job.model.source?.startsWith('synthetic:') ? await loadCatalog() : [];
   console.log(`export-sweep: replaying ${jobId} with seed ${seed}${path ? ` path ${path}` : ''} -> ${out}`);
+  const lock = new RunFolder(out).lock('replay');
   const run = await runSweep({
     jobs: [job], runDir: out, workers: 1, implementation: selection.implementation,
     fuzz: { numRuns: nonNegativeInt(parsed.values.shapes, '--shapes') ?? selection.shapes, seed, path, replay: true },
     resolveModel: resolveModelFrom({ catalog, overrides: loadTinyOverrides() }),
-  });
+  }).finally(() => lock.release());
   const [result] = run.results;
   console.log(`${result.id}: ${resultLine(result)}`);
   if (result.fuzz && !result.fuzz.ok) console.log(`${result.fuzz.error}\n(fast-check seed ${result.fuzz.seed}, path ${result.fuzz.path})`);
