@@ -7,7 +7,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../python/paths.js';
-import { LOCK, RunFolderLock, RunFolderLockedError, type LockHolder } from './run-folder-lock.js';
+import { LOCK, RunFolderLock, RunFolderLockedError, takeOver, type LockHolder } from './run-folder-lock.js';
 
 const tempRun = async () => mkdtemp(join(tmpdir(), 'lock-'));
 
@@ -66,6 +66,40 @@ describe('RunFolderLock', () => {
     writeFileSync(join(dir, LOCK), JSON.stringify(stale));
     RunFolderLock.acquire(dir, 'run --resume').release();
   });
+
+  it('a racer that judged the old lock dead does not remove the live lock another racer has put there since', async () => {
+    const dir = await tempRun();
+    const live = RunFolderLock.acquire(dir, 'run --resume'); // the winner, after the dead holder's lock
+    takeOver(join(dir, LOCK), 'token-of-the-dead-holder'); // the loser, acting on what it read before
+    expect(JSON.parse(readFileSync(join(dir, LOCK), 'utf8'))).toMatchObject({ token: live.holder.token });
+    expect(() => RunFolderLock.acquire(dir, 'run --resume')).toThrow(RunFolderLockedError);
+    live.release();
+  });
+
+  it('lets exactly one of several processes started together take a dead holder\'s lock (the interleaving itself: the test above)', async () => {
+    const dir = await tempRun();
+    const dead: LockHolder = { pid: 2 ** 22 + 1, hostname: hostname(), startedAt: '2020-01-01T00:00:00.000Z', command: 'run --out', token: 'dead' };
+    writeFileSync(join(dir, LOCK), JSON.stringify(dead)); // above pid_max's default: no such process
+    const script = `import { RunFolderLock } from ${JSON.stringify(join(REPO_ROOT, 'harness/results/run-folder-lock.ts'))};
+const go = Number(process.argv[1]);
+while (Date.now() < go) {} // start together, after every process has paid its start-up
+try { RunFolderLock.acquire(${JSON.stringify(dir)}, 'racer'); console.log('locked'); setInterval(() => {}, 1000); }
+catch (error) { console.log(error.message.includes('being written by another') ? 'refused' : 'error ' + error.message); process.exit(0); }`;
+    const go = Date.now() + 8_000;
+    const racers = Array.from({ length: 6 }, () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, String(go)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+      const said = new Promise<string>((resolve) => {
+        let out = '';
+        child.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('\n')) resolve(out.trim()); });
+        child.on('exit', () => resolve(out.trim() || 'exited silently'));
+      });
+      return { child, said };
+    });
+    const answers = await Promise.all(racers.map((r) => r.said));
+    for (const r of racers) r.child.kill('SIGKILL');
+    expect(answers.filter((a) => a === 'locked'), answers.join(', ')).toHaveLength(1);
+    expect(answers.filter((a) => a === 'refused'), answers.join(', ')).toHaveLength(5);
+  }, 120_000);
 
   it("refuses a lock held on another host, which this one cannot check, and says how to clear it", async () => {
     const dir = await tempRun();

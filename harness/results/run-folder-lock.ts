@@ -156,7 +156,7 @@ export class RunFolderLock {
 /** Remove a dead holder's lock. Two processes may judge the same lock dead at once: a second file,
  * created with O_EXCL too, lets one of them remove it, and only if it is still the dead holder's
  * (the other may already have replaced it with its own live lock). */
-function takeOver(path: string, deadToken: string | undefined): void {
+export function takeOver(path: string, deadToken: string | undefined): void {
   const guard = `${path}.takeover`;
   try {
     writeFileSync(guard, String(process.pid), { flag: 'wx' });
