@@ -12,15 +12,48 @@ export function parseCommand<O extends Options>(args: string[], usage: string, o
     console.log(usage);
     return undefined;
   }
+  let parsed;
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError(`${(error as Error).message}\n\n${usage}`);
   }
+  for (const [name, value] of Object.entries(parsed.values)) {
+    // `--models "$MODELS"` with MODELS unset must not silently mean "no filter", i.e. everything
+    if (typeof value === 'string' && !value.trim()) throw new UsageError(`--${name} was given an empty value (an unset shell variable?); give it a value or leave --${name} out`);
+  }
+  return parsed;
 }
 
-export function list(value: string | undefined): string[] | undefined {
-  return value?.split(',').map((s) => s.trim()).filter(Boolean);
+/** `--jobs -1` as `--jobs=-1`: node's parser calls a value starting with a dash "ambiguous", which
+ * hid the option's own range message; a negative number is never meant as a flag here. */
+function joinNegativeValues(args: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith('--') ? args[i].slice(2) : undefined;
+    if (name && options[name]?.type === 'string' && i + 1 < args.length && /^-\d/.test(args[i + 1])) {
+      out.push(`${args[i]}=${args[i + 1]}`);
+      i += 1;
+    } else out.push(args[i]);
+  }
+  return out;
+}
+
+/** A comma-separated list; one that names nothing (`--models ,`) is a usage error, never "all". */
+export function list(value: string | undefined, flag = 'a list'): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!items.length) throw new UsageError(`${flag} '${value}' names nothing; give a comma-separated list, or leave it out for the default`);
+  return items;
+}
+
+/** A seed may be any 32-bit integer, negative too: fast-check takes it as is and each job's seed is
+ * derived from it by xor (sweep/jobs.ts jobSeed). */
+export function seedInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value.trim()) || n < -(2 ** 31) || n >= 2 ** 31) throw new UsageError(`${flag} must be an integer from ${-(2 ** 31)} to ${2 ** 31 - 1}, got '${value}'`);
+  return n;
 }
 
 export function positiveInt(value: string | undefined, flag: string): number | undefined {

@@ -27,7 +27,9 @@ export async function diffCommand(args: string[]): Promise<number> {
   const [runA, runB] = [new RunFolder(a), new RunFolder(b)];
   runA.readManifest();
   runB.readManifest();
-  const diff = diffRuns({ name: basename(a), results: runA.results() }, { name: basename(b), results: runB.results() }, { toleranceFactor: factor });
+  const [readA, readB] = [runA.readResults(), runB.readResults()];
+  for (const note of [...readA.notes, ...readB.notes]) console.warn(`export-sweep: ${note}`);
+  const diff = diffRuns({ name: basename(a), results: readA.results }, { name: basename(b), results: readB.results }, { toleranceFactor: factor });
   const md = parsed.values.md ?? join(b, 'diff.md');
   writeFileSync(md, diffMarkdown(diff));
   writeFileSync(join(b, 'diff.json'), `${JSON.stringify(diff, null, 1)}\n`);

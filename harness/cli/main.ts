@@ -4,6 +4,9 @@ import { diffCommand } from './diff-command.js';
 import { listCommand } from './list-command.js';
 import { mergeCommand } from './merge-command.js';
 import { replayCommand } from './replay-command.js';
+import { constants } from 'node:os';
+import { stopAllWorkers } from '../worker/python-worker.js';
+import { repairCommand } from './repair-command.js';
 import { reportCommand } from './report-command.js';
 import { runCommand } from './run-command.js';
 import { UsageError } from './args.js';
@@ -15,6 +18,7 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; about
   replay: { run: replayCommand, about: "re-run one job of a run from its fuzz failure's seed and path" },
   merge: { run: mergeCommand, about: 'combine the shard folders of one sweep into one run folder' },
   report: { run: reportCommand, about: "print a run folder's matrix, failures and findings" },
+  repair: { run: repairCommand, about: 'move the damaged lines of a run folder\'s results.jsonl aside, so it can be reported and resumed' },
   diff: { run: diffCommand, about: 'compare two runs job by job: regressions, fixes, error and tolerance changes' },
   coverage: { run: coverageCommand, about: 'tiny config for every class, one eager forward each: the share that works' },
 };
@@ -36,6 +40,17 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   return entry.run(rest);
+}
+
+// SIGTERM (a CI job cancelled, kill) and SIGINT (Ctrl-C) stop the workers with the CLI; without
+// this they ran on, finishing jobs nobody would read and holding memory. Finished results are
+// already in results.jsonl; process.exit runs the exit hook that releases the run folder's lock.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    const pids = stopAllWorkers();
+    console.error(`\nexport-sweep: ${signal}: stopped${pids.length ? ` ${pids.length} worker(s) (pid ${pids.join(', ')}) and` : ''} exiting; finished results stay in the run folder, \`export-sweep run --resume RUN\` runs the rest`);
+    process.exit(128 + constants.signals[signal]);
+  });
 }
 
 main(process.argv.slice(2)).then(

@@ -15,6 +15,7 @@ export async function mergeCommand(args: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (!values.out || !positionals.length) throw new UsageError(`merge needs --out DIR and at least one shard folder\n\n${MERGE_USAGE}`);
   const report = mergeRuns(values.out, positionals);
+  for (const note of report.notes) console.warn(`export-sweep: ${note}`);
   console.log(renderTable(new RunFolder(values.out).results()));
   console.log(`\nmerged ${positionals.length} shards: ${report.results} results of ${report.jobs} jobs -> ${values.out}`);
   if (report.missing.length) console.log(`jobs without a result (run them with --resume ${values.out}): ${report.missing.join(', ')}`);

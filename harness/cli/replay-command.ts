@@ -8,7 +8,7 @@ import { RunFolder } from '../results/run-folder.js';
 import { resolveModelFrom } from '../sweep/checkpoints.js';
 import { expandJobs } from '../sweep/jobs.js';
 import { runSweep } from '../sweep/sweep.js';
-import { nonNegativeInt, parseCommand, UsageError } from './args.js';
+import { nonNegativeInt, parseCommand, seedInt, UsageError } from './args.js';
 
 export const REPLAY_USAGE = `usage: export-sweep replay RUN JOB_ID [--seed S] [--path P] [--shapes N] [--out DIR]
 
@@ -28,17 +28,18 @@ export async function replayCommand(args: string[]): Promise<number> {
   const job = expandJobs(selection.models, selection.backends, selection.modes).find((j) => j.id === jobId);
   if (!job) throw new UsageError(`no job '${jobId}' in ${runDir}; job ids are model/backend/mode, see \`export-sweep report ${runDir}\``);
   const previous = folder.results().find((r) => r.id === jobId);
-  const seed = nonNegativeInt(parsed.values.seed, '--seed') ?? previous?.fuzz?.seed;
+  const seed = seedInt(parsed.values.seed, '--seed') ?? previous?.fuzz?.seed;
   if (seed === undefined) throw new UsageError(`${jobId} has no fuzzing seed in ${runDir}; pass --seed`);
   const path = parsed.values.path ?? previous?.fuzz?.path;
   const out = parsed.values.out ?? join(runDir, 'replays', new Date().toISOString().replace(/[:.]/g, '-'));
   const catalog = job.model.source?.startsWith('synthetic:') ? await loadCatalog() : [];
   console.log(`export-sweep: replaying ${jobId} with seed ${seed}${path ? ` path ${path}` : ''} -> ${out}`);
+  const lock = new RunFolder(out).lock('replay');
   const run = await runSweep({
     jobs: [job], runDir: out, workers: 1, implementation: selection.implementation,
     fuzz: { numRuns: nonNegativeInt(parsed.values.shapes, '--shapes') ?? selection.shapes, seed, path, replay: true },
     resolveModel: resolveModelFrom({ catalog, overrides: loadTinyOverrides() }),
-  });
+  }).finally(() => lock.release());
   const [result] = run.results;
   console.log(`${result.id}: ${resultLine(result)}`);
   if (result.fuzz && !result.fuzz.ok) console.log(`${result.fuzz.error}\n(fast-check seed ${result.fuzz.seed}, path ${result.fuzz.path})`);

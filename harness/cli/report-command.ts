@@ -13,7 +13,9 @@ run and over jobs that reached the exporter, export times, history, drift), RUN/
 counts and pass rates as data) and a page and JSON per model (RUN/reports/: each failed job's stage
 ladder, traceback, cause chain, native stderr and repro link), then prints the matrix (coloured by
 status on a terminal), its failures, partial jobs' unfed inputs, the fuzzing's smallest failing
-shapes with their replay commands, and stale skip-list entries.`;
+shapes with their replay commands, and stale skip-list entries. Reads one result per job (the last
+line of a job id); a damaged results.jsonl line is refused by file and line (fix: \`export-sweep
+repair RUN\`).`;
 
 export async function reportCommand(args: string[]): Promise<number> {
   const parsed = parseCommand(args, REPORT_USAGE, {} as const);
@@ -22,7 +24,8 @@ export async function reportCommand(args: string[]): Promise<number> {
   if (!runDir) throw new UsageError(`report needs a run folder\n\n${REPORT_USAGE}`);
   const folder = new RunFolder(runDir);
   const manifest = folder.readManifest();
-  const results = folder.results();
+  const { results, notes } = folder.readResults();
+  for (const note of notes) console.warn(`export-sweep: ${note}`);
   console.log(`${runDir}: ${results.length} of ${manifest.jobs.length} jobs, pins ${manifest.pins.name}, commit ${manifest.git.commit?.slice(0, 10) ?? '?'}\n`);
   console.log([renderTable(results, { colour: process.stdout.isTTY && !process.env.NO_COLOR, runDir }), ...summary(results, runDir)].join('\n'));
   const written = writeRunReport(runDir);

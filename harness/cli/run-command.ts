@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { loadCatalog } from '../catalog/catalog.js';
+import { loadCatalog, type CatalogEntry } from '../catalog/catalog.js';
 import { loadTinyOverrides } from '../catalog/tiny-overrides.js';
 import { IMPLEMENTATIONS, isImplementation, isPeer } from '../peers/implementations.js';
 import { REPO_ROOT } from '../python/paths.js';
@@ -17,7 +17,7 @@ import { isFailure, type JobResult } from '../sweep/job-result.js';
 import { BACKENDS, MODES, parseShard, type Job, type Mode } from '../sweep/jobs.js';
 import { runSweep, type SweepOptions } from '../sweep/sweep.js';
 import { DEFAULT_RECYCLE_AFTER_JOBS } from '../worker/pool.js';
-import { list, nonNegativeInt, parseCommand, positiveInt, SELECTION_USAGE, UsageError } from './args.js';
+import { list, nonNegativeInt, parseCommand, positiveInt, seedInt, SELECTION_USAGE, UsageError } from './args.js';
 import { Progress } from './progress.js';
 import { selectEntries } from './selection.js';
 
@@ -53,7 +53,13 @@ options:
                     ${DEFAULT_RECYCLE_AFTER_JOBS}; 0 or never: keep each worker for the whole run)
   --implementation I  whose exporter: ours (hf_exporters, default) or upstream (the pinned
                     transformers' own transformers.exporters, run on the same jobs and runtimes)
-  --out DIR         run folder (default: reports/<timestamp>)`;
+  --out DIR         run folder (default: reports/<timestamp>)
+
+One process writes a run folder at a time: run --out, run --resume and merge take RUN/writer.lock
+(pid, host, start time) and a second writer is refused at once; the lock of a process that died is
+taken over. A results.jsonl with a damaged line (other than a torn last line) is refused by file and
+line: \`export-sweep repair RUN\` moves such lines to RUN/results.rejected.jsonl. SIGTERM or SIGINT
+stops the workers and exits (143 or 130), keeping every finished result for --resume.`;
 
 const OPTIONS = {
   models: { type: 'string' }, family: { type: 'string' }, task: { type: 'string' }, modality: { type: 'string' },
@@ -108,10 +114,19 @@ export function summary(results: JobResult[], runDir: string): string[] {
   ];
 }
 
+type RunValues = NonNullable<ReturnType<typeof parseCommand<typeof OPTIONS>>>['values'];
+
 export async function runCommand(args: string[]): Promise<number> {
   const parsed = parseCommand(args, RUN_USAGE, OPTIONS);
   if (!parsed) return 0;
   const { values, positionals } = parsed;
+  // every number is checked before a folder is locked or a worker started
+  positiveInt(values.jobs, '--jobs');
+  positiveInt(values.timeout, '--timeout');
+  positiveInt(values['max-memory'], '--max-memory');
+  parseRecycleAfter(values['recycle-after']);
+  nonNegativeInt(values.shapes, '--shapes');
+  seedInt(values.seed, '--seed');
   usePins(values.pins);
   const replay = values.replay ? parseReplay(values.replay) : undefined;
   let selection: Selection;
@@ -119,28 +134,50 @@ export async function runCommand(args: string[]): Promise<number> {
   let runDir: string;
   // the skip lists are checked against the catalog on every run, so it is always at hand
   const catalog = await loadCatalog();
+  const lock = (dir: string) => new RunFolder(dir).lock(values.resume ? 'run --resume' : 'run --out');
+  let held;
   if (values.resume) {
-    const folder = new RunFolder(values.resume);
-    selection = folder.readManifest().selection;
-    jobs = folder.missingJobs();
     runDir = values.resume;
-    console.log(`export-sweep: resuming ${runDir}: ${jobs.length} of ${folder.readManifest().jobs.length} jobs have no result yet`);
+    const folder = new RunFolder(runDir);
+    folder.readManifest(); // a folder that is not a run is named as such, and gets no lock file
+    // before reading what is missing: a second resume must not see the same jobs as missing
+    held = lock(runDir);
+    const manifest = folder.readManifest();
+    selection = manifest.selection;
+    jobs = folder.missingJobs();
+    for (const note of folder.readResults().notes) console.warn(`export-sweep: ${note}`);
+    console.log(`export-sweep: resuming ${runDir}: ${jobs.length} of ${manifest.jobs.length} jobs have no result yet`);
   } else {
     const picked = await selectEntries({ ...values, pattern: positionals[0] }, catalog);
     selection = {
       models: picked.models,
-      backends: list(values.backends) ?? [...BACKENDS],
-      modes: (list(values.modes) ?? MODES) as Mode[],
+      backends: list(values.backends, '--backends') ?? [...BACKENDS],
+      modes: (list(values.modes, '--modes') ?? MODES) as Mode[],
       shapes: nonNegativeInt(values.shapes, '--shapes') ?? 10,
-      seed: replay?.seed ?? nonNegativeInt(values.seed, '--seed') ?? Math.floor(Math.random() * 0x7fffffff),
+      seed: replay?.seed ?? seedInt(values.seed, '--seed') ?? Math.floor(Math.random() * 0x7fffffff),
       shard: values.shard ? parseShard(values.shard) : undefined,
       probeSkips: values['probe-skips'],
       implementation: parseImplementation(values.implementation),
     };
     jobs = selectionJobs(selection);
     runDir = values.out ?? join(REPO_ROOT, 'reports', new Date().toISOString().replace(/[:.]/g, '-'));
-    if (new RunFolder(runDir).exists()) throw new UsageError(`${runDir} already holds a run; use --resume ${runDir} to finish it, or another --out`);
+    // the lock first: two `run --out DIR` at once would both find no run there
+    held = lock(runDir);
+    if (new RunFolder(runDir).exists()) {
+      held.release();
+      throw new UsageError(`${runDir} already holds a run; use --resume ${runDir} to finish it, or another --out`);
+    }
   }
+  try {
+    return await sweepInto(runDir, jobs, selection, catalog, values, replay);
+  } finally {
+    held.release();
+  }
+}
+
+async function sweepInto(
+  runDir: string, jobs: Job[], selection: Selection, catalog: CatalogEntry[], values: RunValues, replay: { seed: number; path?: string } | undefined,
+): Promise<number> {
   const skipLists = loadSkipLists(undefined, new Set(catalog.map((e) => e.class)));
   const sourceContext = { catalog, overrides: loadTinyOverrides(), hubUrl: values['hub-url'], trustRemoteCode: values['trust-remote-code'] };
   const workers = Math.max(1, Math.min(positiveInt(values.jobs, '--jobs') ?? availableParallelism(), jobs.length));
@@ -161,7 +198,8 @@ export async function runCommand(args: string[]): Promise<number> {
     onResult: (result, done, total) => progress.update(result, done, total),
   };
   const run = await runSweep(options);
-  const all = new RunFolder(runDir).results();
+  const { results: all, notes } = new RunFolder(runDir).readResults();
+  for (const note of notes) console.warn(`export-sweep: ${note}`);
   console.log(`\n${renderTable(all)}${summary(all, runDir).map((l) => `\n${l}`).join('')}\n\nresults: ${run.resultsPath} (${(run.wallMs / 1000).toFixed(1)} s)\ndashboard: ${writeRunReport(runDir).index}`);
   return all.some(isFailure) ? 1 : 0;
 }

@@ -16,7 +16,7 @@ export function sourceEntry(spec: string, catalog: CatalogEntry[] = []): ModelEn
 }
 
 export async function selectEntries(flags: SelectionFlags, catalog: CatalogEntry[]): Promise<{ models: ModelEntry[] }> {
-  const requested = list(flags.models) ?? [];
+  const requested = list(flags.models, '--models') ?? [];
   const sources = requested.filter((name) => name.includes(':'));
   const named = requested.filter((name) => !name.includes(':'));
   const byCatalog = Boolean(flags.family || flags.task || flags.modality || flags.pattern);

@@ -1,5 +1,6 @@
 // The pieces every report page shares: escaping, one stylesheet, status colours. Pages are single
 // static files with inline CSS and script, so they work opened from disk and offline.
+import { createHash } from 'node:crypto';
 import type { JobStatus } from '../sweep/job-result.js';
 
 export function esc(value: unknown): string {
@@ -11,8 +12,12 @@ export const STATUS_COLOURS: Record<JobStatus, string> = {
   crashed: '#6b2fa0', timeout: '#5a6b7b', skipped: '#a0a7ad',
 };
 
+/** A model's report file name (no extension), unique per id: where sanitising changed the id, a
+ * short hash of the whole id is added, since `local:/a/b c` and `local:/a/b_c` both sanitise to
+ * `local_a_b_c` and each overwrote the other's page. Ids that are already safe keep their name. */
 export function fileName(modelId: string): string {
-  return modelId.replace(/[^A-Za-z0-9._-]+/g, '_');
+  const safe = modelId.replace(/[^A-Za-z0-9._-]+/g, '_');
+  return safe === modelId ? safe : `${safe}-${createHash('sha256').update(modelId).digest('hex').slice(0, 8)}`;
 }
 
 export function formatMs(ms: number | undefined): string {

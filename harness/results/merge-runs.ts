@@ -2,7 +2,13 @@
 // Shards must come from the same selection on the same pin set; a job in two shards is an error.
 import { RunFolder, selectionJobs, type RunManifest } from './run-folder.js';
 
-export interface MergeReport { jobs: number; results: number; missing: string[] }
+export interface MergeReport {
+  jobs: number;
+  results: number;
+  missing: string[];
+  /** What the shards' readers set aside (duplicate lines, foreign jobs), to print. */
+  notes: string[];
+}
 
 function sameSelection(a: RunManifest, b: RunManifest): boolean {
   const key = (m: RunManifest) => JSON.stringify({ ...m.selection, shard: undefined, models: m.selection.models.map((e) => e.id) });
@@ -21,9 +27,20 @@ export function mergeRuns(outDir: string, shardDirs: string[]): MergeReport {
     if (!sameSelection(manifest, first)) throw new Error(`${shardDirs[i]} ran another selection than ${shardDirs[0]}; merge shards of one sweep`);
   }
   const out = new RunFolder(outDir);
-  if (out.exists()) throw new Error(`${outDir} already holds a run; merge into a new folder`);
+  const lock = out.lock('merge');
+  try {
+    if (out.exists()) throw new Error(`${outDir} already holds a run; merge into a new folder`);
+    return mergeInto(out, shards, manifests, shardDirs);
+  } finally {
+    lock.release();
+  }
+}
+
+function mergeInto(out: RunFolder, shards: RunFolder[], manifests: RunManifest[], shardDirs: string[]): MergeReport {
+  const [first] = manifests;
   const owner = new Map<string, string>();
-  const results = shards.flatMap((shard, i) => shard.results().map((result) => {
+  const read = shards.map((shard) => shard.readResults());
+  const results = read.flatMap(({ results: shardResults }, i) => shardResults.map((result) => {
     const earlier = owner.get(result.id);
     if (earlier) throw new Error(`job ${result.id} has results in both ${earlier} and ${shardDirs[i]}; were the shards of different sweeps?`);
     owner.set(result.id, shardDirs[i]);
@@ -41,5 +58,5 @@ export function mergeRuns(outDir: string, shardDirs: string[]): MergeReport {
     mergedFrom: shardDirs,
   });
   for (const result of results) out.store.append(result);
-  return { jobs: all.length, results: results.length, missing: all.filter((id) => !owner.has(id)) };
+  return { jobs: all.length, results: results.length, missing: all.filter((id) => !owner.has(id)), notes: read.flatMap((r) => r.notes) };
 }

@@ -11,7 +11,15 @@ import { pinFile, pinSetKey } from '../python/pin-set.js';
 import { REPO_ROOT } from '../python/paths.js';
 import type { JobResult } from '../sweep/job-result.js';
 import { expandJobs, shardJobs, type Job, type Mode, type Shard } from '../sweep/jobs.js';
-import { ResultStore } from './result-store.js';
+import { CorruptResultsError, ResultStore } from './result-store.js';
+import { RunFolderLock } from './run-folder-lock.js';
+
+/** A run folder's results as readers use them, with what was set aside, to say so. */
+export interface RunResults {
+  results: JobResult[];
+  /** One line each for the user: duplicates collapsed, results of jobs the manifest does not have. */
+  notes: string[];
+}
 
 export interface Selection {
   models: ModelEntry[];
@@ -98,8 +106,33 @@ export class RunFolder {
     writeFileSync(this.manifestPath, `${JSON.stringify(manifest, null, 1)}\n`);
   }
 
+  /** Take this folder's writer lock (see run-folder-lock.ts) or throw RunFolderLockedError. */
+  lock(command: string): RunFolderLock {
+    return RunFolderLock.acquire(this.dir, command);
+  }
+
+  /** One result per job of the manifest (the last line of a job id wins), so totals never exceed
+   * the manifest's job count; throws CorruptResultsError for a damaged line. */
+  readResults(): RunResults {
+    const read = this.store.readAll();
+    if (read.bad.length) throw new CorruptResultsError(this.store.path, read.bad);
+    const { results } = read;
+    const notes: string[] = [];
+    if (read.duplicates.length) {
+      const shown = read.duplicates.slice(0, 3).map((d) => `${d.id} (lines ${d.lines.join(', ')})`).join('; ');
+      notes.push(`${this.store.path}: ${read.duplicates.length} job(s) have more than one result line, the last of each is used: ${shown}${read.duplicates.length > 3 ? '; ...' : ''} (\`export-sweep repair ${this.dir}\` moves the older lines aside)`);
+    }
+    if (!this.exists()) return { results, notes };
+    const jobs = new Set(this.readManifest().jobs);
+    const foreign = results.filter((r) => !jobs.has(r.id));
+    if (foreign.length) {
+      notes.push(`${this.store.path}: ${foreign.length} result(s) of jobs not in ${MANIFEST} are left out: ${foreign.slice(0, 3).map((r) => r.id).join(', ')}${foreign.length > 3 ? ', ...' : ''}`);
+    }
+    return { results: foreign.length ? results.filter((r) => jobs.has(r.id)) : results, notes };
+  }
+
   results(): JobResult[] {
-    return this.store.read();
+    return this.readResults().results;
   }
 
   /** The jobs of this run without a result yet: what --resume runs. */

@@ -23,6 +23,21 @@ interface Pending {
   timer?: NodeJS.Timeout;
 }
 
+/** Every worker process of this process still running, for stopAllWorkers. */
+const live = new Set<PythonWorker>();
+
+/** Kill every worker this process started, at once (a signal handler cannot await a pool's close):
+ * a SIGTERM'd CLI must not leave torch processes running its abandoned jobs. Returns their pids. */
+export function stopAllWorkers(): number[] {
+  const pids: number[] = [];
+  for (const worker of live) {
+    if (worker.pid !== undefined) pids.push(worker.pid);
+    worker.kill();
+  }
+  live.clear();
+  return pids;
+}
+
 export class PythonWorker {
   readonly ready: Promise<ReadyEvent>;
   private readonly child: ChildProcessWithoutNullStreams;
@@ -43,6 +58,7 @@ export class PythonWorker {
       env: { ...process.env, PYTHONUNBUFFERED: '1', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    live.add(this);
     this.child.stderr.setEncoding('utf8');
     this.child.stderr.on('data', (chunk: string) => {
       this.stderr = (this.stderr + chunk).slice(-this.stderrTailBytes);
@@ -81,6 +97,7 @@ export class PythonWorker {
     });
 
     this.child.on('exit', (code, signal) => {
+      live.delete(this);
       clearTimeout(readyTimer);
       this.exitError = new WorkerCrashError(code, signal, this.stderrTail());
       onReadyFail(this.exitError);
