@@ -200,6 +200,6 @@ async function sweepInto(
   const run = await runSweep(options);
   const { results: all, notes } = new RunFolder(runDir).readResults();
   for (const note of notes) console.warn(`export-sweep: ${note}`);
-  console.log(`\n${renderTable(all)}${summary(all, runDir).map((l) => `\n${l}`).join('')}\n\nresults: ${run.resultsPath} (${(run.wallMs / 1000).toFixed(1)} s)\ndashboard: ${writeRunReport(runDir).index}`);
+  console.log(`\n${renderTable(all, { colour: process.stdout.isTTY && !process.env.NO_COLOR, runDir })}${summary(all, runDir).map((l) => `\n${l}`).join('')}\n\nresults: ${run.resultsPath} (${(run.wallMs / 1000).toFixed(1)} s)\ndashboard: ${writeRunReport(runDir).index}`);
   return all.some(isFailure) ? 1 : 0;
 }
