@@ -4,6 +4,10 @@
     outputs = exported.module()(**inputs)
 """
 
+from .auto import (
+    AUTO_EXPORT_CONFIG_MAPPING, AUTO_EXPORTER_MAPPING, AutoExportConfig, AutoHfExporter, get_hf_exporter, register_export_config,
+    register_exporter,
+)
 from .base import HfExporter
 from .decompose import decompose_for_generation, decompose_multimodal, decompose_prefill_decode, is_multimodal
 from .configs import DynamoConfig, ExportConfigMixin, ExportFormat
@@ -11,8 +15,11 @@ from .exporter_dynamo import DynamoExporter
 from .exporter_executorch import ExecutorchConfig, ExecutorchExporter
 from .exporter_onnx import OnnxConfig, OnnxExporter
 from .generation import GenerationExportError
+from .serialization import load
 
 __all__ = [
+    "AUTO_EXPORTER_MAPPING", "AUTO_EXPORT_CONFIG_MAPPING", "AutoExportConfig", "AutoHfExporter", "get_hf_exporter", "register_export_config",
+    "register_exporter",
     "DynamoConfig", "DynamoExporter", "ExecutorchConfig", "ExecutorchExporter", "ExportConfigMixin", "ExportFormat", "GenerationExportError", "HfExporter", "OnnxConfig", "OnnxExporter",
-    "decompose_for_generation", "decompose_multimodal", "decompose_prefill_decode", "is_multimodal",
+    "decompose_for_generation", "decompose_multimodal", "decompose_prefill_decode", "is_multimodal", "load",
 ]

@@ -15,9 +15,18 @@ class ExportFormat(enum.Enum):
     EXECUTORCH = "executorch"
 
 
+_BUILT_IN_FORMATS = {fmt.value: fmt for fmt in ExportFormat}
+
+
+def format_name(export_format: ExportFormat | str) -> str:
+    """The format's registry name; a third-party backend registered with the auto classes names its
+    format with a plain string, as the enum holds only the built-in ones."""
+    return export_format.value if isinstance(export_format, ExportFormat) else str(export_format)
+
+
 @dataclasses.dataclass
 class ExportConfigMixin:
-    export_format: ExportFormat
+    export_format: ExportFormat | str
 
     @classmethod
     def from_dict(cls, config_dict: Mapping[str, Any]) -> "ExportConfigMixin":
@@ -30,12 +39,12 @@ class ExportConfigMixin:
             )
         values = dict(config_dict)
         if isinstance(values.get("export_format"), str):
-            values["export_format"] = ExportFormat(values["export_format"])
+            values["export_format"] = _BUILT_IN_FORMATS.get(values["export_format"], values["export_format"])
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
         values = copy.deepcopy(self.__dict__)
-        values["export_format"] = self.export_format.value
+        values["export_format"] = format_name(self.export_format)
         return values
 
     def __iter__(self) -> Iterator[tuple[str, Any]]:

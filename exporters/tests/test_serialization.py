@@ -1,0 +1,53 @@
+"""A program saved with torch.export.save loads in a fresh process through ``hf_exporters.load``,
+where plain ``torch.export.load`` cannot rebuild transformers' output and cache classes."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+
+from hf_exporters import DynamoConfig, DynamoExporter
+from hf_exporters.serialization import spec_type_names
+
+from .tiny_models import build_tiny, text_inputs
+
+REPO_EXPORTERS = Path(__file__).resolve().parents[1]
+
+
+def _fresh_python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=600,
+                          env={"PYTHONPATH": str(REPO_EXPORTERS), "PATH": "/usr/bin:/bin"})
+
+
+@pytest.mark.parametrize("model_type", ["bert", "llama"])
+def test_saved_program_loads_in_a_fresh_process(model_type: str, tmp_path: Path) -> None:
+    model = build_tiny(model_type)
+    program = DynamoExporter().export(model, text_inputs(model, 2, 7), DynamoConfig(dynamic=True))
+    saved = tmp_path / f"{model_type}.pt2"
+    torch.export.save(program, saved)
+    other = text_inputs(model, 3, 5, seed=1)
+    torch.save(other, tmp_path / "inputs.pt")
+    with torch.no_grad():
+        expected = model(**other)[0]
+    torch.save(expected, tmp_path / "expected.pt")
+
+    names = spec_type_names(saved)
+    assert any(name.startswith("transformers.modeling_outputs.") for name in names), names
+
+    plain = _fresh_python(f"import torch; torch.export.load({str(saved)!r})")
+    assert plain.returncode != 0  # the failure users hit: nothing registers transformers' classes
+    assert "is not registered" in plain.stderr or "deserializing" in plain.stderr.lower()
+
+    ours = _fresh_python(f"""
+        import torch, hf_exporters
+        program = hf_exporters.load({str(saved)!r})
+        inputs = torch.load({str(tmp_path / 'inputs.pt')!r})
+        out = program.module()(**inputs)
+        torch.testing.assert_close(out[0], torch.load({str(tmp_path / 'expected.pt')!r}), atol=1e-4, rtol=1e-4)
+        print("loaded", type(out).__name__)
+    """)
+    assert ours.returncode == 0, ours.stderr[-3000:]
+    assert "loaded" in ours.stdout
