@@ -21,17 +21,22 @@ from transformers import BertModel
 
 
 class CustomBertModel(BertModel):
-    def forward(self, *args, **kwargs):
-        outputs = super().forward(*args, **kwargs)
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, **kwargs):
+        outputs = super().forward(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids, **kwargs)
         outputs.last_hidden_state = outputs.last_hidden_state + 1
         return outputs
 '''
 
 
-def _remote_repo(folder: Path, auto_map: dict[str, str]) -> Path:
+def _stock_bert(folder: Path) -> Path:
     torch.manual_seed(0)
     config = transformers.BertConfig(**TINY["bert"][1])
     transformers.BertModel(config).save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
+def _remote_repo(folder: Path, auto_map: dict[str, str]) -> Path:
+    _stock_bert(folder)
     (folder / "modeling_custom.py").write_text(MODELING_CUSTOM)
     saved = json.loads((folder / "config.json").read_text())
     saved.update(auto_map=auto_map, architectures=["BertModel"])
@@ -52,7 +57,7 @@ def test_refused_without_trust(remote_repo: Path) -> None:
 def test_trust_loads_the_repo_class_and_its_forward(remote_repo: Path) -> None:
     model = load_model(str(remote_repo), trust_remote_code=True)
     assert type(model).__name__ == "CustomBertModel"
-    assert remote_code_info(model, remote_repo) == {"module": "modeling_custom", "class": "CustomBertModel", "files": ["modeling_custom.py"]}
+    assert remote_code_info(model, remote_repo) == {"module": "modeling_custom", "class": "CustomBertModel", "files": ["modeling_custom.py"], "generative": False}
     stock = transformers.BertModel.from_pretrained(str(remote_repo), local_files_only=True, use_safetensors=True).eval()
     assert remote_code_info(stock, remote_repo) is None
     feeds = text_inputs(stock, batch=2, seq=5)
@@ -74,3 +79,19 @@ def test_trust_never_falls_back_to_a_stock_class(tmp_path: Path) -> None:
     elsewhere = _remote_repo(tmp_path / "elsewhere", {"AutoModel": "other/repo--modeling_custom.CustomBertModel"})
     with pytest.raises(InputError, match=r"only code shipped in the repo itself"):
         load_model(str(elsewhere), trust_remote_code=True)
+
+
+def test_load_op_reports_the_remote_class(remote_repo: Path) -> None:
+    """The worker's ``load`` reply is what the job's modelClass and the report are built from."""
+    from hf_exporters.worker.ops import OPS
+
+    reply = OPS["load"](model_dir=str(remote_repo), handle="remote-test", trust_remote_code=True)
+    try:
+        assert reply["class"] == "CustomBertModel"
+        assert reply["remote_code"] == {"module": "modeling_custom", "class": "CustomBertModel", "files": ["modeling_custom.py"], "generative": False}
+    finally:
+        OPS["unload"](handle="remote-test")
+    stock = _stock_bert(remote_repo.parent / "stock")
+    reply = OPS["load"](model_dir=str(stock), handle="stock-test", trust_remote_code=True)
+    OPS["unload"](handle="stock-test")
+    assert reply["class"] == "BertModel" and "remote_code" not in reply  # trust alone makes no class remote

@@ -127,7 +127,10 @@ def remote_code_info(model: torch.nn.Module, folder: Path) -> dict[str, Any] | N
     if not module.startswith("transformers_modules."):  # where transformers imports repo code from
         return None
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.py"))
-    return {"module": module.rsplit(".", 1)[-1], "class": type(model).__name__, "files": files}
+    from transformers import GenerationMixin
+
+    generative = isinstance(model, GenerationMixin)  # remote classes are in no catalog, so ask the class
+    return {"module": module.rsplit(".", 1)[-1], "class": type(model).__name__, "files": files, "generative": generative}
 
 
 def _load_remote(folder: Path, config: dict[str, Any], model_class: str | None) -> torch.nn.Module:

@@ -15,7 +15,7 @@ from ..pins import installed_version
 from .backends import get_backend
 from .catalog import list_model_classes
 from .implementations import OURS, get_export
-from .model_folder import load_model
+from .model_folder import load_model, remote_code_info
 from .planted_bugs import planted
 from .protocol import PROTOCOL_VERSION, InputError, WorkerError
 from .sample_inputs import build_recipe
