@@ -45,7 +45,8 @@ options:
   --probe-skips     run skip-listed jobs anyway and report entries that now pass as stale
   --pins NAME       run under pins/NAME.txt (its own cached Python environment)
   --hub-url URL     the hub that hub: sources download from
-  --trust-remote-code  allow repos whose config needs their own code (auto_map)
+  --trust-remote-code  run the repo's own model class that config.json's auto_map names (hub:, local:);
+                    reported as remote:<module>.<Class>; no caches. Without it such repos are refused
   --no-artifact-cache  run every job in full: no cached artifact or passing result of an identical
                     earlier job is reused (by default a job unchanged since it passed, with the same
                     --seed, takes no time, and an unchanged export is not run again)

@@ -180,7 +180,7 @@ async function checkRemoteCode(manifest: Manifest, options: DownloadRepoOptions,
     }
     if (config && typeof config === 'object' && 'auto_map' in config) {
       throw new HubDownloadError(
-        `${manifest.repo}@${manifest.sha}: ${file.path} has auto_map, so loading it runs the repo's own Python code: pass trustRemoteCode only after reviewing that code`,
+        `${manifest.repo}@${manifest.sha}: ${file.path} has auto_map, so loading it runs the repo's own Python code: pass --trust-remote-code (trustRemoteCode) only after reviewing that code`,
       );
     }
   }

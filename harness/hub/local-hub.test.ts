@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileDownloadInfo, listFiles, modelInfo, pathsInfo } from '@huggingface/hub';
@@ -31,6 +31,7 @@ describe('local hub and downloadRepo', () => {
     await writeCheckpoint(join(root, 'org', 'tiny'));
     await writeCheckpoint(join(root, 'org', 'escape'));
     await writeCheckpoint(join(root, 'org', 'custom-code'), { ...CONFIG, auto_map: { AutoModel: 'modeling_custom.CustomModel' } });
+    await writeFile(join(root, 'org', 'custom-code', 'modeling_custom.py'), 'from transformers import BertModel\n\nclass CustomModel(BertModel):\n    pass\n');
     await mkdir(join(root, 'org', 'pickle-only'), { recursive: true });
     await writeFile(join(root, 'org', 'pickle-only', 'config.json'), JSON.stringify(CONFIG));
     await writeFile(join(root, 'org', 'pickle-only', 'pytorch_model.bin'), 'not really a pickle');
@@ -123,12 +124,28 @@ describe('local hub and downloadRepo', () => {
 
   it('refuses auto_map unless trustRemoteCode, and fetches no weights when it refuses', async () => {
     const cache = await cacheDir();
-    await expect(downloadRepo({ repo: 'org/custom-code', hubUrl: hub.url, cacheDir: cache })).rejects.toThrow(/config\.json has auto_map.*trustRemoteCode/);
+    await expect(downloadRepo({ repo: 'org/custom-code', hubUrl: hub.url, cacheDir: cache })).rejects.toThrow(/config\.json has auto_map.*--trust-remote-code/);
     expect(await readdir(join(cache, 'models--org--custom-code', 'blobs'))).toHaveLength(1); // config.json only
     const snapshot = await downloadRepo({ repo: 'org/custom-code', hubUrl: hub.url, cacheDir: cache, trustRemoteCode: true });
     expect(JSON.parse(await readFile(join(snapshot, 'config.json'), 'utf8'))).toHaveProperty('auto_map');
     // Trust is asked on every call, also when the snapshot is already cached.
     await expect(downloadRepo({ repo: 'org/custom-code', revision: snapshot.split('/').at(-1), hubUrl: hub.url, cacheDir: cache })).rejects.toThrow(/auto_map/);
+  });
+
+  it('with trustRemoteCode fetches the repo code into the cache, verified like every blob', async () => {
+    const cache = await cacheDir();
+    const snapshot = await downloadRepo({ repo: 'org/custom-code', hubUrl: hub.url, cacheDir: cache, trustRemoteCode: true });
+    const code = join(snapshot, 'modeling_custom.py');
+    expect(await readFile(code)).toEqual(await readFile(join(root, 'org', 'custom-code', 'modeling_custom.py')));
+    const blob = await realpath(code);
+    expect(blob).toBe(join(await realpath(cache), 'models--org--custom-code', 'blobs', await hashFile(code, 'git-sha1')));
+
+    // Code that changed in the cache is what would run: it must be caught like a corrupted weight.
+    await writeFile(blob, 'import os\nos.system("echo pwned")\n');
+    const sha = snapshot.split('/').at(-1)!;
+    await expect(downloadRepo({ repo: 'org/custom-code', revision: sha, hubUrl: hub.url, cacheDir: cache, trustRemoteCode: true }))
+      .rejects.toThrow(/modeling_custom\.py is corrupted/);
+    await expect(verifySnapshot({ repo: 'org/custom-code', sha, cacheDir: cache })).rejects.toThrow(/modeling_custom\.py is corrupted/);
   });
 
   it('refuses a repo whose only weights are pickle, and never fetches pickle beside safetensors', async () => {

@@ -27,13 +27,16 @@ export function replayCommand(runDir: string, result: JobResult): string | undef
   return `npx export-sweep replay ${runDir} ${result.id} --seed ${result.fuzz.seed}${result.fuzz.path ? ` --path ${result.fuzz.path}` : ''}`;
 }
 
+/** The repo's own class says so wherever the class is shown (model page, dashboard matrix). */
+const remoteLabel = (code: JobResult['remoteCode']) => code && `${code.module}.${code.class} (remote code: ${code.files.join(', ')})`;
+
 export function modelReports(runDir: string, manifest: RunManifest, results: JobResult[]): ModelReport[] {
   const entries = new Map(manifest.selection.models.map((m) => [m.id, m]));
   const byModel = new Map<string, JobResult[]>();
   for (const r of results) byModel.set(r.model, [...(byModel.get(r.model) ?? []), r]);
   return [...byModel.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([model, jobs]) => ({
     model,
-    class: jobs[0].modelClass,
+    class: remoteLabel(jobs.find((r) => r.remoteCode)?.remoteCode) ?? jobs[0].modelClass,
     family: entries.get(model)?.model_type ?? '',
     task: entries.get(model)?.task ?? '',
     versions: manifest.versions,

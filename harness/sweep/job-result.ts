@@ -2,6 +2,7 @@ import type { LeafComparison } from '../compare/compare.js';
 import type { FuzzSummary } from '../fuzz/shape-fuzz.js';
 import type { TokenMatch } from '../generation/token-match.js';
 import type { SkipRef } from '../skips/skip-list.js';
+import type { RemoteCode } from '../worker/protocol.js';
 import type { Mode, Shape } from './jobs.js';
 
 /**
@@ -97,6 +98,9 @@ export interface JobResult {
   inputsNotFed?: string[];
   /** Content hash of the checkpoint the job ran on (config and weights, or the hub commit). */
   modelContent?: string;
+  /** The model class was the repo's own code (auto_map, run only under --trust-remote-code); then
+   * ``modelClass`` is ``remote:<module>.<Class>``. */
+  remoteCode?: RemoteCode;
   /** Where the job's artifact lives (run folder, or the artifact cache when it was reused). */
   artifactPath?: string;
   /** A reused result: the run folder and time of the run that produced it. */

@@ -12,7 +12,7 @@ import type { PythonWorker } from '../worker/python-worker.js';
 import type { GenerationCheck, JobResult } from './job-result.js';
 import { stage, StageError } from './job-stage.js';
 import type { Job } from './jobs.js';
-import { DEFAULT_MODELS_PER_WORKER, evictModels, useModel } from './model-cache.js';
+import { DEFAULT_MODELS_PER_WORKER, evictModels, loadedClass, useModel } from './model-cache.js';
 import { jobWorkDir, type JobContext } from './run-job.js';
 
 export const GENERATE_PROMPT_LENGTHS = [5, 9];
@@ -38,7 +38,9 @@ export async function runGenerateJob(worker: PythonWorker, job: Job, context: Jo
   const dir = jobWorkDir(context.workDir, job.id);
   await mkdir(dir, { recursive: true });
   const durationsMs: JobResult['durationsMs'] = { total: 0, eager: 0, run: 0 };
-  const base = { id: job.id, model: job.model.id, modelClass: job.model.class, backend: job.backend, mode: job.mode };
+  const base: Pick<JobResult, 'id' | 'model' | 'modelClass' | 'remoteCode' | 'backend' | 'mode'> = {
+    id: job.id, model: job.model.id, modelClass: job.model.class, backend: job.backend, mode: job.mode,
+  };
   const generation: GenerationCheck = { steps: GENERATE_STEPS, runtime: job.backend === 'onnx' ? 'onnxruntime-node' : job.backend, prompts: [] };
   const finish = (fields: Partial<JobResult>): JobResult => ({
     ...base, status: 'pass', shapes: [], generation, ...fields,
@@ -46,9 +48,10 @@ export async function runGenerateJob(worker: PythonWorker, job: Job, context: Jo
   });
   let exported: { components: Record<string, { artifact: string }> } | undefined;
   try {
-    const { handle, loadMs } = await stage('load', 'export-error', () => useModel(worker, job.model.id, () => worker.request('load', {
+    const { handle, loadMs, loaded } = await stage('load', 'export-error', () => useModel(worker, job.model.id, () => worker.request('load', {
       model_dir: context.modelDirs.get(job.model.id)!, handle: job.model.id, trust_remote_code: context.trustRemoteCode,
     })));
+    Object.assign(base, loadedClass(loaded));
     if (loadMs !== undefined) durationsMs.load = loadMs;
     const prompts = await stage('inputs', 'export-error', () => writePrompts(worker, handle, dir));
     const manifest = await stage('export', 'export-error', () => worker.request('export_generation', {

@@ -16,7 +16,7 @@ import type { JobResult, JobStatus, RuntimeCheck, ShapeCheck } from './job-resul
 import { artifactKey, cachedArtifact, exportRequest, storeArtifact } from './artifact-cache.js';
 import { stage, StageError } from './job-stage.js';
 import { SAMPLE_SHAPE, type Job, type Shape } from './jobs.js';
-import { DEFAULT_MODELS_PER_WORKER, evictModels, useModel } from './model-cache.js';
+import { DEFAULT_MODELS_PER_WORKER, evictModels, loadedClass, useModel } from './model-cache.js';
 
 function check(runtime: string, against: string, comparison: ReturnType<typeof compareOutputs>, withLeaves: boolean): RuntimeCheck {
   return {
@@ -67,7 +67,9 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
   const dir = jobWorkDir(workDir, job.id);
   await mkdir(dir, { recursive: true });
   const durationsMs: JobResult['durationsMs'] = { total: 0, eager: 0, run: 0, crossRun: 0 };
-  const base = { id: job.id, model: job.model.id, modelClass: job.model.class, backend: job.backend, mode: job.mode };
+  const base: Pick<JobResult, 'id' | 'model' | 'modelClass' | 'remoteCode' | 'backend' | 'mode'> = {
+    id: job.id, model: job.model.id, modelClass: job.model.class, backend: job.backend, mode: job.mode,
+  };
   const runtimes = runtimesFor(job.backend);
   // The boundary's cost: tensor files read here, plus the worker's own tensor I/O and the IPC
   // overhead (round trips minus the worker's time), from its counters over this job.
@@ -129,8 +131,9 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
   }
 
   try {
-    const { handle, loadMs } = await stage('load', 'export-error', () => useModel(worker, job.model.id, () =>
+    const { handle, loadMs, loaded } = await stage('load', 'export-error', () => useModel(worker, job.model.id, () =>
       worker.request('load', { model_dir: modelDirs.get(job.model.id)!, handle: job.model.id, trust_remote_code: trustRemoteCode })));
+    Object.assign(base, loadedClass(loaded));
     if (loadMs !== undefined) durationsMs.load = loadMs;
     const sample = join(dir, 'inputs-sample.safetensors');
     const recipe = await stage('inputs', 'export-error', () => worker.request('sample_inputs', { model: handle, out: sample, ...SAMPLE_SHAPE }));

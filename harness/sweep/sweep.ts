@@ -155,7 +155,7 @@ export class SweepSession {
   }
 
   private get reuseResults(): boolean {
-    return this.options.resultCache ?? Boolean(this.options.artifactCache);
+    return !this.options.trustRemoteCode && (this.options.resultCache ?? Boolean(this.options.artifactCache));
   }
 
   /** One job to its one result, appended to the run folder; never rejects for the job's own failure.
@@ -173,7 +173,9 @@ export class SweepSession {
       workDir: join(options.runDir, 'jobs'), onnx: this.onnx, trustRemoteCode: options.trustRemoteCode,
       fuzz: { ...fuzz, seed: fuzz.replay ? fuzz.seed : jobSeed(fuzz.seed, job.id) },
       fuzzBudgetMs: this.pool.jobTimeoutMs * 0.6,
-      artifactCache: options.artifactCache, cacheDir: options.cacheDir,
+      // The cache keys name a model by its source, not by the repo code that runs: under trust, an
+      // edited modeling file must not reuse an old artifact, nor a trusted pass answer a run without trust.
+      artifactCache: options.artifactCache && !options.trustRemoteCode, cacheDir: options.cacheDir,
       exportConfig: { ...options.exportConfig?.(job), ...(workaround ? { optimize: false } : {}) },
       implementation: options.implementation, overlapRuntimes: options.overlapRuntimes, modelsPerWorker: options.modelsPerWorker,
     };

@@ -16,6 +16,17 @@ export interface ReadyEvent {
   versions: Record<string, string | null>;
 }
 
+/** The repo's own model class that ran (auto_map, loaded only under --trust-remote-code). */
+export interface RemoteCode {
+  /** The module as the repo names its file (``modeling_custom`` for modeling_custom.py). */
+  module: string;
+  class: string;
+  /** The repo's ``*.py`` files, relative to the checkpoint folder: the code that was trusted. */
+  files: string[];
+  /** The class can generate (a GenerationMixin); the catalog cannot say, since it lists stock classes only. */
+  generative: boolean;
+}
+
 export interface WorkerErrorBody { kind: ErrorKind; type: string; message: string; trace: string }
 
 export type Reply =
@@ -39,7 +50,8 @@ export interface Ops {
   };
   load: {
     args: { model_dir: string; handle?: string; model_class?: string; trust_remote_code?: boolean };
-    result: { handle: string; class: string; parameters: number; load_ms: number };
+    /** ``remote_code``: present when the class is the repo's own (auto_map under trust_remote_code). */
+    result: { handle: string; class: string; parameters: number; load_ms: number; remote_code?: RemoteCode };
   };
   unload: { args: { handle: string }; result: { handle: string } };
   sample_inputs: {

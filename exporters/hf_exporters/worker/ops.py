@@ -15,7 +15,7 @@ from ..pins import installed_version
 from .backends import get_backend
 from .catalog import list_model_classes
 from .implementations import OURS, get_export
-from .model_folder import load_model
+from .model_folder import load_model, remote_code_info
 from .planted_bugs import planted
 from .protocol import PROTOCOL_VERSION, InputError, WorkerError
 from .sample_inputs import build_recipe
@@ -93,7 +93,9 @@ def load(model_dir: str, handle: str | None = None, model_class: str | None = No
     model, ms = _timed(lambda: load_model(model_dir, model_class, trust_remote_code))
     handle = handle or f"m{len(_MODELS) + 1}"
     _MODELS[handle] = model
-    return {"handle": handle, "class": type(model).__name__, "parameters": sum(p.numel() for p in model.parameters()), "load_ms": ms}
+    loaded = {"handle": handle, "class": type(model).__name__, "parameters": sum(p.numel() for p in model.parameters()), "load_ms": ms}
+    remote = remote_code_info(model, Path(model_dir))
+    return {**loaded, "remote_code": remote} if remote else loaded
 
 
 @op("unload")
