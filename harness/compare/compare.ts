@@ -11,6 +11,8 @@ export interface LeafComparison {
   expectedShape?: number[];
   actualShape?: number[];
   dtype?: string;
+  /** The artifact's dtype, where it differs from eager's (``problem: 'dtype'``). */
+  actualDtype?: string;
   tolerance?: Tolerance;
   maxAbsError: number;
   maxRelError: number;
@@ -45,7 +47,7 @@ function compareLeaf(name: string, expected: Tensor, actual: Tensor, backend: st
     return { ...base, ok: false, problem: 'shape', maxAbsError: Infinity, maxRelError: Infinity, outOfToleranceShare: 1 };
   }
   if (expected.dtype !== actual.dtype) {
-    return { ...base, ok: false, problem: 'dtype', maxAbsError: Infinity, maxRelError: Infinity, outOfToleranceShare: 1 };
+    return { ...base, ok: false, problem: 'dtype', actualDtype: actual.dtype, maxAbsError: Infinity, maxRelError: Infinity, outOfToleranceShare: 1 };
   }
   const tolerance = isFloating(expected.dtype) ? toleranceFor(backend, expected.dtype) : { atol: 0, rtol: 0 };
   const total = elementCount(expected.shape);
