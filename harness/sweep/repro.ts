@@ -21,6 +21,8 @@ export interface ReproFacts {
   modelDir?: string;
   /** The inputs file the export was (or would have been) traced on, when the recipe wrote one. */
   inputs?: string;
+  /** A fuzz failure's smallest failing shape's inputs: the artifact, traced on ``inputs``, runs on these. */
+  runInputs?: string;
   /** The export config the job asked for (exportRequest's ``config``). */
   config: Record<string, unknown>;
   /** The run's seed (--seed), which the CLI replay needs. */
@@ -78,6 +80,7 @@ export function reproScript(facts: ReproFacts): string {
     '',
     ...checkpointLines(job.model, modelDir, stage),
     `INPUTS = ${JSON.stringify(inputs ?? '')}  # the inputs the job traced, kept in its folder`,
+    ...(facts.runInputs ? [`RUN_INPUTS = ${JSON.stringify(facts.runInputs)}  # the smallest fuzzed shape that failed`] : []),
     `CONFIG = ${py(exportConfig)}  # the job's export config`,
     '',
     '',
@@ -157,7 +160,11 @@ export function reproScript(facts: ReproFacts): string {
     `backend = get_backend(${JSON.stringify(job.backend)})`,
     'with plant:',
     '    artifact, _ = backend.export(model, inputs, dict(CONFIG), Path(tempfile.mkdtemp(prefix="repro-artifact-")))',
-    'actual = get_leaf_tensors(backend.run(artifact, inputs))',
+    ...(facts.runInputs
+      ? ['run_inputs = read_inputs(RUN_INPUTS)', 'with torch.no_grad():', '    expected = model(**run_inputs)']
+      : ['run_inputs = inputs']),
+    '# padded positions are compared too (the harness leaves them out): a difference only there is no bug',
+    'actual = get_leaf_tensors(backend.run(artifact, run_inputs))',
     'worst, failed = 0.0, []',
     'for name, want in get_leaf_tensors(expected).items():',
     '    got = actual.get(name)',

@@ -68,7 +68,8 @@ export const SAMPLE_INPUTS = 'inputs-sample.safetensors';
 /** Where a job keeps its inputs, outputs and artifact inside the run folder's ``jobs/``. */
 export const jobWorkDir = (workDir: string, jobId: string) => join(workDir, jobId.replaceAll('/', '__'));
 
-const shapeTag = (s: Shape) => `${s.batch}x${s.seq}${s.padding && s.padding !== 'none' ? `-${s.padding}` : ''}${s.seed ? `-s${s.seed}` : ''}`;
+/** A checked shape's folder name inside the job's folder (its inputs and outputs). */
+export const shapeTag = (s: Shape) => `${s.batch}x${s.seq}${s.padding && s.padding !== 'none' ? `-${s.padding}` : ''}${s.seed ? `-s${s.seed}` : ''}`;
 
 export async function runJob(worker: PythonWorker, job: Job, context: JobContext): Promise<JobResult> {
   const { workDir, onnx, modelDirs, trustRemoteCode } = context;

@@ -1,6 +1,7 @@
 // The sweep engine: checkpoints first (one per model), then every job on the warm pool. Each job
 // ends in exactly one result, appended to the run folder the moment it ends, so a killed sweep
 // loses nothing finished and --resume runs only what is missing.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelEntry } from '../catalog/default-models.js';
 import { isPeer, peerEnv, type Implementation } from '../peers/implementations.js';
@@ -18,7 +19,7 @@ import { writeRepro } from './repro.js';
 import { jobSeed, type Job, type Mode } from './jobs.js';
 import { cachedResult, resultKey, storeResult } from './result-cache.js';
 import { runGenerateJob } from './run-generate-job.js';
-import { jobWorkDir, runJob, SAMPLE_INPUTS, type FuzzSettings, type JobContext } from './run-job.js';
+import { jobWorkDir, runJob, SAMPLE_INPUTS, shapeTag, type FuzzSettings, type JobContext } from './run-job.js';
 import { loadTimings, longestFirst, saveTimings } from './schedule.js';
 
 export interface SweepOptions {
@@ -227,10 +228,14 @@ export class SweepSession {
   private async repro(job: Job, context: Omit<JobContext, 'modelDirs'>, result: JobResult): Promise<void> {
     const dir = jobWorkDir(context.workDir, job.id);
     const fuzz = this.options.fuzz;
+    // a fuzz failure keeps its smallest failing shape's folder: the script runs the artifact there
+    const counterexample = result.fuzz?.counterexample;
+    const failing = counterexample && join(dir, shapeTag(counterexample), 'inputs.safetensors');
     try {
       await writeRepro({
         job, result, runDir: this.options.runDir, dir, modelDir: this.modelDirs.get(job.model.id),
         inputs: join(dir, job.mode === 'generate' ? 'prompt-5.safetensors' : SAMPLE_INPUTS),
+        runInputs: failing && existsSync(failing) ? failing : undefined,
         config: exportRequest(job, context.exportConfig, context.implementation).config,
         seed: fuzz?.seed ?? 0, versions: this.folder.readManifest().versions,
       });
