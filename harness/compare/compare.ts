@@ -11,7 +11,7 @@ export interface LeafComparison {
   expectedShape?: number[];
   actualShape?: number[];
   dtype?: string;
-  /** The artifact's dtype, set only on a dtype mismatch (``dtype`` is eager's): the report shows both. */
+  /** The artifact's dtype, where it differs from eager's (``problem: 'dtype'``). */
   actualDtype?: string;
   tolerance?: Tolerance;
   maxAbsError: number;

@@ -4,8 +4,10 @@
 import fc from 'fast-check';
 import { describeCase, edgeCases, fuzzCase, type FuzzCase, type FuzzSpace } from './arbitraries.js';
 
-/** One case's verdict: ``ok`` false with ``error`` says why (a mismatch or the artifact failing). */
-export interface CaseOutcome { ok: boolean; status?: string; error?: string; maxAbsError: number; maxRelError: number }
+/** One case's verdict: ``ok`` false with ``error`` says why (a mismatch or the artifact failing).
+ * ``discarded``: the case lies outside the model's domain (eager itself fails there), so it says
+ * nothing of the export; the reason is kept and the case is not counted as run. */
+export interface CaseOutcome { ok: boolean; status?: string; error?: string; maxAbsError: number; maxRelError: number; discarded?: string }
 
 export interface FuzzOptions {
   /** Random cases after the edge cases (--shapes). */
@@ -23,6 +25,9 @@ export interface FuzzSummary {
   /** Cases run, edge cases and shrinking included. */
   cases: number;
   shrinks: number;
+  /** Cases discarded as outside the model's domain (eager failed there), and the first one's reason. */
+  discarded?: number;
+  discardedReason?: string;
   ok: boolean;
   /** The smallest failing case fast-check shrank to, with its failure. */
   counterexample?: FuzzCase;
@@ -48,6 +53,8 @@ export async function fuzzShapes(
 ): Promise<FuzzSummary> {
   let fatal: unknown;
   let cases = 0;
+  let discarded = 0;
+  let discardedReason: string | undefined;
   let maxAbsError = 0;
   let maxRelError = 0;
   const failures = new Map<string, CaseOutcome>();
@@ -60,6 +67,12 @@ export async function fuzzShapes(
     } catch (error) {
       fatal = error;
       throw error;
+    }
+    if (outcome.discarded !== undefined) {
+      cases -= 1;
+      discarded += 1;
+      discardedReason ??= outcome.discarded;
+      fc.pre(false); // fast-check draws another case instead, and never shrinks towards this one
     }
     if (Number.isFinite(outcome.maxAbsError)) maxAbsError = Math.max(maxAbsError, outcome.maxAbsError);
     if (Number.isFinite(outcome.maxRelError)) maxRelError = Math.max(maxRelError, outcome.maxRelError);
@@ -78,7 +91,10 @@ export async function fuzzShapes(
     markInterruptAsFailure: false,
   });
   if (fatal !== undefined) throw fatal;
-  const base = { seed: options.seed, path: options.path, cases, shrinks: details.numShrinks, maxAbsError, maxRelError };
+  const base = {
+    seed: options.seed, path: options.path, cases, shrinks: details.numShrinks, maxAbsError, maxRelError,
+    ...(discarded ? { discarded, discardedReason } : {}),
+  };
   if (!details.failed || !details.counterexample) return { ...base, ok: true };
   const [counterexample] = details.counterexample;
   const outcome = failures.get(JSON.stringify(counterexample));

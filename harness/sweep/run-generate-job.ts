@@ -1,4 +1,6 @@
-// A generate job: the model's generation components (prefill or the multimodal parts, decode, and
+// A generate job climbs the same ladder (job-result.ts STAGES): the checkpoint, the prompts, eager
+// generate on every prompt, and only then the export, so a model eager cannot generate with is
+// ``broken``, not an export failure. Then: the model's generation components (prefill or the multimodal parts, decode, and
 // an encoder-decoder's encoder) exported by the worker, then a greedy loop over them at two prompt
 // lengths, batch 2, left padding, token by token against eager generate(do_sample=False). The ONNX
 // loop runs here in onnxruntime-node (harness/generation/onnx-generate.ts); Dynamo and ExecuTorch
@@ -10,7 +12,7 @@ import { matchTokens } from '../generation/token-match.js';
 import { readSafetensors, writeSafetensors } from '../tensors/safetensors.js';
 import type { PythonWorker } from '../worker/python-worker.js';
 import type { GenerationCheck, JobResult } from './job-result.js';
-import { stage, StageError } from './job-stage.js';
+import { Ladder, StageError } from './job-stage.js';
 import type { Job } from './jobs.js';
 import { DEFAULT_MODELS_PER_WORKER, evictModels, loadedClass, useModel } from './model-cache.js';
 import { jobWorkDir, type JobContext } from './run-job.js';
@@ -19,18 +21,22 @@ export const GENERATE_PROMPT_LENGTHS = [5, 9];
 export const GENERATE_STEPS = 8;
 
 /** Left-padded prompts of batch 2 as the recipe builds them, without the decoder ids that generate
- * makes itself; the files the export and every loop read. */
-async function writePrompts(worker: PythonWorker, handle: string, dir: string): Promise<string[]> {
+ * makes itself; the files the export and every loop read, and what the recipe fed and left out. */
+async function writePrompts(worker: PythonWorker, handle: string, dir: string): Promise<{ files: string[]; fed: string[]; notFed: string[] }> {
   const files: string[] = [];
+  let fed: string[] = [];
+  let notFed: string[] = [];
   for (const length of GENERATE_PROMPT_LENGTHS) {
     const sample = join(dir, `sample-${length}.safetensors`);
-    await worker.request('sample_inputs', { model: handle, out: sample, batch: 2, seq: length, padding: 'left', seed: length });
+    const recipe = await worker.request('sample_inputs', { model: handle, out: sample, batch: 2, seq: length, padding: 'left', seed: length });
     const { decoder_input_ids: _, ...prompt } = await readSafetensors(sample);
     const file = join(dir, `prompt-${length}.safetensors`);
     await writeSafetensors(file, prompt);
     files.push(file);
+    fed = Object.keys(prompt);
+    notFed = recipe.not_fed;
   }
-  return files;
+  return { files, fed, notFed };
 }
 
 export async function runGenerateJob(worker: PythonWorker, job: Job, context: JobContext): Promise<JobResult> {
@@ -46,25 +52,37 @@ export async function runGenerateJob(worker: PythonWorker, job: Job, context: Jo
     ...base, status: 'pass', shapes: [], generation, ...fields,
     durationsMs: { ...durationsMs, total: performance.now() - start }, finishedAt: new Date().toISOString(),
   });
+  const ladder = new Ladder(context.stages);
   let exported: { components: Record<string, { artifact: string }> } | undefined;
+  let inputsFed: string[] | undefined;
+  let inputsNotFed: string[] | undefined;
+  const reached = () => ({ stages: [...ladder.reached], inputsFed, inputsNotFed: inputsNotFed?.length ? inputsNotFed : undefined });
   try {
-    const { handle, loadMs, loaded } = await stage('load', 'export-error', () => useModel(worker, job.model.id, () => worker.request('load', {
+    const { handle, loadMs, loaded } = await ladder.step('checkpoint', () => useModel(worker, job.model.id, () => worker.request('load', {
       model_dir: context.modelDirs.get(job.model.id)!, handle: job.model.id, trust_remote_code: context.trustRemoteCode,
     })));
     Object.assign(base, loadedClass(loaded));
     if (loadMs !== undefined) durationsMs.load = loadMs;
-    const prompts = await stage('inputs', 'export-error', () => writePrompts(worker, handle, dir));
-    const manifest = await stage('export', 'export-error', () => worker.request('export_generation', {
+    const { files: prompts, fed, notFed } = await ladder.step('inputs', () => writePrompts(worker, handle, dir));
+    inputsFed = fed;
+    inputsNotFed = notFed;
+    const eagers = [];
+    for (const prompt of prompts) {
+      const eager = await ladder.step('eager', () => worker.request('generate_eager', { model: handle, inputs: prompt, max_new_tokens: GENERATE_STEPS }));
+      durationsMs.eager! += eager.ms;
+      eagers.push(eager);
+    }
+    const manifest = await ladder.step('export', () => worker.request('export_generation', {
       model: handle, backend: job.backend, inputs: prompts[0], more_inputs: prompts.slice(1), out_dir: join(dir, 'components'),
       config: { ...context.exportConfig, dynamic: true },
     }));
     exported = manifest;
     durationsMs.export = Object.values(manifest.components).reduce((sum, c) => sum + c.export_ms, 0);
     for (const [index, prompt] of prompts.entries()) {
-      const eager = await stage('eager', 'runtime-error', () => worker.request('generate_eager', { model: handle, inputs: prompt, max_new_tokens: GENERATE_STEPS }));
-      durationsMs.eager! += eager.ms;
+      const eager = eagers[index];
       const loopStart = performance.now();
-      const tokens = await stage('generate', 'runtime-error', async () => job.backend === 'onnx'
+      if (job.backend === 'onnx') ladder.reach('load');
+      const tokens = await ladder.step('generate', async () => job.backend === 'onnx'
         ? (await onnxGreedyGenerate(context.onnx, manifest, await readSafetensors(prompt), GENERATE_STEPS)).tokens
         : (await worker.request('generate_artifact', { manifest: manifest.manifest, inputs: prompt, max_new_tokens: GENERATE_STEPS })).tokens);
       durationsMs.run! += performance.now() - loopStart;
@@ -73,13 +91,15 @@ export async function runGenerateJob(worker: PythonWorker, job: Job, context: Jo
     }
     const failed = generation.prompts.find((p) => !p.ok);
     const first = failed?.failures[0];
-    return finish(failed ? {
-      status: 'mismatch', stage: 'generate',
-      error: `prompt length ${failed.length}, row ${first!.row}: token ${first!.exported} at step ${first!.step} where eager has ${first!.eager} (top-2 gap ${first!.gap.toExponential(2)})`,
-    } : {});
+    const error = failed && `prompt length ${failed.length}, row ${first!.row}: token ${first!.exported} at step ${first!.step} where eager has ${first!.eager} (top-2 gap ${first!.gap.toExponential(2)})`;
+    return finish({
+      ...reached(),
+      ...(error ? { status: 'mismatch', stage: 'generate', error, errorInfo: { stage: 'generate', type: 'TokenMismatch', message: error } }
+        : inputsNotFed?.length ? { status: 'partial' } : {}),
+    });
   } catch (error) {
     if (!(error instanceof StageError)) throw error;
-    return finish({ status: error.status, stage: error.stage, error: error.message.split('\n').slice(0, 5).join('\n') });
+    return finish({ ...reached(), status: error.status, stage: error.stage, errorInfo: error.info, error: error.message.split('\n').slice(0, 5).join('\n') });
   } finally {
     if (job.backend === 'onnx') for (const { artifact } of Object.values(exported?.components ?? {})) await context.onnx.release(artifact);
     await evictModels(worker, context.modelsPerWorker ?? DEFAULT_MODELS_PER_WORKER);

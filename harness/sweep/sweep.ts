@@ -1,6 +1,7 @@
 // The sweep engine: checkpoints first (one per model), then every job on the warm pool. Each job
 // ends in exactly one result, appended to the run folder the moment it ends, so a killed sweep
 // loses nothing finished and --resume runs only what is missing.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelEntry } from '../catalog/default-models.js';
 import { isPeer, peerEnv, type Implementation } from '../peers/implementations.js';
@@ -12,11 +13,13 @@ import { WorkerPool, type JobOutcome } from '../worker/pool.js';
 import type { PythonWorker } from '../worker/python-worker.js';
 import { artifactKey, exportRequest } from './artifact-cache.js';
 import { ensureCheckpoint } from './checkpoints.js';
-import type { JobResult } from './job-result.js';
+import { isFailure, type ErrorInfo, type JobResult, type Stage } from './job-result.js';
+import { errorInfo as errorInfo_ } from './job-stage.js';
+import { writeRepro } from './repro.js';
 import { jobSeed, type Job, type Mode } from './jobs.js';
 import { cachedResult, resultKey, storeResult } from './result-cache.js';
 import { runGenerateJob } from './run-generate-job.js';
-import { runJob, type FuzzSettings, type JobContext } from './run-job.js';
+import { jobWorkDir, runJob, SAMPLE_INPUTS, shapeTag, type FuzzSettings, type JobContext } from './run-job.js';
 import { loadTimings, longestFirst, saveTimings } from './schedule.js';
 
 export interface SweepOptions {
@@ -74,15 +77,26 @@ function baseResult(job: Job): Pick<JobResult, 'id' | 'model' | 'modelClass' | '
   return { id: job.id, model: job.model.id, modelClass: job.model.class, backend: job.backend, mode: job.mode };
 }
 
-function failedResult(job: Job, outcome: Exclude<JobOutcome<unknown>, { status: 'ok' }>): JobResult {
+/** A job the pool could not bring to a result of its own: its worker crashed, hung or ran out of
+ * memory (``crashed``/``timeout``), or the job threw what no stage reports. ``stages``: the rungs it
+ * had reached, the last one being where it failed. */
+function failedResult(job: Job, outcome: Exclude<JobOutcome<unknown>, { status: 'ok' }>, stages: Stage[] = []): JobResult {
   const error = outcome.status === 'error' ? `${outcome.error.name}: ${outcome.error.message}` : outcome.error;
+  const stage = stages[stages.length - 1];
+  const stderrTail = 'stderrTail' in outcome ? outcome.stderrTail.slice(-4000) : undefined;
+  const errorInfo: ErrorInfo = outcome.status === 'error'
+    ? errorInfo_(stage ?? 'checkpoint', outcome.error)
+    : { stage: stage ?? 'checkpoint', type: outcome.errorType, message: outcome.error, stderrTail: stderrTail || undefined };
   return {
     ...baseResult(job),
     status: outcome.status === 'timeout' ? 'timeout' : 'crashed',
+    stage,
+    stages: stages.length ? [...stages] : undefined,
+    errorInfo,
     durationsMs: { total: outcome.ms },
     shapes: [],
     error: error.split('\n').slice(0, 5).join('\n'),
-    stderrTail: 'stderrTail' in outcome ? outcome.stderrTail.slice(-4000) : undefined,
+    stderrTail,
     peakRssMb: outcome.peakRssMb,
     workerPid: outcome.workerPid,
     finishedAt: new Date().toISOString(),
@@ -193,16 +207,44 @@ export class SweepSession {
     return this.finish(result);
   }
 
-  /** The job on a worker, once its checkpoint is there; a worker holding its model is preferred. */
+  /** The job on a worker, once its checkpoint is there; a worker holding its model is preferred.
+   * A checkpoint that cannot be built or loaded leaves the job ``broken``: it never reached the
+   * exporter. Every failing job gets its repro.md and repro.py. */
   private async execute(job: Job, context: Omit<JobContext, 'modelDirs'>, priority: number | undefined): Promise<JobResult> {
     const checkpoint = await this.checkpoint(job.model);
+    let result: JobResult;
     if (checkpoint.status !== 'ok') {
-      return { ...failedResult(job, checkpoint), status: checkpoint.status === 'error' ? 'export-error' : checkpoint.status, stage: 'checkpoint' };
+      const failed = failedResult(job, checkpoint, ['checkpoint']);
+      result = { ...failed, status: 'broken', stage: 'checkpoint' };
+    } else {
+      this.modelDirs.set(job.model.id, checkpoint.value);
+      const run = job.mode === 'generate' ? runGenerateJob : runJob;
+      const stages: Stage[] = [];
+      const outcome = await this.pool.run((worker) => run(worker, job, { ...context, modelDirs: this.modelDirs, stages }), { priority, affinity: job.model.id });
+      result = outcome.status === 'ok' ? { ...outcome.value, peakRssMb: outcome.peakRssMb, workerPid: outcome.workerPid } : failedResult(job, outcome, stages);
     }
-    this.modelDirs.set(job.model.id, checkpoint.value);
-    const run = job.mode === 'generate' ? runGenerateJob : runJob;
-    const outcome = await this.pool.run((worker) => run(worker, job, { ...context, modelDirs: this.modelDirs }), { priority, affinity: job.model.id });
-    return outcome.status === 'ok' ? { ...outcome.value, peakRssMb: outcome.peakRssMb, workerPid: outcome.workerPid } : failedResult(job, outcome);
+    if (isFailure(result)) await this.repro(job, context, result);
+    return result;
+  }
+
+  private async repro(job: Job, context: Omit<JobContext, 'modelDirs'>, result: JobResult): Promise<void> {
+    const dir = jobWorkDir(context.workDir, job.id);
+    const fuzz = this.options.fuzz;
+    // a fuzz failure keeps its smallest failing shape's folder: the script runs the artifact there
+    const counterexample = result.fuzz?.counterexample;
+    const failing = counterexample && join(dir, shapeTag(counterexample), 'inputs.safetensors');
+    try {
+      await writeRepro({
+        job, result, runDir: this.options.runDir, dir, modelDir: this.modelDirs.get(job.model.id),
+        inputs: join(dir, job.mode === 'generate' ? 'prompt-5.safetensors' : SAMPLE_INPUTS),
+        runInputs: failing && existsSync(failing) ? failing : undefined,
+        config: exportRequest(job, context.exportConfig, context.implementation).config,
+        seed: fuzz?.seed ?? 0, versions: this.folder.readManifest().versions,
+      });
+    } catch (error) {
+      // a reproduction is a convenience: failing to write one must not cost the job its result
+      result.error = `${result.error ?? ''}\n(repro.md not written: ${(error as Error).message})`.trim();
+    }
   }
 
   async close(): Promise<void> {

@@ -1,16 +1,25 @@
+import type { ErrorCause } from '../sweep/job-result.js';
 import type { ErrorKind, WorkerErrorBody } from './protocol.js';
 
 /** The worker answered, with an error: it is still alive and usable. */
 export class WorkerRequestError extends Error {
   readonly kind: ErrorKind;
+  /** The root exception's type (``RuntimeError``, not the worker's ``ExportError`` wrapper). */
   readonly pythonType: string;
+  /** The op and the whole Python traceback, causes included. */
   readonly trace: string;
-  constructor(op: string, body: WorkerErrorBody) {
+  /** The exception chain, outermost first (the worker's wrapper, then what it was raised from). */
+  readonly causes: ErrorCause[];
+  /** What native code wrote to stderr while the op failed, where the worker captured it. */
+  readonly nativeStderr?: string;
+  constructor(readonly op: string, body: WorkerErrorBody) {
     super(stripAnsi(body.message));
     this.name = 'WorkerRequestError';
     this.kind = body.kind;
     this.pythonType = body.type;
     this.trace = `${op}: ${stripAnsi(body.trace)}`;
+    this.causes = (body.causes ?? []).map((c) => ({ type: c.type, message: stripAnsi(c.message) }));
+    this.nativeStderr = body.native_stderr;
   }
 }
 

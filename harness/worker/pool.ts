@@ -7,7 +7,7 @@ import { PythonWorker, type PythonWorkerOptions } from './python-worker.js';
 
 export type JobOutcome<T> =
   | { status: 'ok'; value: T; workerPid?: number; ms: number; peakRssMb?: number }
-  | { status: 'crashed' | 'timeout'; error: string; stderrTail: string; workerPid?: number; ms: number; peakRssMb?: number }
+  | { status: 'crashed' | 'timeout'; error: string; errorType: string; stderrTail: string; workerPid?: number; ms: number; peakRssMb?: number }
   | { status: 'error'; error: Error; workerPid?: number; ms: number; peakRssMb?: number };
 
 /**
@@ -148,7 +148,7 @@ export class WorkerPool {
       await worker.ready; // start-up is not the job's time: the timeout starts once the worker is warm
     } catch (error) {
       this.replace(slot, 'kill');
-      return { status: 'crashed', error: (error as Error).message, stderrTail: worker.stderrTail(), workerPid: worker.pid, ms: elapsed() };
+      return { status: 'crashed', error: (error as Error).message, errorType: (error as Error).name, stderrTail: worker.stderrTail(), workerPid: worker.pid, ms: elapsed() };
     }
     let timer: NodeJS.Timeout | undefined;
     let watch: MemoryWatch | undefined;
@@ -167,7 +167,7 @@ export class WorkerPool {
         this.replace(slot, 'kill');
         const status = error instanceof WorkerTimeoutError ? 'timeout' : 'crashed';
         const message = error instanceof Error ? error.message : String(error);
-        return { status, error: message, stderrTail: worker.stderrTail(), workerPid: worker.pid, ms: elapsed(), peakRssMb: peak() };
+        return { status, error: message, errorType: error instanceof Error ? error.name : typeof error, stderrTail: worker.stderrTail(), workerPid: worker.pid, ms: elapsed(), peakRssMb: peak() };
       }
       this.release(slot);
       return { status: 'error', error: error as Error, workerPid: worker.pid, ms: elapsed(), peakRssMb: peak() };

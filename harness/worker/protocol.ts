@@ -1,7 +1,8 @@
 // The harness's side of the worker protocol (Python side: exporters/hf_exporters/worker/protocol.py).
 // One JSON object per line each way; tensors travel as safetensors files whose paths do.
 
-export const PROTOCOL_VERSION = 1;
+// 2: error replies carry the cause chain and any native stderr; sample_inputs says what it fed.
+export const PROTOCOL_VERSION = 2;
 
 export type ErrorKind = 'input' | 'load' | 'export' | 'run' | 'internal';
 
@@ -27,7 +28,13 @@ export interface RemoteCode {
   generative: boolean;
 }
 
-export interface WorkerErrorBody { kind: ErrorKind; type: string; message: string; trace: string }
+/** ``type`` is the root exception's; ``causes`` the chain (``__cause__`` / ``__context__``), outermost
+ * first; ``native_stderr`` what native code logged while the op failed (ExecuTorch's runtime). */
+export interface WorkerErrorBody {
+  kind: ErrorKind; type: string; message: string; trace: string;
+  causes?: { type: string; message: string }[];
+  native_stderr?: string;
+}
 
 export type Reply =
   | { v: number; id: number; ok: true; result: unknown; ms: number; io_ms?: number }
@@ -57,7 +64,11 @@ export interface Ops {
   sample_inputs: {
     args: { model: string; out: string; batch?: number; seq?: number; seed?: number; padding?: 'none' | 'left' | 'right' };
     /** ``dynamic``: per input, the dims that may vary as {index: [name, min, max]}. */
-    result: { path: string; tensors: TensorManifest; dynamic: Record<string, Record<string, [string, number, number]>> };
+    result: {
+      path: string; tensors: TensorManifest; dynamic: Record<string, Record<string, [string, number, number]>>;
+      /** The inputs written; and the modality inputs the forward takes that the recipe fed nothing of. */
+      fed: string[]; not_fed: string[];
+    };
   };
   eager: { args: { model: string; inputs: string; out: string }; result: { path: string; tensors: TensorManifest; eager_ms: number } };
   export: {

@@ -8,7 +8,6 @@ import logging
 import os
 import sys
 import time
-import traceback
 from typing import Any, TextIO
 
 
@@ -38,7 +37,7 @@ def main() -> None:
         torch.set_num_threads(int(threads))
     from .implementations import load_peers
     from .ops import OPS
-    from .protocol import PROTOCOL_VERSION, WorkerError
+    from .protocol import PROTOCOL_VERSION, WorkerError, error_reply
     from .tensor_files import IO_MS
 
     load_peers()  # only the peer files the harness names in HF_EXPORTERS_WORKER_PEERS
@@ -70,15 +69,7 @@ def main() -> None:
                 raise
             reply = {"ok": True, "result": result}
         except Exception as err:  # every failure becomes a reply; the worker keeps serving
-            kind = err.kind if isinstance(err, WorkerError) else "internal"
-            message = err.message if isinstance(err, WorkerError) else f"{type(err).__name__}: {err}"
-            cause = err.__cause__ or err
-            reply = {"ok": False, "error": {
-                "kind": kind,
-                "type": type(cause).__name__,
-                "message": " ".join(message.split("\n")),
-                "trace": "".join(traceback.format_exception(cause))[-8000:],
-            }}
+            reply = {"ok": False, "error": error_reply(err)}
         elapsed = (time.perf_counter() - start) * 1000
         _reply(out, {"v": PROTOCOL_VERSION, "id": request_id, **reply, "ms": elapsed, "io_ms": IO_MS[0] - io_before})
 

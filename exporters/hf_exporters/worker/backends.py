@@ -160,7 +160,9 @@ def _run_executorch(path: Path, inputs: dict[str, torch.Tensor]) -> Any:
             failure = err
     if failure is not None:
         detail = " ".join(log.lines())
-        raise RuntimeError(f"{failure}: {detail}" if detail else str(failure)) from failure
+        error = RuntimeError(f"{failure}: {detail}" if detail else str(failure))
+        error.native_stderr = log.text  # type: ignore[attr-defined]  # the worker's error reply carries it whole
+        raise error from failure
     return {leaf: tensor.clone() for leaf, tensor in zip(io["leaves"], outputs)}  # the runtime reuses its buffers
 
 

@@ -18,7 +18,7 @@ from .implementations import OURS, get_export
 from .model_folder import load_model, remote_code_info
 from .planted_bugs import planted
 from .protocol import PROTOCOL_VERSION, InputError, WorkerError
-from .sample_inputs import build_recipe
+from .sample_inputs import build_recipe, inputs_not_fed
 from .tensor_files import read_tensors, write_tensors
 from .tiny_checkpoint import make_tiny_checkpoint
 from .tiny_probe import probe_tiny
@@ -106,9 +106,13 @@ def unload(handle: str) -> dict[str, Any]:
 
 @op("sample_inputs")
 def sample_inputs(model: str, out: str, batch: int = 2, seq: int = 7, seed: int = 0, padding: str = "none") -> dict[str, Any]:
-    """Recipe inputs written to ``out``; ``dynamic`` says which dims may vary, and within what range."""
-    inputs, dynamic = build_recipe(_model(model), batch=batch, seq=seq, seed=seed, padding=padding)
-    return {"path": out, "tensors": write_tensors(inputs, out), "dynamic": dynamic}
+    """Recipe inputs written to ``out``; ``dynamic`` says which dims may vary, and within what range;
+    ``fed`` the inputs written and ``not_fed`` the modality inputs the forward takes that the recipe
+    fed nothing of (the harness marks such a job ``partial``)."""
+    module = _model(model)
+    inputs, dynamic = build_recipe(module, batch=batch, seq=seq, seed=seed, padding=padding)
+    return {"path": out, "tensors": write_tensors(inputs, out), "dynamic": dynamic,
+            "fed": sorted(inputs), "not_fed": inputs_not_fed(module, inputs)}
 
 
 @op("eager")

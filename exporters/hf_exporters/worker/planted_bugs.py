@@ -36,6 +36,15 @@ def _seq_one(module: torch.nn.Module, args: tuple, kwargs: dict[str, Any], outpu
     return (bumped, *output[1:])
 
 
+def _data_dependent(module: torch.nn.Module, args: tuple, kwargs: dict[str, Any], output: Any) -> Any:
+    # Python control flow on a tensor's value, as a model that checks its inputs with ``if (x > t).any():``
+    # does: eager takes a branch, torch.export cannot trace one (a guard on a data-dependent value).
+    first = output[next(iter(output.keys()))] if hasattr(output, "keys") else output[0]
+    if bool((first.abs() > 1e30).any()):
+        raise ValueError("never: the outputs of a tiny model stay far below 1e30")
+    return output
+
+
 def _swap_cache(output: Any) -> Any:
     # A decode whose cache outputs are laid out wrong (each layer's key and value swapped) but keep
     # their shapes: nothing fails, only the tokens after the first decode step go wrong.
@@ -61,7 +70,7 @@ def _exhaust_memory() -> None:
         time.sleep(0.01)
 
 
-PLANTS = {"seq-one": _seq_one}
+PLANTS = {"seq-one": _seq_one, "data-dependent": _data_dependent}
 # Bugs on a module's outputs, planted by wrapping its forward: exporters that trace ``module.forward``
 # directly (a generation component's) never run forward hooks.
 OUTPUT_PLANTS = {"swap-cache": _swap_cache}

@@ -2,7 +2,8 @@
 
 One JSON object per line each way. Requests: ``{"v", "id", "op", "args"}``. Replies:
 ``{"v", "id", "ok": true, "result", "ms"}`` or ``{"v", "id", "ok": false, "error": {"kind", "type",
-"message", "trace"}, "ms"}``. On start the worker sends one ``{"v", "event": "ready", ...}`` line.
+"message", "trace", "causes", "native_stderr"?}, "ms"}`` (``causes``: the exception's ``__cause__`` /
+``__context__`` chain, outermost first, each ``{"type", "message"}``). On start the worker sends one ``{"v", "event": "ready", ...}`` line.
 Tensors never travel in these lines: they are safetensors files whose paths do.
 
 Generation ops (worker/generation_ops.py):
@@ -24,7 +25,11 @@ Token ids and gaps are per-step scalars and travel as JSON lists.
 
 from __future__ import annotations
 
-PROTOCOL_VERSION = 1
+import traceback
+from typing import Any
+
+# 2: errors carry their cause chain and any native stderr captured while they happened.
+PROTOCOL_VERSION = 2
 
 # Why a request failed, so the harness can tell "your input is wrong" from "the export broke".
 ERROR_KINDS = ("input", "load", "export", "run", "internal")
@@ -44,3 +49,54 @@ class InputError(WorkerError):
     """The request, or a file it names, is wrong; the message says which input and what to do."""
 
     kind = "input"
+
+
+def cause_chain(err: BaseException, limit: int = 16) -> list[dict[str, str]]:
+    """``err`` and what led to it, outermost first, as Python prints them: an explicit ``raise ...
+    from`` cause, else the exception being handled when this one was raised (unless suppressed)."""
+    chain: list[dict[str, str]] = []
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen and len(chain) < limit:
+        seen.add(id(current))
+        chain.append({"type": type(current).__name__, "message": " ".join(str(current).split())[:2000]})
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return chain
+
+
+def _native_stderr(err: BaseException) -> str | None:
+    """Native log text an op attached to an exception in the chain (``native_stderr``)."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        text = getattr(current, "native_stderr", None)
+        if text:
+            return str(text)[-8000:]
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _clip(text: str, keep: int = 6000) -> str:
+    # Both ends: the root cause's frames come first in a chained traceback, the raise site last.
+    return text if len(text) <= 2 * keep else f"{text[:keep]}\n[... {len(text) - 2 * keep} characters left out ...]\n{text[-keep:]}"
+
+
+def error_reply(err: BaseException) -> dict[str, Any]:
+    """The ``error`` object of a failed reply. ``type`` is the root exception's (a torch
+    ``RuntimeError``, not the worker's ``ExportError`` wrapper), which is what a failure is classed by;
+    the full chain is in ``causes``."""
+    kind = err.kind if isinstance(err, WorkerError) else "internal"
+    message = err.message if isinstance(err, WorkerError) else f"{type(err).__name__}: {err}"
+    cause = err.__cause__ or err
+    body: dict[str, Any] = {
+        "kind": kind,
+        "type": type(cause).__name__,
+        "message": " ".join(message.split("\n")),
+        "trace": _clip("".join(traceback.format_exception(err))),
+        "causes": cause_chain(err),
+    }
+    native = _native_stderr(err)
+    if native:
+        body["native_stderr"] = native
+    return body

@@ -281,3 +281,30 @@ def build_recipe(
     if missing:
         raise InputError(f"no sample-input recipe for required input(s) {missing} of {type(model).__name__}; add one to the recipes.")
     return inputs, recipe.dynamic
+
+
+# A modality's inputs, told apart by name in the forward's own signature: the data tensors first,
+# then the companions that only mean something next to them (grids, sizes, masks).
+_MODALITIES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
+    ("image", re.compile(r"pixel_values(_images)?|flattened_patches"), re.compile(r"image_\w+|pixel_(attention_)?mask")),
+    ("video", re.compile(r"pixel_values_videos"), re.compile(r"video_\w+")),
+    ("audio", re.compile(r"input_features|input_values|audio_values|audio_features"),
+     re.compile(r"audio_\w+|feature_attention_mask|input_features_mask")),
+]
+
+
+def inputs_not_fed(model: torch.nn.Module, fed: dict[str, Any]) -> list[str]:
+    """The modality inputs ``model``'s forward takes for a modality the recipe fed nothing of (a VLM
+    fed text only lists ``pixel_values`` and its grid): a job that passes on ``fed`` has not tested
+    that part of the model. A fed modality's optional companions are not listed: the recipe leaves
+    them out on purpose (LLaVA's ``image_sizes`` only matters to other encoders)."""
+    params = [name for name, p in forward_parameters(model).items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    missing: list[str] = []
+    for _, data, companions in _MODALITIES:
+        takes = [name for name in params if data.fullmatch(name) or companions.fullmatch(name)]
+        if not any(data.fullmatch(name) for name in takes):
+            continue  # the forward has no data input of this modality
+        if any(name in fed for name in takes):
+            continue
+        missing.extend(name for name in takes if name not in missing)
+    return missing
