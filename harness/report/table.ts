@@ -15,7 +15,7 @@ function formatMs(value: number | undefined): string {
 export function resultLine(result: JobResult): string {
   const where = result.stage && result.status !== 'pass' ? ` at ${result.stage}` : '';
   const detail = result.error ? (result.error.split('\n')[0] ?? '').slice(0, 120) : `max abs ${formatError(result.maxAbsError)}`;
-  const cached = result.resultCached ? ' (cached)' : '';
+  const cached = result.resultCached ? ` (cached${result.reusedFrom ? ` from ${result.reusedFrom.runDir}` : ''})` : '';
   return `${result.status}${cached}${where} (${formatMs(result.durationsMs.total)}, export ${formatMs(result.durationsMs.export)}) ${detail}`;
 }
 

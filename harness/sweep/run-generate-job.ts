@@ -41,10 +41,10 @@ export async function runGenerateJob(worker: PythonWorker, job: Job, context: Jo
   const base = { id: job.id, model: job.model.id, modelClass: job.model.class, backend: job.backend, mode: job.mode };
   const generation: GenerationCheck = { steps: GENERATE_STEPS, runtime: job.backend === 'onnx' ? 'onnxruntime-node' : job.backend, prompts: [] };
   const finish = (fields: Partial<JobResult>): JobResult => ({
-    ...base, status: 'pass', shapes: [], generation, ...fields,
+    ...base, status: 'pass', shapes: [], generation, artifactPath: exported?.manifest, ...fields,
     durationsMs: { ...durationsMs, total: performance.now() - start }, finishedAt: new Date().toISOString(),
   });
-  let exported: { components: Record<string, { artifact: string }> } | undefined;
+  let exported: { manifest: string; components: Record<string, { artifact: string }> } | undefined;
   try {
     const { handle, loadMs } = await stage('load', 'export-error', () => useModel(worker, job.model.id, () => worker.request('load', {
       model_dir: context.modelDirs.get(job.model.id)!, handle: job.model.id, trust_remote_code: context.trustRemoteCode,

@@ -13,7 +13,7 @@ import type { OnnxRunner } from '../runtimes/onnx-runner.js';
 import { readSafetensors } from '../tensors/safetensors.js';
 import type { PythonWorker } from '../worker/python-worker.js';
 import type { JobResult, JobStatus, RuntimeCheck, ShapeCheck } from './job-result.js';
-import { artifactKey, cachedArtifact, exportRequest, storeArtifact } from './artifact-cache.js';
+import { cachedArtifact, exportRequest, storeArtifact } from './artifact-cache.js';
 import { stage, StageError } from './job-stage.js';
 import { SAMPLE_SHAPE, type Job, type Shape } from './jobs.js';
 import { DEFAULT_MODELS_PER_WORKER, evictModels, useModel } from './model-cache.js';
@@ -44,8 +44,11 @@ export interface JobContext {
   exportConfig?: Record<string, unknown>;
   /** Job time left for fuzzing, so shrinking ends before the pool's timeout kills the worker. */
   fuzzBudgetMs?: number;
-  /** Reuse an artifact exported earlier by an identical job (same entry, config, pins, exporters). */
+  /** Reuse an artifact exported earlier by an identical job (same checkpoint content, config, pins, code). */
   artifactCache?: boolean;
+  /** The job's artifact-cache key (artifact-cache.ts), made from its resolved checkpoint's content;
+   * without one no cached artifact is used or stored. */
+  artifactKey?: string;
   /** Whose exporter makes the artifact (the worker's default is ours). */
   implementation?: Implementation;
   /** Where the artifact cache lives; default cacheRoot(). */
@@ -135,7 +138,7 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
     const sample = join(dir, 'inputs-sample.safetensors');
     const recipe = await stage('inputs', 'export-error', () => worker.request('sample_inputs', { model: handle, out: sample, ...SAMPLE_SHAPE }));
     const request = exportRequest(job, context.exportConfig, context.implementation);
-    const key = context.artifactCache ? artifactKey(job, request) : undefined;
+    const key = context.artifactCache ? context.artifactKey : undefined;
     const cached = key ? cachedArtifact(key, context.cacheDir) : undefined;
     const exported = cached ?? await stage('export', 'export-error', () =>
       worker.request('export', { model: handle, inputs: sample, out_dir: join(dir, 'artifact'), ...request }),
@@ -175,6 +178,7 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
       stage: status === 'pass' ? undefined : !sampleOk || fuzzOk ? 'compare' : 'fuzz',
       durationsMs: { ...durationsMs, ...boundary(), total: performance.now() - start },
       artifactBytes,
+      artifactPath,
       maxAbsError: Math.max(...shapes.map((s) => s.maxAbsError)),
       maxRelError: Math.max(...shapes.map((s) => s.maxRelError)),
       shapes,
@@ -191,6 +195,7 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
       stage: error.stage,
       durationsMs: { ...durationsMs, ...boundary(), total: performance.now() - start },
       artifactBytes,
+      artifactPath,
       shapes,
       error: error.message.split('\n').slice(0, 5).join('\n'),
       finishedAt: new Date().toISOString(),
