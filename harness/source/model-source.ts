@@ -31,9 +31,14 @@ export function parseSource(spec: string): SourceSpec {
   throw new Error(`model source '${spec}' is not one of hub:org/name[@revision], synthetic:ClassName, local:path`);
 }
 
+/** Runs ``work`` on a Python worker (the sweep's pool lends one) and gives its value or throws its failure. */
+export type OnWorker = <T>(work: (worker: PythonWorker) => Promise<T>) => Promise<T>;
+
 export interface SourceContext {
-  /** Builds a synthetic source's tiny checkpoint; hub: and local: sources need none. */
+  /** Builds a synthetic source's tiny checkpoint the first time (or ``onWorker`` lends one then);
+   * hub: and local: sources, and a synthetic one built before, need no worker. */
   worker?: PythonWorker;
+  onWorker?: OnWorker;
   catalog: CatalogEntry[];
   /** Overrides for the tiny config, by model type. */
   overrides: Record<string, Record<string, unknown>>;
@@ -66,10 +71,12 @@ export async function resolveSource(spec: SourceSpec, context: SourceContext): P
   const repoDir = join(hubRoot, repo);
   if (!existsSync(join(repoDir, 'model.safetensors'))) {
     const built = join(cacheRoot(), 'tiny', pinSetKey(), `${entry.class}-${overridesKey}`);
-    if (!context.worker) throw new Error(`synthetic:${spec.className} is built by a Python worker: pass one in the source context`);
-    await context.worker.request('make_tiny', {
+    const make = (worker: PythonWorker) => worker.request('make_tiny', {
       model_class: entry.class, model_type: entry.model_type, out_dir: built, config: context.overrides[entry.model_type], shrink: true,
     });
+    if (context.worker) await make(context.worker);
+    else if (context.onWorker) await context.onWorker(make);
+    else throw new Error(`synthetic:${spec.className} is built by a Python worker: pass worker or onWorker in the source context`);
     await mkdir(join(hubRoot, 'synthetic'), { recursive: true });
     await cp(built, repoDir, { recursive: true });
   }

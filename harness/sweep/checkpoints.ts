@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { ModelEntry } from '../catalog/default-models.js';
 import { cacheRoot } from '../python/paths.js';
 import { pinSetKey } from '../python/pin-set.js';
-import { parseSource, resolveSource, type SourceContext } from '../source/model-source.js';
+import { parseSource, resolveSource, type OnWorker, type SourceContext } from '../source/model-source.js';
 import type { PythonWorker } from '../worker/python-worker.js';
 import { recipeHash } from './source-hash.js';
 
@@ -25,8 +25,7 @@ export async function ensureCheckpoint(worker: PythonWorker, entry: ModelEntry):
   return dir;
 }
 
-/** Runs ``work`` on a Python worker of the sweep's pool and gives its value (or throws its failure). */
-export type OnWorker = <T>(work: (worker: PythonWorker) => Promise<T>) => Promise<T>;
+export type { OnWorker };
 
 /**
  * A sweep entry to its checkpoint folder. Only building something takes a worker (``onWorker``): a
@@ -44,12 +43,7 @@ export const tinyCheckpoint: ModelResolver = (entry, onWorker) => {
 
 /** A sweep entry's checkpoint folder: from its model source when it names one (hub:, synthetic:,
  * local:), else the tiny checkpoint built from its config. */
-export function resolveModelFrom(context: Omit<SourceContext, 'worker' | 'signal'>): ModelResolver {
-  return (entry, onWorker, signal) => {
-    if (!entry.source) return tinyCheckpoint(entry, onWorker);
-    const spec = parseSource(entry.source);
-    return spec.kind === 'synthetic'
-      ? onWorker((worker) => resolveSource(spec, { ...context, worker, signal }))
-      : resolveSource(spec, { ...context, signal }); // a hub download runs here, under the hub's own deadline
-  };
+export function resolveModelFrom(context: Omit<SourceContext, 'worker' | 'onWorker' | 'signal'>): ModelResolver {
+  // a download runs here in the harness, under the hub's own deadline, never holding a worker
+  return (entry, onWorker, signal) => (entry.source ? resolveSource(parseSource(entry.source), { ...context, onWorker, signal }) : tinyCheckpoint(entry, onWorker));
 }
