@@ -5,11 +5,14 @@
 // It drives @huggingface/hub's downloadFileToCacheDir file by file rather than snapshotDownload,
 // which does the same loop but (in 2.17) takes no file filter, so it would fetch pickle weights, and
 // always asks the hub for the revision and the listing, even for a commit already in the cache.
+// A branch or tag costs one request (its commit) before a cached snapshot is used, since it may have
+// moved; a full commit costs none. Every request has its own deadline (hub-fetch.ts).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, realpath, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { downloadFileToCacheDir, listFiles, modelInfo, type ListFileEntry } from '@huggingface/hub';
+import { hubFetch, HubTimeoutError, hubTimeoutMs } from './hub-fetch.js';
 
 export interface DownloadRepoOptions {
   /** `org/name` on the hub. */
@@ -22,6 +25,10 @@ export interface DownloadRepoOptions {
   cacheDir: string;
   /** Allow a config with `auto_map`, which makes transformers import the repo's own Python code. */
   trustRemoteCode?: boolean;
+  /** Deadline of each hub request (headers, then each body chunk); default hubTimeoutMs(). */
+  timeoutMs?: number;
+  /** Aborts every pending hub request (a sweep that is closing). */
+  signal?: AbortSignal;
 }
 
 export class HubDownloadError extends Error {
@@ -74,16 +81,21 @@ export async function downloadRepo(options: DownloadRepoOptions): Promise<string
     }
   }
 
-  const info = await modelInfo({ name: repo, revision, hubUrl, additionalFields: ['sha'] });
-  const sha = info.sha;
-  if (!COMMIT.test(sha)) throw new HubDownloadError(`${repo}@${revision}: the hub at ${hubUrl} answered commit '${sha}', not 40 hex digits: check hubUrl`);
+  const fetch = hubFetch(hubUrl, options.timeoutMs ?? hubTimeoutMs(), options.signal);
+  const sha = await resolveCommit(repo, revision, hubUrl, fetch);
+  const cached = await readManifest(storage, sha);
+  if (cached && (await allPresent(storage, cached))) {
+    const snapshot = await checkSnapshot(cached, options, storage);
+    if (revision !== sha) await writeAtomically(join(storage, 'refs', revision), sha);
+    return snapshot; // the branch still points at a commit already here: no listing, no files
+  }
   const listing: ListFileEntry[] = [];
-  for await (const entry of listFiles({ repo, revision: sha, recursive: true, hubUrl })) listing.push(entry);
+  for await (const entry of listFiles({ repo, revision: sha, recursive: true, hubUrl, fetch })) listing.push(entry);
   const files = chooseFiles(repo, sha, listing);
 
   const manifest: Manifest = { repo, sha, files };
   const fetchAndVerify = async (file: SnapshotFile): Promise<void> => {
-    await downloadFileToCacheDir({ repo, path: file.path, revision: sha, hubUrl, cacheDir });
+    await downloadFileToCacheDir({ repo, path: file.path, revision: sha, hubUrl, cacheDir, fetch });
     await verifyFile(manifest, file, options, storage);
   };
   // Configs first: a repo refused for remote code costs a few KB, not its weights.
@@ -96,6 +108,33 @@ export async function downloadRepo(options: DownloadRepoOptions): Promise<string
   await writeAtomically(join(storage, MANIFEST_DIR, `${sha}.json`), JSON.stringify(manifest));
   if (revision !== sha) await writeAtomically(join(storage, 'refs', revision), sha);
   return join(storage, 'snapshots', sha);
+}
+
+/** The commit ``revision`` names now: one request, and never a guess from the cache, since a branch moves. */
+async function resolveCommit(repo: string, revision: string, hubUrl: string, fetch: typeof globalThis.fetch): Promise<string> {
+  let sha: string;
+  try {
+    sha = (await modelInfo({ name: repo, revision, hubUrl, additionalFields: ['sha'], fetch })).sha;
+  } catch (error) {
+    if (error instanceof HubTimeoutError) throw error;
+    const why = error instanceof Error ? error.message : String(error);
+    throw new HubDownloadError(
+      `${repo}@${revision}: could not ask the hub at ${hubUrl} which commit '${revision}' is now (${why}): ` +
+      'check --hub-url and that the hub is up, or name a full 40-hex commit to use a cached snapshot without asking',
+    );
+  }
+  if (!COMMIT.test(sha)) throw new HubDownloadError(`${repo}@${revision}: the hub at ${hubUrl} answered commit '${sha}', not 40 hex digits: check hubUrl`);
+  return sha;
+}
+
+/** The repo and commit of a snapshot folder that downloadRepo completed (it returns such folders),
+ * else undefined: a snapshot's content is its commit, so it needs no hashing of its own. */
+export async function snapshotCommit(dir: string): Promise<{ repo: string; sha: string } | undefined> {
+  const parts = dir.split(sep);
+  const sha = parts.at(-1) ?? '';
+  if (!COMMIT.test(sha) || parts.at(-2) !== 'snapshots') return undefined;
+  const manifest = await readManifest(parts.slice(0, -2).join(sep), sha);
+  return manifest ? { repo: manifest.repo, sha } : undefined;
 }
 
 /** Re-hash every file of a snapshot that downloadRepo completed; throws naming the first bad one. */

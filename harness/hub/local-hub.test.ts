@@ -86,9 +86,32 @@ describe('local hub and downloadRepo', () => {
     expect(await downloadRepo({ repo: 'org/tiny', revision: sha, hubUrl: hub.url, cacheDir: cache })).toBe(snapshot);
     expect(hub.requests).toBe(before);
 
-    // A branch can move, so it is always asked about; the files themselves still come from the cache.
+    // A branch can move, so it is always asked about, once: its commit is here already, so no listing or file.
     expect(await downloadRepo({ repo: 'org/tiny', revision: 'main', hubUrl: hub.url, cacheDir: cache })).toBe(snapshot);
-    expect(hub.requests - before).toBe(2); // revision + listing
+    expect(hub.requests - before).toBe(1);
+  });
+
+  it('follows a branch that moved to a new commit, and names the hub when it cannot ask it', async () => {
+    const cache = await cacheDir();
+    const repoDir = join(root, 'org', 'moving');
+    await writeCheckpoint(repoDir);
+    const moving = await startLocalHub(root);
+    try {
+      const first = await downloadRepo({ repo: 'org/moving', hubUrl: moving.url, cacheDir: cache });
+      await writeCheckpoint(repoDir, { ...CONFIG, hidden_size: 6 }); // a second commit on main
+      const second = await downloadRepo({ repo: 'org/moving', hubUrl: moving.url, cacheDir: cache });
+      expect(second).not.toBe(first);
+      expect(JSON.parse(await readFile(join(second, 'config.json'), 'utf8')).hidden_size).toBe(6);
+      expect(await readFile(join(cache, 'models--org--moving', 'refs', 'main'), 'utf8')).toBe(second.split('/').at(-1));
+    } finally {
+      await moving.close();
+    }
+    // The hub is gone: a branch cannot be trusted to the cached snapshot, a full commit can.
+    await expect(downloadRepo({ repo: 'org/moving', hubUrl: moving.url, cacheDir: cache })).rejects.toThrow(
+      new RegExp(`org/moving@main: could not ask the hub at ${moving.url} which commit 'main' is now .*name a full 40-hex commit`),
+    );
+    const sha = (await readFile(join(cache, 'models--org--moving', 'refs', 'main'), 'utf8'));
+    expect(await downloadRepo({ repo: 'org/moving', revision: sha, hubUrl: moving.url, cacheDir: cache })).toBe(join(cache, 'models--org--moving', 'snapshots', sha));
   });
 
   it('names a corrupted blob in the cache on the next download and on verify', async () => {

@@ -37,7 +37,7 @@ export function resultLine(result: JobResult): string {
   const headline = isFailure(result) ? errorHeadline(result) : undefined;
   const detail = headline ? headline.slice(0, 120) : `max abs ${formatError(result.maxAbsError)}`;
   const unfed = result.status === 'partial' && result.inputsNotFed?.length ? ` (not fed: ${result.inputsNotFed.join(', ')})` : '';
-  const cached = result.resultCached ? ' (cached)' : '';
+  const cached = result.resultCached ? ` (cached${result.reusedFrom ? ` from ${result.reusedFrom.runDir}` : ''})` : '';
   return `${result.status}${cached}${where} (${formatMs(result.durationsMs.total)}, export ${formatMs(result.durationsMs.export)}) ${detail}${unfed}`;
 }
 

@@ -11,6 +11,7 @@ import { downloadRepo } from '../hub/hub-download.js';
 import { startLocalHub, type LocalHub } from '../hub/local-hub.js';
 import { cacheRoot } from '../python/paths.js';
 import { pinSetKey } from '../python/pin-set.js';
+import { recipeHash } from '../sweep/source-hash.js';
 import type { PythonWorker } from '../worker/python-worker.js';
 
 export type SourceSpec =
@@ -30,8 +31,14 @@ export function parseSource(spec: string): SourceSpec {
   throw new Error(`model source '${spec}' is not one of hub:org/name[@revision], synthetic:ClassName, local:path`);
 }
 
+/** Runs ``work`` on a Python worker (the sweep's pool lends one) and gives its value or throws its failure. */
+export type OnWorker = <T>(work: (worker: PythonWorker) => Promise<T>) => Promise<T>;
+
 export interface SourceContext {
-  worker: PythonWorker;
+  /** Builds a synthetic source's tiny checkpoint the first time (or ``onWorker`` lends one then);
+   * hub: and local: sources, and a synthetic one built before, need no worker. */
+  worker?: PythonWorker;
+  onWorker?: OnWorker;
   catalog: CatalogEntry[];
   /** Overrides for the tiny config, by model type. */
   overrides: Record<string, Record<string, unknown>>;
@@ -39,6 +46,8 @@ export interface SourceContext {
   hubUrl?: string;
   trustRemoteCode?: boolean;
   cacheDir?: string;
+  /** Aborts the source's pending hub requests (a sweep that is closing). */
+  signal?: AbortSignal;
 }
 
 /** The local folder holding the model's config.json and safetensors weights. */
@@ -50,27 +59,31 @@ export async function resolveSource(spec: SourceSpec, context: SourceContext): P
   }
   if (spec.kind === 'hub') {
     if (!context.hubUrl) throw new Error(`hub:${spec.repo} needs a hub URL; pass --hub-url`);
-    return downloadRepo({ repo: spec.repo, revision: spec.revision, hubUrl: context.hubUrl, cacheDir, trustRemoteCode: context.trustRemoteCode });
+    return downloadRepo({ repo: spec.repo, revision: spec.revision, hubUrl: context.hubUrl, cacheDir, trustRemoteCode: context.trustRemoteCode, signal: context.signal });
   }
   const entry = context.catalog.find((e) => e.class === spec.className);
   if (!entry) throw new Error(`synthetic:${spec.className} is not a class of the pinned transformers; see 'export-sweep list'`);
-  // The overrides are part of the name, so editing them never serves a stale checkpoint.
-  const overridesKey = createHash('sha256').update(JSON.stringify(context.overrides[entry.model_type] ?? {})).digest('hex').slice(0, 8);
+  // The overrides and the code that builds tiny checkpoints are part of the name, so editing either
+  // never serves a stale checkpoint.
+  const overridesKey = createHash('sha256').update(JSON.stringify({ overrides: context.overrides[entry.model_type] ?? {}, recipe: recipeHash() })).digest('hex').slice(0, 8);
   const repo = `synthetic/${entry.class}-${overridesKey}`;
   const hubRoot = join(cacheRoot(), 'local-hub', pinSetKey());
   const repoDir = join(hubRoot, repo);
   if (!existsSync(join(repoDir, 'model.safetensors'))) {
     const built = join(cacheRoot(), 'tiny', pinSetKey(), `${entry.class}-${overridesKey}`);
-    await context.worker.request('make_tiny', {
+    const make = (worker: PythonWorker) => worker.request('make_tiny', {
       model_class: entry.class, model_type: entry.model_type, out_dir: built, config: context.overrides[entry.model_type], shrink: true,
     });
+    if (context.worker) await make(context.worker);
+    else if (context.onWorker) await context.onWorker(make);
+    else throw new Error(`synthetic:${spec.className} is built by a Python worker: pass worker or onWorker in the source context`);
     await mkdir(join(hubRoot, 'synthetic'), { recursive: true });
     await cp(built, repoDir, { recursive: true });
   }
   let hub: LocalHub | undefined;
   try {
     const hubUrl = context.hubUrl ?? (hub = await startLocalHub(hubRoot)).url;
-    return await downloadRepo({ repo, revision: 'main', hubUrl, cacheDir, trustRemoteCode: context.trustRemoteCode });
+    return await downloadRepo({ repo, revision: 'main', hubUrl, cacheDir, trustRemoteCode: context.trustRemoteCode, signal: context.signal });
   } finally {
     await hub?.close();
   }

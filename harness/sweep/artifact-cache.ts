@@ -1,16 +1,18 @@
-// Exported artifacts cached by everything that decides them: the model entry (class and config),
-// backend, mode and export config, the pin set and the exporters' own source. A re-run of an
-// unchanged job skips its export (the slowest step), and still runs and compares it in full.
+// Exported artifacts cached by everything that decides them, by content, never by name: what the
+// checkpoint folder holds (its files' hash, or a hub snapshot's commit), the exporter's own source,
+// the worker that drives it, the tiny-config and input-recipe code, backend, mode and export config,
+// and the pin set. A re-run of an unchanged job skips its export (the slowest step), and still runs
+// and compares it in full; an edited folder, a moved branch or edited code exports afresh.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { isPeer, type Implementation } from '../peers/implementations.js';
 import { cacheRoot } from '../python/paths.js';
-import { pinSetKey } from '../python/pin-set.js';
+import { pinFile, pinSetKey } from '../python/pin-set.js';
 import type { ExportInfo } from '../runtimes/backend-runtimes.js';
 import type { Job } from './jobs.js';
-import { sourceHash } from './source-hash.js';
+import { RECIPE_CODE, recipeHash, sourceHash } from './source-hash.js';
 
 /** The export request's own part (without model and paths): what the worker is asked to make. */
 export function exportRequest(job: Job, exportConfig: Record<string, unknown> | undefined, implementation: Implementation | undefined) {
@@ -20,16 +22,42 @@ export function exportRequest(job: Job, exportConfig: Record<string, unknown> | 
   };
 }
 
-export function artifactKey(job: Job, request: ReturnType<typeof exportRequest>): string {
-  // any change to the Python package (exporters, worker, input recipes) invalidates its artifacts
-  const exporters = sourceHash(['exporters/hf_exporters'], ['.py']);
+const PACKAGE = 'exporters/hf_exporters';
+const WORKER = `${PACKAGE}/worker`;
+
+/** The version line a pin set gives a package (``transformers==5.16.1``), or null. */
+function pinnedVersion(name: string): string | null {
+  const line = readFileSync(pinFile(), 'utf8').split('\n').find((l) => new RegExp(`^${name}\\s*(==|@)`, 'i').test(l.trim()));
+  return line?.trim() ?? null;
+}
+
+/** Whose export code makes the artifact. Ours: the package without its worker. A peer: its adapter
+ * files and the pinned transformers it exports with, and our package as well, because the peer
+ * runs inside our worker and imports its helpers and pytree registrations. */
+function exporterSource(implementation: Implementation | undefined): unknown {
+  const ours = sourceHash([PACKAGE], ['.py'], [WORKER]);
+  return isPeer(implementation)
+    ? { peer: implementation, adapter: sourceHash(['harness/peers'], ['.py', '.ts']), transformers: pinnedVersion('transformers'), host: ours }
+    : { ours };
+}
+
+/** Everything a job's artifact is made from. ``modelContent``: checkpointContent() of its resolved
+ * checkpoint, so no key exists before the checkpoint does. */
+export function artifactKey(job: Job, request: ReturnType<typeof exportRequest>, modelContent: string): string {
   return createHash('sha256')
-    .update(JSON.stringify({ model: job.model, backend: job.backend, mode: job.mode, request, pins: pinSetKey(), exporters }))
+    .update(JSON.stringify({
+      model: job.model, modelContent, backend: job.backend, mode: job.mode, request, pins: pinSetKey(),
+      exporter: exporterSource(isPeer(request.implementation) ? request.implementation : undefined),
+      // the worker's ops and backend registry drive every implementation's export and its Python runtimes
+      worker: sourceHash([WORKER], ['.py'], RECIPE_CODE),
+      recipe: recipeHash(),
+    }))
     .digest('hex').slice(0, 24);
 }
 
 const entryDir = (key: string, root: string) => join(root, 'artifacts', key);
 
+/** The stored export of ``key``, its ``artifact`` inside the cache entry, if the entry is whole. */
 export function cachedArtifact(key: string, root = cacheRoot()): ExportInfo | undefined {
   const facts = join(entryDir(key, root), 'export.json');
   if (!existsSync(facts)) return undefined;

@@ -1,5 +1,5 @@
-// Whole results of identical jobs, reused. A job with the same artifact key (model entry, backend,
-// mode, export config, pins, exporter source), the same fuzzing (cases, seed, replay path) and the
+// Whole results of identical jobs, reused. A job with the same artifact key (checkpoint content,
+// exporter, worker and recipe source, backend, mode, export config, pins), the same fuzzing (cases, seed, replay path) and the
 // same checking code (comparisons, tolerances, fuzzer, runtimes, onnxruntime-node) ends the same
 // way, so a re-run of an unchanged job needs no worker at all. The artifact cache alone still pays
 // for the eager runs, the runtimes and the fuzzing, and for starting the workers that do them.
@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { cacheRoot, REPO_ROOT } from '../python/paths.js';
 import type { JobResult } from './job-result.js';
 import type { FuzzSettings } from './run-job.js';
@@ -35,19 +35,30 @@ export function resultKey(artifactKey: string, fuzz: FuzzSettings | undefined): 
 
 const entryFile = (key: string, root: string) => join(root, 'results', `${key}.json`);
 
-/** The stored result, marked ``resultCached``; its durations are this lookup's, since nothing ran. */
+/** A stored result and the run folder it was produced in. */
+interface Entry { runDir: string; result: JobResult }
+
+/** The stored result, marked ``resultCached`` and naming the run that produced it (``reusedFrom``);
+ * its durations are this lookup's, since nothing ran. */
 export function cachedResult(key: string, root = cacheRoot()): JobResult | undefined {
   const start = performance.now();
   const file = entryFile(key, root);
   if (!existsSync(file)) return undefined;
-  const { artifactCached, durationsMs, peakRssMb, workerPid, ...stored } = JSON.parse(readFileSync(file, 'utf8')) as JobResult;
-  return { ...stored, resultCached: true, durationsMs: { total: performance.now() - start }, finishedAt: new Date().toISOString() };
+  const entry = JSON.parse(readFileSync(file, 'utf8')) as Partial<Entry>;
+  if (!entry.result || typeof entry.runDir !== 'string') return undefined; // written by other code: never trusted
+  const { artifactCached, durationsMs, peakRssMb, workerPid, ...stored } = entry.result;
+  return {
+    ...stored, resultCached: true, reusedFrom: { runDir: entry.runDir, finishedAt: stored.finishedAt },
+    durationsMs: { total: performance.now() - start }, finishedAt: new Date().toISOString(),
+  };
 }
 
-export async function storeResult(key: string, result: JobResult, root = cacheRoot()): Promise<void> {
+/** Keeps a passing ``result`` made in the run folder ``runDir``. */
+export async function storeResult(key: string, result: JobResult, runDir: string, root = cacheRoot()): Promise<void> {
   if (result.status !== 'pass') return;
   const file = entryFile(key, root);
   await mkdir(dirname(file), { recursive: true });
-  await writeFile(`${file}.${process.pid}.tmp`, JSON.stringify(result));
+  const entry: Entry = { runDir: resolve(runDir), result };
+  await writeFile(`${file}.${process.pid}.tmp`, JSON.stringify(entry));
   await rename(`${file}.${process.pid}.tmp`, file); // a half-written entry is never read
 }

@@ -49,11 +49,11 @@ export async function runGenerateJob(worker: PythonWorker, job: Job, context: Jo
   };
   const generation: GenerationCheck = { steps: GENERATE_STEPS, runtime: job.backend === 'onnx' ? 'onnxruntime-node' : job.backend, prompts: [] };
   const finish = (fields: Partial<JobResult>): JobResult => ({
-    ...base, status: 'pass', shapes: [], generation, ...fields,
+    ...base, status: 'pass', shapes: [], generation, artifactPath: exported?.manifest, ...fields,
     durationsMs: { ...durationsMs, total: performance.now() - start }, finishedAt: new Date().toISOString(),
   });
   const ladder = new Ladder(context.stages);
-  let exported: { components: Record<string, { artifact: string }> } | undefined;
+  let exported: { manifest: string; components: Record<string, { artifact: string }> } | undefined;
   let inputsFed: string[] | undefined;
   let inputsNotFed: string[] | undefined;
   const reached = () => ({ stages: [...ladder.reached], inputsFed, inputsNotFed: inputsNotFed?.length ? inputsNotFed : undefined });

@@ -15,7 +15,7 @@ import type { OnnxRunner } from '../runtimes/onnx-runner.js';
 import { readSafetensors } from '../tensors/safetensors.js';
 import type { PythonWorker } from '../worker/python-worker.js';
 import type { ErrorInfo, JobResult, JobStatus, RuntimeCheck, ShapeCheck, Stage } from './job-result.js';
-import { artifactKey, cachedArtifact, exportRequest, storeArtifact } from './artifact-cache.js';
+import { cachedArtifact, exportRequest, storeArtifact } from './artifact-cache.js';
 import { Ladder, StageError } from './job-stage.js';
 import { leafError, leafErrors } from './leaf-error.js';
 import { SAMPLE_SHAPE, type Job, type Shape } from './jobs.js';
@@ -47,8 +47,11 @@ export interface JobContext {
   exportConfig?: Record<string, unknown>;
   /** Job time left for fuzzing, so shrinking ends before the pool's timeout kills the worker. */
   fuzzBudgetMs?: number;
-  /** Reuse an artifact exported earlier by an identical job (same entry, config, pins, exporters). */
+  /** Reuse an artifact exported earlier by an identical job (same checkpoint content, config, pins, code). */
   artifactCache?: boolean;
+  /** The job's artifact-cache key (artifact-cache.ts), made from its resolved checkpoint's content;
+   * without one no cached artifact is used or stored. */
+  artifactKey?: string;
   /** Whose exporter makes the artifact (the worker's default is ours). */
   implementation?: Implementation;
   /** Where the artifact cache lives; default cacheRoot(). */
@@ -162,7 +165,7 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
     const eager = await ladder.step('eager', () => worker.request('eager', { model: handle, inputs: sample, out: join(dir, shapeTag(SAMPLE_SHAPE), 'eager.safetensors') }));
     durationsMs.eager! += eager.eager_ms;
     const request = exportRequest(job, context.exportConfig, context.implementation);
-    const key = context.artifactCache ? artifactKey(job, request) : undefined;
+    const key = context.artifactCache ? context.artifactKey : undefined;
     const cached = key ? cachedArtifact(key, context.cacheDir) : undefined;
     const exported = cached ?? await ladder.step('export', () =>
       worker.request('export', { model: handle, inputs: sample, out_dir: join(dir, 'artifact'), ...request }),

@@ -8,21 +8,22 @@ import { REPO_ROOT } from '../python/paths.js';
 const hashes = new Map<string, string>();
 
 /** Every file under ``paths`` (folders or files, relative to the repository) whose name ends with
- * one of ``extensions``, tests and __pycache__ left out. */
-export function sourceHash(paths: string[], extensions: string[]): string {
-  const key = JSON.stringify([paths, extensions]);
+ * one of ``extensions``, tests, __pycache__ and the folders or files in ``exclude`` left out. */
+export function sourceHash(paths: string[], extensions: string[], exclude: string[] = []): string {
+  const key = JSON.stringify([paths, extensions, exclude]);
+  const excluded = new Set(exclude.map((p) => join(REPO_ROOT, p)));
   const known = hashes.get(key);
   if (known) return known;
   const hash = createHash('sha256');
   const take = (root: string, path: string) => {
-    if (extensions.some((ext) => path.endsWith(ext)) && !/\.test\.\w+$/.test(path)) {
+    if (extensions.some((ext) => path.endsWith(ext)) && !/\.test\.\w+$/.test(path) && !excluded.has(path)) {
       hash.update(relative(root, path)).update(readFileSync(path));
     }
   };
   const walk = (root: string, dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const path = join(dir, entry.name);
-      if (entry.isDirectory() && entry.name !== '__pycache__') walk(root, path);
+      if (entry.isDirectory() && entry.name !== '__pycache__' && !excluded.has(path)) walk(root, path);
       else if (entry.isFile()) take(root, path);
     }
   };
@@ -33,4 +34,13 @@ export function sourceHash(paths: string[], extensions: string[]): string {
   const digest = hash.digest('hex').slice(0, 16);
   hashes.set(key, digest);
   return digest;
+}
+
+const WORKER = 'exporters/hf_exporters/worker';
+/** What builds a tiny checkpoint and every sample input: a change here is a different model or
+ * different inputs, even with the same entry, so cache keys and tiny-checkpoint folders include it. */
+export const RECIPE_CODE = [`${WORKER}/tiny_config.py`, `${WORKER}/sample_inputs.py`, `${WORKER}/tiny_checkpoint.py`, 'harness/catalog/tiny-config-overrides.json'];
+
+export function recipeHash(): string {
+  return sourceHash(RECIPE_CODE, ['.py', '.json']);
 }

@@ -12,7 +12,8 @@ import { findSkip, skipRef, type SkipLists } from '../skips/skip-list.js';
 import { WorkerPool, type JobOutcome } from '../worker/pool.js';
 import type { PythonWorker } from '../worker/python-worker.js';
 import { artifactKey, exportRequest } from './artifact-cache.js';
-import { ensureCheckpoint } from './checkpoints.js';
+import { checkpointContent } from './checkpoint-content.js';
+import { tinyCheckpoint, type ModelResolver } from './checkpoints.js';
 import { isFailure, type ErrorInfo, type JobResult, type Stage } from './job-result.js';
 import { errorInfo as errorInfo_ } from './job-stage.js';
 import { writeRepro } from './repro.js';
@@ -29,7 +30,7 @@ export interface SweepOptions {
    * already has a manifest is being resumed: its manifest is kept. */
   selection?: Selection;
   /** Where each model comes from; default: its tiny checkpoint built from the entry's config. */
-  resolveModel?: (worker: PythonWorker, model: ModelEntry) => Promise<string>;
+  resolveModel?: ModelResolver;
   trustRemoteCode?: boolean;
   workers?: number;
   jobTimeoutMs?: number;
@@ -123,6 +124,9 @@ export class SweepSession {
   private readonly pool: WorkerPool;
   private readonly onnx = new OnnxRunner();
   private readonly checkpoints = new Map<string, Promise<JobOutcome<string>>>();
+  private readonly contents = new Map<string, Promise<string | undefined>>();
+  /** Aborted on close: a hub request still pending then (its job already ended) must not keep the process alive. */
+  private readonly closing = new AbortController();
   private readonly modelDirs = new Map<string, string>();
   private manifestWritten: Promise<void> | undefined;
   readonly results: JobResult[] = [];
@@ -151,11 +155,40 @@ export class SweepSession {
     return this.manifestWritten;
   }
 
+  /** The model's checkpoint folder, once per session. Only what needs Python runs on the pool, and
+   * a failure there keeps its pool outcome (crashed, timeout and stderr tail); a failure of the
+   * harness's own part (a hub request, a missing folder) is an ``error`` outcome. */
   private checkpoint(model: ModelEntry): Promise<JobOutcome<string>> {
     let found = this.checkpoints.get(model.id);
     if (!found) {
-      found = this.pool.run((worker) => (this.options.resolveModel ?? ensureCheckpoint)(worker, model));
+      found = (async () => {
+        const start = performance.now();
+        let failedOnPool: Exclude<JobOutcome<unknown>, { status: 'ok' }> | undefined;
+        const onWorker = async <T>(work: (worker: PythonWorker) => Promise<T>): Promise<T> => {
+          const outcome = await this.pool.run(work);
+          if (outcome.status === 'ok') return outcome.value;
+          failedOnPool = outcome;
+          throw outcome.status === 'error' ? outcome.error : new Error(outcome.error);
+        };
+        try {
+          const dir = await (this.options.resolveModel ?? tinyCheckpoint)(model, onWorker, this.closing.signal);
+          return { status: 'ok' as const, value: dir, ms: performance.now() - start };
+        } catch (error) {
+          return failedOnPool ?? { status: 'error' as const, error: error instanceof Error ? error : new Error(String(error)), ms: performance.now() - start };
+        }
+      })();
       this.checkpoints.set(model.id, found);
+    }
+    return found;
+  }
+
+  /** checkpointContent() of the model's resolved checkpoint; undefined when there is none (the job
+   * then fails at its checkpoint in execute) or it cannot be read (it fails at load): no cache key. */
+  private modelContent(model: ModelEntry): Promise<string | undefined> {
+    let found = this.contents.get(model.id);
+    if (!found) {
+      found = this.checkpoint(model).then((c) => (c.status === 'ok' ? checkpointContent(c.value) : undefined)).catch(() => undefined);
+      this.contents.set(model.id, found);
     }
     return found;
   }
@@ -193,11 +226,14 @@ export class SweepSession {
       exportConfig: { ...options.exportConfig?.(job), ...(workaround ? { optimize: false } : {}) },
       implementation: options.implementation, overlapRuntimes: options.overlapRuntimes, modelsPerWorker: options.modelsPerWorker,
     };
-    const reuse = this.reuseResults
-      ? resultKey(artifactKey(job, exportRequest(job, context.exportConfig, context.implementation)), job.mode === 'dynamic' ? context.fuzz : undefined)
-      : undefined;
-    let result = (reuse && cachedResult(reuse, options.cacheDir)) || await this.execute(job, context, priority);
-    if (reuse && !result.resultCached) await storeResult(reuse, result, options.cacheDir);
+    // Both keys hold the checkpoint's content, so it is resolved before any cache is asked: an
+    // edited local: folder or a moved hub branch is a new key, never the old folder's result.
+    const modelContent = await this.modelContent(job.model);
+    const artifact = modelContent === undefined ? undefined : artifactKey(job, exportRequest(job, context.exportConfig, context.implementation), modelContent);
+    const reuse = this.reuseResults && artifact ? resultKey(artifact, job.mode === 'dynamic' ? context.fuzz : undefined) : undefined;
+    let result = (reuse && cachedResult(reuse, options.cacheDir)) || await this.execute(job, { ...context, artifactKey: artifact }, priority);
+    if (modelContent !== undefined) result.modelContent = modelContent;
+    if (reuse && !result.resultCached) await storeResult(reuse, result, options.runDir, options.cacheDir);
     if (workaround) result.workaround = skipRef(workaround);
     if (skip) {
       result = result.status === 'pass'
@@ -248,6 +284,7 @@ export class SweepSession {
   }
 
   async close(): Promise<void> {
+    this.closing.abort(new Error('the sweep is closing'));
     if (this.folder.exists()) this.folder.writeManifest({ ...this.folder.readManifest(), endedAt: new Date().toISOString() });
     await Promise.all([this.pool.close(), this.onnx.close()]);
   }
