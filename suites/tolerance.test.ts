@@ -2,6 +2,8 @@
 // magnitude, where float32 rounding error is ~100x that of the default set's ~0.1 logits) passes
 // every backend, static and dynamic with fuzzed shapes, and the same model exported with one row of
 // one weight 1% off is a mismatch on every backend. Real exports, real runtimes.
+// Measured 2026-11-30: this model also passes the old fixed bound (atol = rtol = 1e-4), its worst
+// element at 0.35 of it (ExecuTorch, sample): a factor of 3 from failing, not over it.
 import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
