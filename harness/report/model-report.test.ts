@@ -60,7 +60,7 @@ describe('the per-model page, leaf tables', () => {
 
   it('shows tolerance, worst index and share out of tolerance for a value mismatch', () => {
     const row = leaf('past_key_values.0.key');
-    expect(row).toContain('atol 0.0001 / rtol 0.001');
+    expect(row).toContain('atol 2.2e-4 / rtol 0.001 (scale 2.5e+0)'); // atol + scaleTol * scale, as compare.ts applied it
     expect(row).toContain('[1, 0, 6, 3]');
     expect(row).toContain('12.5%');
     expect(row).toContain('3.1e-2');

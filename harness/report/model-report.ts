@@ -92,7 +92,10 @@ function leafRow(check: RuntimeCheck, name: string, errors: { maxAbsError: numbe
         : leaf.problem === 'missing' ? 'missing from the artifact\'s outputs' : 'not in eager\'s outputs';
     return `<tr data-leaf="${esc(name)}" data-problem="${esc(leaf.problem)}">${where}<td colspan="5" class="problem">${what}</td></tr>`;
   }
-  const tolerance = leaf?.tolerance ? `atol ${leaf.tolerance.atol} / rtol ${leaf.tolerance.rtol}` : '-';
+  // the absolute term grows with the leaf's scale (harness/compare/tolerance.ts): show what it came to
+  const tolerance = leaf?.tolerance
+    ? `atol ${formatError(leaf.tolerance.effectiveAtol ?? leaf.tolerance.atol)} / rtol ${leaf.tolerance.rtol}${leaf.tolerance.scale ? ` (scale ${formatError(leaf.tolerance.scale)})` : ''}`
+    : '-';
   const worst = leaf?.worstIndex ? formatShape(leaf.worstIndex) : '-';
   const share = leaf ? `${(100 * leaf.outOfToleranceShare).toPrecision(3)}%` : '-';
   return `<tr data-leaf="${esc(name)}"${leaf?.problem ? ` data-problem="${esc(leaf.problem)}"` : ''}>${where}<td class="num">${formatError(errors.maxAbsError)}</td><td class="num">${formatError(errors.maxRelError)}</td><td class="num">${tolerance}</td><td class="num">${worst}</td><td class="num">${share}</td></tr>`;

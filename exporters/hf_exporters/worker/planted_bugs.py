@@ -55,6 +55,27 @@ def _swap_cache(output: Any) -> Any:
     return output
 
 
+@contextlib.contextmanager
+def _wrong_weight(model: torch.nn.Module) -> Iterator[None]:
+    # One row of one weight off by 1%, as a wrong scale, a dropped bias fold or a stale tensor in a
+    # conversion would leave it: nothing fails and the outputs move a little, which the comparison's
+    # tolerance must still catch on a model whose logits reach 30. The last linear layer is the
+    # output head of a language model, so the row is one token's logit. The parameter is swapped,
+    # not edited in place, so the artifact holds the wrong copy and eager keeps the right one.
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear) and m.weight.dim() == 2]
+    if not linears:
+        raise InputError(f"debug_plant 'wrong-weight' needs a torch.nn.Linear in the model; {type(model).__name__} has none.")
+    layer = linears[-1]
+    original = layer.weight
+    wrong = original.detach().clone()
+    wrong[0] *= 1.01
+    layer.weight = torch.nn.Parameter(wrong, requires_grad=original.requires_grad)
+    try:
+        yield
+    finally:
+        layer.weight = original
+
+
 def _segfault() -> None:
     os.kill(os.getpid(), signal.SIGSEGV)
 
@@ -74,6 +95,8 @@ PLANTS = {"seq-one": _seq_one, "data-dependent": _data_dependent}
 # Bugs on a module's outputs, planted by wrapping its forward: exporters that trace ``module.forward``
 # directly (a generation component's) never run forward hooks.
 OUTPUT_PLANTS = {"swap-cache": _swap_cache}
+# Bugs in the weights the export sees, planted for the duration of the export.
+WEIGHT_PLANTS = {"wrong-weight": _wrong_weight}
 # Faults of the export itself, to prove one job's crash, hang or memory blow-up costs only that job.
 FAULTS = {"segfault": _segfault, "hang": _hang, "exhaust-memory": _exhaust_memory}
 
@@ -95,8 +118,12 @@ def planted(name: str | None, model: torch.nn.Module) -> Iterator[None]:
         finally:
             del model.forward
         return
+    if name in WEIGHT_PLANTS:
+        with WEIGHT_PLANTS[name](model):
+            yield
+        return
     if name not in PLANTS:
-        raise InputError(f"unknown debug_plant '{name}'; known: {', '.join([*PLANTS, *OUTPUT_PLANTS, *FAULTS])}.")
+        raise InputError(f"unknown debug_plant '{name}'; known: {', '.join([*PLANTS, *OUTPUT_PLANTS, *WEIGHT_PLANTS, *FAULTS])}.")
     handle = model.register_forward_hook(PLANTS[name], with_kwargs=True)
     try:
         yield
