@@ -183,7 +183,10 @@ class GenerationComponent(torch.nn.Module):
                 sample[name] = value.contiguous()
             elif _is_cache(value):
                 self.cache_argument, self.cache_skeleton = name, _skeleton(value)
-                past = cache_tensors(value)
+                # contiguous too: a sliding-window layer (Gemma 3) keeps a slice of a longer tensor, so
+                # traced as captured, the export guards on the slice's strides, and the contiguous
+                # present.* a loop feeds back fails that guard at the first decode step
+                past = {leaf: tensor.contiguous() for leaf, tensor in cache_tensors(value).items()}
                 if past:
                     sample[PAST_PREFIX] = nest_names(past)
             elif isinstance(value, ModelOutput):
