@@ -13,6 +13,8 @@ import { loadCatalog } from '../harness/catalog/catalog.js';
 import { loadModelEntries, selectModels, type ModelEntry } from '../harness/catalog/default-models.js';
 import { loadTinyOverrides } from '../harness/catalog/tiny-overrides.js';
 import { PYTHON_LAUNCHER, REPO_ROOT } from '../harness/python/paths.js';
+import { fileName } from '../harness/report/html.js';
+import { writeRunReport } from '../harness/report/write-report.js';
 import { RunFolder } from '../harness/results/run-folder.js';
 import { resolveModelFrom } from '../harness/sweep/checkpoints.js';
 import type { JobResult } from '../harness/sweep/job-result.js';
@@ -107,6 +109,16 @@ describe('a real export failure keeps its error whole and leaves a reproduction'
     expect(info.traceback).toMatch(/The above exception was the direct cause/);
     expect(info.traceback).toMatch(/planted_bugs\.py/);
     expect(llama.error).toMatch(/^dynamo export failed: GuardOnDataDependentSymNode/);
+  });
+
+  it("the model's page shows the stage ladder, the traceback, the cause chain and a link to repro.md", () => {
+    writeRunReport(runDir);
+    const page = readFileSync(join(runDir, 'reports', `${fileName('tiny-llama')}.html`), 'utf8');
+    const section = page.slice(page.indexOf('id="tiny-llama/dynamo/static"'));
+    expect(section).toMatch(/GuardOnDataDependentSymNode/);
+    expect(section).toMatch(/The above exception was the direct cause/);
+    expect(section).toMatch(/ExportError/);
+    expect(section).toMatch(/href="[^"]*tiny-llama__dynamo__static\/repro\.md"/);
   });
 
   it('repro.md holds the command, the script, the versions and the error; repro.py reproduces it', () => {
