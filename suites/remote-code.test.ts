@@ -13,7 +13,7 @@ import { startLocalHub, type LocalHub } from '../harness/hub/local-hub.js';
 import { fileName } from '../harness/report/html.js';
 import { RunFolder } from '../harness/results/run-folder.js';
 import type { JobResult } from '../harness/sweep/job-result.js';
-import { jobWorkDir } from '../harness/sweep/run-job.js';
+import { jobWorkDir } from '../harness/sweep/jobs.js';
 import { readSafetensors } from '../harness/tensors/safetensors.js';
 import type { Tensor } from '../harness/tensors/tensor.js';
 import { PythonWorker } from '../harness/worker/python-worker.js';

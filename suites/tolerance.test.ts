@@ -12,8 +12,7 @@ import { compareOutputs } from '../harness/compare/compare.js';
 import { readSafetensors } from '../harness/tensors/safetensors.js';
 import { elementCount, valueAt, type NamedTensors } from '../harness/tensors/tensor.js';
 import type { JobResult } from '../harness/sweep/job-result.js';
-import { BACKENDS, expandJobs, SAMPLE_SHAPE } from '../harness/sweep/jobs.js';
-import { jobWorkDir } from '../harness/sweep/run-job.js';
+import { BACKENDS, expandJobs, jobWorkDir, SAMPLE_SHAPE } from '../harness/sweep/jobs.js';
 import { runSweep, type SweepRun } from '../harness/sweep/sweep.js';
 
 // Llama-style, hidden size 256 and initializer_range 0.5: max |logit| 32 at the traced sample. The

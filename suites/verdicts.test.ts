@@ -18,8 +18,7 @@ import { writeRunReport } from '../harness/report/write-report.js';
 import { RunFolder } from '../harness/results/run-folder.js';
 import { resolveModelFrom } from '../harness/sweep/checkpoints.js';
 import type { JobResult } from '../harness/sweep/job-result.js';
-import { expandJobs, type Job } from '../harness/sweep/jobs.js';
-import { jobWorkDir } from '../harness/sweep/run-job.js';
+import { expandJobs, jobWorkDir, type Job } from '../harness/sweep/jobs.js';
 import { runSweep } from '../harness/sweep/sweep.js';
 
 const bert = (id: string, positions: number): ModelEntry => ({

@@ -12,7 +12,7 @@ import { OnnxRunner } from '../runtimes/onnx-runner.js';
 import { loadSkipLists } from '../skips/skip-list.js';
 import { ensureCheckpoint } from '../sweep/checkpoints.js';
 import { BACKENDS, expandJobs, MODES, type Job } from '../sweep/jobs.js';
-import { jobWorkDir } from '../sweep/run-job.js';
+import { jobWorkDir } from '../sweep/jobs.js';
 import { readSafetensors } from '../tensors/safetensors.js';
 import { PythonWorker } from '../worker/python-worker.js';
 import { renderBenchmarks } from './render.js';

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobResult } from '../sweep/job-result.js';
+import { jobWorkDir } from '../sweep/jobs.js';
 
 const firstLine = (text: string) => text.split('\n').find((l) => l.trim()) ?? '';
 
@@ -15,12 +16,8 @@ export function errorHeadline(r: Pick<JobResult, 'errorInfo' | 'error'>): string
 /** Where it failed: ErrorInfo's stage, else the result's. */
 export const failedStage = (r: Pick<JobResult, 'errorInfo' | 'stage'>): string | undefined => r.errorInfo?.stage ?? r.stage;
 
-/** The folder a job's files live in, relative to the run folder: run-job.ts's jobWorkDir, repeated
- * here since importing it would load the whole job runner into every report. */
-const jobFolder = (jobId: string) => join('jobs', jobId.replaceAll('/', '__'));
-
 /** The job's repro.md relative to the run folder, when the engine wrote one. */
 export function reproFile(runDir: string, jobId: string): string | undefined {
-  const relative = join(jobFolder(jobId), 'repro.md');
+  const relative = join(jobWorkDir('jobs', jobId), 'repro.md');
   return existsSync(join(runDir, relative)) ? relative : undefined;
 }

@@ -1,5 +1,6 @@
 // A selection (models x backends x modes) becomes a flat list of jobs, each one export to check.
 import type { ModelEntry } from '../catalog/default-models.js';
+import { join } from 'node:path';
 import type { Padding } from '../fuzz/arbitraries.js';
 
 /** static and dynamic: one export checked against eager; generate: the generation components
@@ -59,3 +60,6 @@ export function parseShard(text: string): Shard {
 export function shardJobs<T extends { id: string }>(jobs: T[], shard: Shard): T[] {
   return [...jobs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).filter((_, i) => i % shard.count === shard.index - 1);
 }
+
+/** Where a job keeps its inputs, outputs, artifact and repro files inside the run folder's ``jobs/``. */
+export const jobWorkDir = (workDir: string, jobId: string) => join(workDir, jobId.replaceAll('/', '__'));

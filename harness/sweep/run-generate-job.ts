@@ -13,9 +13,9 @@ import { readSafetensors, writeSafetensors } from '../tensors/safetensors.js';
 import type { PythonWorker } from '../worker/python-worker.js';
 import type { GenerationCheck, JobResult } from './job-result.js';
 import { Ladder, StageError } from './job-stage.js';
-import type { Job } from './jobs.js';
+import { jobWorkDir, type Job } from './jobs.js';
 import { DEFAULT_MODELS_PER_WORKER, evictModels, loadedClass, useModel } from './model-cache.js';
-import { jobWorkDir, type JobContext } from './run-job.js';
+import type { JobContext } from './run-job.js';
 
 export const GENERATE_PROMPT_LENGTHS = [5, 9];
 export const GENERATE_STEPS = 8;

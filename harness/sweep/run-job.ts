@@ -18,7 +18,7 @@ import type { ErrorInfo, JobResult, JobStatus, RuntimeCheck, ShapeCheck, Stage }
 import { cachedArtifact, exportRequest, storeArtifact } from './artifact-cache.js';
 import { Ladder, StageError } from './job-stage.js';
 import { leafError, leafErrors } from './leaf-error.js';
-import { SAMPLE_SHAPE, type Job, type Shape } from './jobs.js';
+import { jobWorkDir, SAMPLE_SHAPE, type Job, type Shape } from './jobs.js';
 import { DEFAULT_MODELS_PER_WORKER, evictModels, loadedClass, useModel } from './model-cache.js';
 
 function check(runtime: string, against: string, comparison: ReturnType<typeof compareOutputs>, withLeaves: boolean): RuntimeCheck {
@@ -68,8 +68,6 @@ export interface JobContext {
 /** The sample inputs a job keeps in its folder (the export's inputs, and its repro's). */
 export const SAMPLE_INPUTS = 'inputs-sample.safetensors';
 
-/** Where a job keeps its inputs, outputs and artifact inside the run folder's ``jobs/``. */
-export const jobWorkDir = (workDir: string, jobId: string) => join(workDir, jobId.replaceAll('/', '__'));
 
 /** A checked shape's folder name inside the job's folder (its inputs and outputs). */
 export const shapeTag = (s: Shape) => `${s.batch}x${s.seq}${s.padding && s.padding !== 'none' ? `-${s.padding}` : ''}${s.seed ? `-s${s.seed}` : ''}`;

@@ -17,10 +17,10 @@ import { tinyCheckpoint, type ModelResolver } from './checkpoints.js';
 import { isFailure, type ErrorInfo, type JobResult, type Stage } from './job-result.js';
 import { errorInfo as errorInfo_ } from './job-stage.js';
 import { writeRepro } from './repro.js';
-import { jobSeed, type Job, type Mode } from './jobs.js';
+import { jobSeed, jobWorkDir, type Job, type Mode } from './jobs.js';
 import { cachedResult, resultKey, storeResult } from './result-cache.js';
 import { runGenerateJob } from './run-generate-job.js';
-import { jobWorkDir, runJob, SAMPLE_INPUTS, shapeTag, type FuzzSettings, type JobContext } from './run-job.js';
+import { runJob, SAMPLE_INPUTS, shapeTag, type FuzzSettings, type JobContext } from './run-job.js';
 import { loadTimings, longestFirst, saveTimings } from './schedule.js';
 
 export interface SweepOptions {
