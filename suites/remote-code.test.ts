@@ -113,8 +113,10 @@ describe('--trust-remote-code', () => {
       expect(result.status).not.toBe('pass');
       expect(result.resultCached).toBeUndefined();
       expect(result.error).toMatch(/auto_map.*--trust-remote-code/s);
-      // hub: is refused at the download (before the weights), local: by the worker's load
-      expect(result.stage).toBe(result.model.startsWith('hub:') ? 'checkpoint' : 'load');
+      // hub: is refused at the download (before the weights), local: by the worker's model load: both
+      // on the checkpoint rung, before any export, so the job is broken (the harness refused it)
+      expect(result.status).toBe('broken');
+      expect(result.stage).toBe('checkpoint');
       expect(result.modelClass).not.toMatch(/BertModel/);
       expect(result.remoteCode).toBeUndefined();
       expect(result.shapes).toEqual([]);

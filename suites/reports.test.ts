@@ -61,7 +61,8 @@ describe('drift: export-sweep diff', () => {
     expect(diff.stdout).toMatch(/newly-skipped\s+tiny-bert\/dynamo\/static/);
     const md = readFileSync(join(root, 'runs', 'b-current', 'diff.md'), 'utf8');
     expect(md).toMatch(/\*\*2 regression\(s\)\*\*/);
-    expect(md).toMatch(/\| `tiny-gpt2\/dynamo\/dynamic` \| pass \| mismatch \/ fuzz \|/);
+    // the error class names the failure's type from its structured error (diff-runs.ts errorClass)
+    expect(md).toMatch(/\| `tiny-gpt2\/dynamo\/dynamic` \| pass \| mismatch \/ fuzz \/ OutputMismatch \|/);
   });
 
   it('reports nothing for a run against itself, and exits 0', () => {
