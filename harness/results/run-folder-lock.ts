@@ -33,24 +33,21 @@ export class RunFolderLockedError extends Error {
   }
 }
 
-/** Field 22 of /proc/PID/stat, or undefined where there is no /proc (then only the pid is checked). */
-function processStart(pid: number): string | undefined {
+/** A field of /proc/PID/stat counted from the state (field 3), or undefined where there is no /proc
+ * (then only the pid is checked). The command name before it may hold spaces, hence the last ')'. */
+function statField(pid: number, fromState: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[fromState];
   } catch {
     return undefined;
   }
 }
 
-function processState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return undefined;
-  }
-}
+/** Field 22: the process's start time in clock ticks since boot (tells a reused pid apart). */
+const processStart = (pid: number) => statField(pid, 19);
+/** Field 3: R, S, Z (zombie) ... */
+const processState = (pid: number) => statField(pid, 0);
 
 /** Whether the holder may still be running: true unless this host can tell that it has ended. */
 export function holderAlive(holder: LockHolder): boolean {
