@@ -2,6 +2,7 @@
 // A regression is a job that passed in the baseline and fails now at or after the exporter; a job
 // that passed and is now ``broken`` never reached the exporter, so it is listed apart (``broke``):
 // the harness or the checkpoint changed, not the export. Skips are neither.
+import { errorHeadline } from '../report/error-text.js';
 import { isFailure, type JobResult } from '../sweep/job-result.js';
 
 export type ChangeKind = 'regression' | 'broke' | 'fix' | 'error-change' | 'tolerance-change' | 'newly-skipped' | 'unskipped' | 'new-job' | 'removed-job';
@@ -45,10 +46,7 @@ const passed = (r: JobResult) => r.status === 'pass' || r.status === 'partial';
 
 // a non-finite error (NaN or inf in an output) is stored as JSON null
 const maxAbs = (r: JobResult) => (typeof r.maxAbsError === 'number' && Number.isFinite(r.maxAbsError) ? r.maxAbsError.toExponential(1) : 'not finite');
-const firstLine = (r: JobResult) => {
-  const text = r.errorInfo ? `${r.errorInfo.type}: ${r.errorInfo.message}` : r.error;
-  return text ? text.split('\n')[0].slice(0, 160) : `max abs ${maxAbs(r)}`;
-};
+const firstLine = (r: JobResult) => errorHeadline(r)?.slice(0, 160) ?? `max abs ${maxAbs(r)}`;
 
 function change(kind: ChangeKind, a: JobResult | undefined, b: JobResult | undefined, detail: string): JobChange {
   const any = (b ?? a)!;
