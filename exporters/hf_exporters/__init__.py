@@ -10,10 +10,10 @@ from .auto import (
 )
 from .base import HfExporter
 from .decompose import decompose_for_generation, decompose_multimodal, decompose_prefill_decode, is_multimodal
-from .configs import DynamoConfig, ExportConfigMixin, ExportFormat
+from .configs import DynamoConfig, ExecutorchConfig, ExportConfigMixin, ExportFormat, OnnxConfig
 from .exporter_dynamo import DynamoExporter
-from .exporter_executorch import ExecutorchConfig, ExecutorchExporter
-from .exporter_onnx import OnnxConfig, OnnxExporter
+from .exporter_executorch import ExecutorchExporter
+from .exporter_onnx import OnnxExporter
 from .generation import GenerationExportError
 from .serialization import load
 

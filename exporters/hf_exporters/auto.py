@@ -23,8 +23,9 @@ from typing import Any, TypeVar
 from .base import HfExporter
 from .configs import DynamoConfig, ExportConfigMixin, format_name
 from .exporter_dynamo import DynamoExporter
-from .exporter_executorch import ExecutorchConfig, ExecutorchExporter
-from .exporter_onnx import OnnxConfig, OnnxExporter
+from .configs import ExecutorchConfig, OnnxConfig
+from .exporter_executorch import ExecutorchExporter
+from .exporter_onnx import OnnxExporter
 
 logger = logging.getLogger("hf_exporters")
 
@@ -83,19 +84,19 @@ class AutoExportConfig:
         raise OSError("AutoExportConfig is built with AutoExportConfig.from_dict(config_dict), not instantiated.")
 
     @classmethod
-    def from_dict(cls, config_dict: Mapping[str, Any]) -> ExportConfigMixin:
-        if "export_format" not in config_dict:
+    def from_dict(cls, export_config_dict: Mapping[str, Any]) -> ExportConfigMixin:
+        if "export_format" not in export_config_dict:
             raise ValueError(
                 "export_config_dict must contain key 'export_format' set to exporter name "
                 f"(one of {sorted(AUTO_EXPORT_CONFIG_MAPPING)})."
             )
-        name = format_name(config_dict["export_format"])
+        name = format_name(export_config_dict["export_format"])
         if name not in AUTO_EXPORT_CONFIG_MAPPING:
             raise ValueError(
                 f"Unknown exporter type, got {name!r} - supported exporters are: {sorted(AUTO_EXPORT_CONFIG_MAPPING)}. "
                 "Register a new one with @register_export_config(name)."
             )
-        return AUTO_EXPORT_CONFIG_MAPPING[name].from_dict(config_dict)
+        return AUTO_EXPORT_CONFIG_MAPPING[name].from_dict(export_config_dict)
 
 
 class AutoHfExporter:
@@ -105,10 +106,10 @@ class AutoHfExporter:
         raise OSError("AutoHfExporter is built with AutoHfExporter.from_config(export_config), not instantiated.")
 
     @staticmethod
-    def supports_export_format(export_config: ExportConfigMixin | Mapping[str, Any]) -> bool:
+    def supports_export_format(export_config_dict: ExportConfigMixin | Mapping[str, Any]) -> bool:
         """True when both an exporter and a config class are registered for the config's format; each
         missing half is logged with the decorator that would add it."""
-        values = _config_dict(export_config)
+        values = _config_dict(export_config_dict)
         if "export_format" not in values:
             logger.warning("The export config has no 'export_format'; set it to one of %s.", sorted(AUTO_EXPORTER_MAPPING))
             return False

@@ -26,8 +26,10 @@ class HfExporter(abc.ABC):
     def __init__(self) -> None:
         self.validate_environment()
 
-    def validate_environment(self) -> None:
-        """Raise ``ImportError`` for missing or too old packages; warn once on drift from the pin set."""
+    def validate_environment(self, *args: Any, **kwargs: Any) -> None:
+        """Raise ``ImportError`` for missing or too old packages; warn once on drift from the pin set.
+
+        Arguments are accepted and ignored, as upstream's signature does, so a subclass may take some."""
         cls = type(self)
         missing = [pkg for pkg in self.required_packages if installed_version(pkg) is None]
         if missing:
@@ -53,15 +55,20 @@ class HfExporter(abc.ABC):
                 cls.__name__, listed,
             )
 
-    def export_for_generation(self, model: Any, sample_inputs: MutableMapping[str, Any], config: Any) -> dict[str, Any]:
+    def export_for_generation(
+        self, model: Any, sample_inputs: MutableMapping[str, Any], config: Any,
+        generation_config: Any = None, multi_token_decode: bool = False,
+    ) -> dict[str, Any]:
         """Decompose ``model`` for generation (``decompose_for_generation`` on ``generate`` inputs) and
         export each component: ``{component: artifact}``. ``config`` is one config for all components or
         a dict keyed by component name. The cache crosses each boundary as flat named tensors
         (``past_key_values.N.key`` in, ``present.N.key`` out); see ``hf_exporters.generation``. A failing
-        component raises ``GenerationExportError`` naming it, its cause chained."""
+        component raises ``GenerationExportError`` naming it, its cause chained. ``generation_config`` is
+        what the capturing generate() runs with (default: the model's own); ``multi_token_decode=True``
+        is not supported (see ``decompose_prefill_decode``)."""
         from .generation import export_for_generation
 
-        return export_for_generation(self, model, sample_inputs, config)
+        return export_for_generation(self, model, sample_inputs, config, generation_config, multi_token_decode)
 
     @abc.abstractmethod
     def export(self, model: Any, sample_inputs: MutableMapping[str, Any], config: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import dataclasses
 import enum
 from collections.abc import Iterator, Mapping
@@ -70,6 +71,53 @@ class DynamoConfig(ExportConfigMixin):
     strict: bool = False
     dynamic_shapes: dict[str, Any] | None = None
     prefer_deferred_runtime_asserts_over_guards: bool = False
+
+
+@dataclasses.dataclass
+class OnnxConfig(DynamoConfig):
+    """Configuration for exporting models to ONNX via ``torch.onnx.export``.
+
+    Args:
+        output_path: where to write the ``.onnx``; ``None`` keeps the program in memory.
+        opset_version: ONNX opset to target; ``None`` is the newest the installed onnxscript supports.
+        external_data: store weights in a ``<file>.onnx_data`` sidecar (needed past 2 GB).
+        optimize: run the onnxscript optimiser (constant folding, dead-code elimination, ...).
+        export_params: embed the weights; ``False`` writes a weight-free graph.
+        keep_initializers_as_inputs: also list the weights as graph inputs (old runtimes, opset < 9).
+        upstream_io_names: name a cache that goes in and out as transformers.exporters does
+            (``input.past_key_values.N.key`` in, ``output.past_key_values.N.key`` out) instead of ours
+            (``past_key_values.N.key`` in, ``present.N.key`` out); see ``disambiguate_io_names``.
+    """
+
+    export_format: ExportFormat = ExportFormat.ONNX
+    output_path: str | os.PathLike | None = None
+    opset_version: int | None = None
+    external_data: bool = True
+    optimize: bool = True
+    export_params: bool = True
+    keep_initializers_as_inputs: bool = False
+    upstream_io_names: bool = False
+
+
+@dataclasses.dataclass
+class ExecutorchConfig(DynamoConfig):
+    """Configuration for exporting models to ExecuTorch.
+
+    Args:
+        backend: ``"xnnpack"`` (CPU, fp32) or ``"cuda"`` (CUDA GPU, bf16).
+        alloc_graph_input: the memory plan reserves arena memory for the graph's inputs; ``False``
+            makes the runtime use the caller's input buffers, so an in-place input mutation (a
+            ``StaticCache`` write) lands in the caller's tensor.
+        alloc_graph_output: the plan reserves memory for outputs; ``False`` leaves binding output
+            buffers to the caller (``Method::set_output_data_ptr``).
+        alloc_mutable_buffers: the plan reserves memory for mutable buffers (model-resident state).
+    """
+
+    export_format: ExportFormat = ExportFormat.EXECUTORCH
+    backend: str = "xnnpack"
+    alloc_graph_input: bool = True
+    alloc_graph_output: bool = True
+    alloc_mutable_buffers: bool = True
 
 
 def coerce_config(config: Any, config_class: type[ExportConfigMixin]) -> ExportConfigMixin:

@@ -66,15 +66,39 @@ def _is_encoder_decoder(model: torch.nn.Module) -> bool:
     return bool(getattr(getattr(model, "config", None), "is_encoder_decoder", False))
 
 
-def decompose_prefill_decode(model: torch.nn.Module, inputs: Mapping[str, Any]) -> dict[str, Component]:
-    """Run ``model.generate(**inputs, max_new_tokens=2, do_sample=False)`` once and capture the
-    prefill and decode forward kwargs.
+def _capture_config(model: torch.nn.Module, generation_config: Any, new_tokens: int) -> Any:
+    """A copy of ``generation_config`` (default: the model's own) set to generate exactly
+    ``new_tokens`` greedy tokens; the caller's object is never changed. Set on the config, since
+    generate() deprecates passing a generation_config beside generation kwargs."""
+    base = generation_config if generation_config is not None else getattr(model, "generation_config", None)
+    if base is None:
+        from transformers import GenerationConfig
+
+        base = GenerationConfig()
+    config = copy.deepcopy(base)
+    config.max_new_tokens = config.min_new_tokens = new_tokens
+    config.do_sample = False
+    return config
+
+
+def decompose_prefill_decode(
+    model: torch.nn.Module, inputs: Mapping[str, Any], generation_config: Any = None, multi_token_decode: bool = False
+) -> dict[str, Component]:
+    """Run ``model.generate(**inputs)`` greedily for 2 tokens once and capture the prefill and decode
+    forward kwargs. ``generation_config`` is what generate() runs with (default: the model's own), so
+    e.g. ``cache_implementation="static"`` captures a fixed-size cache.
 
     Returns ``{"prefill": (model, prefill_kwargs), "decode": (model, decode_kwargs)}``. An
     encoder-decoder model generates 3 tokens and its decode is the second decode step (see below); an
     encoder-decoder model adds ``"encoder": (encoder, encoder_kwargs)``, the text encoder generate runs
     once before the first decoder step (its output is the prefill's and decode's ``encoder_outputs``).
     """
+    if multi_token_decode:
+        raise NotImplementedError(
+            "decompose_prefill_decode(multi_token_decode=True) is transformers.exporters' merged two-step decode, "
+            "which hf_exporters does not build: its decode takes one token per step. Export the prefill with "
+            "DynamoConfig(dynamic=True) for a dynamic query length, or leave multi_token_decode=False."
+        )
     encoder = model.get_encoder() if _is_encoder_decoder(model) and hasattr(model, "get_encoder") else None
     # An encoder-decoder's first decode step has a self-attention cache of length 1, which torch.export
     # specialises (0/1 specialisation) so the graph would take no other length: capture the next step.
@@ -84,7 +108,7 @@ def decompose_prefill_decode(model: torch.nn.Module, inputs: Mapping[str, Any]) 
         encoder_calls = stack.enter_context(capture_calls(encoder)) if encoder is not None else []
         try:
             model.generate(
-                **copy.deepcopy(dict(inputs)), max_new_tokens=decode_call + 1, min_new_tokens=decode_call + 1, do_sample=False
+                **copy.deepcopy(dict(inputs)), generation_config=_capture_config(model, generation_config, decode_call + 1)
             )
         except Exception as err:
             raise RuntimeError(
@@ -176,14 +200,16 @@ def decompose_multimodal(model: torch.nn.Module, inputs: Mapping[str, Any]) -> d
     return {name: (module, calls[name][-1]) for name, module in submodules.items() if calls[name]}
 
 
-def decompose_for_generation(model: torch.nn.Module, inputs: Mapping[str, Any]) -> dict[str, Component]:
+def decompose_for_generation(
+    model: torch.nn.Module, inputs: Mapping[str, Any], generation_config: Any = None, multi_token_decode: bool = False
+) -> dict[str, Component]:
     """Decompose a generative model into independently exportable ``(module, forward_kwargs)`` pairs.
 
     Keys: ``prefill`` / ``decode`` (plus ``encoder`` for encoder-decoder models), or, when the model is
     multimodal, its parts (``image_encoder``, projector, ``embed_tokens``, ``language_model``,
     ``lm_head``) in place of ``prefill``, then ``decode``.
     """
-    components = decompose_prefill_decode(model, inputs)
+    components = decompose_prefill_decode(model, inputs, generation_config, multi_token_decode)
     if not is_multimodal(model):
         return components
     _, prefill_kwargs = components.pop("prefill")

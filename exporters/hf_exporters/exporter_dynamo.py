@@ -198,20 +198,20 @@ def register_cache_pytrees_for_model(model: torch.nn.Module) -> None:
 
 # ── Stage 4: Dynamic shapes ────────────────────────────────────────────────────────────────────
 
-def get_auto_dynamic_shapes(obj: Any) -> Any:
-    """``Dim.AUTO`` on every dimension of every tensor in ``obj``, in the structure torch.export expects.
+def get_auto_dynamic_shapes(inputs: Any) -> Any:
+    """``Dim.AUTO`` on every dimension of every tensor in ``inputs``, in the structure torch.export expects.
 
     Objects (caches, model outputs) are registered pytree nodes, whose spec is the list of their
     flattened leaves' specs.
     """
-    if isinstance(obj, torch.Tensor):
-        return {dim: Dim.AUTO for dim in range(obj.dim())}
-    if type(obj) is dict:
-        return {key: get_auto_dynamic_shapes(value) for key, value in obj.items()}
-    if type(obj) in (list, tuple):
-        return type(obj)(get_auto_dynamic_shapes(value) for value in obj)
-    if type(obj) in pytree.SUPPORTED_NODES and not isinstance(obj, (list, tuple, dict)):
-        children, _ = pytree.SUPPORTED_NODES[type(obj)].flatten_fn(obj)
+    if isinstance(inputs, torch.Tensor):
+        return {dim: Dim.AUTO for dim in range(inputs.dim())}
+    if type(inputs) is dict:
+        return {key: get_auto_dynamic_shapes(value) for key, value in inputs.items()}
+    if type(inputs) in (list, tuple):
+        return type(inputs)(get_auto_dynamic_shapes(value) for value in inputs)
+    if type(inputs) in pytree.SUPPORTED_NODES and not isinstance(inputs, (list, tuple, dict)):
+        children, _ = pytree.SUPPORTED_NODES[type(inputs)].flatten_fn(inputs)
         return [get_auto_dynamic_shapes(child) for child in children]
     return None
 

@@ -7,7 +7,6 @@ Extends DynamoExporter with five stages around ``to_edge_transform_and_lower`` a
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import operator
@@ -19,8 +18,9 @@ from typing import Any
 
 import torch
 
-from .configs import DynamoConfig, ExportFormat, coerce_config
+from .configs import ExecutorchConfig, coerce_config
 from .exporter_dynamo import DynamoExporter
+from .executorch_bounds import input_bounds
 from .output_names import patch_model_outputs
 from .utils import (
     apply_fx_node_fixes,
@@ -36,16 +36,6 @@ logger = logging.getLogger(__name__)
 aten = torch.ops.aten
 
 
-@dataclasses.dataclass
-class ExecutorchConfig(DynamoConfig):
-    """Configuration for exporting models to ExecuTorch.
-
-    Args:
-        backend: ``"xnnpack"`` (CPU, fp32) or ``"cuda"`` (CUDA GPU, bf16).
-    """
-
-    export_format: ExportFormat = ExportFormat.EXECUTORCH
-    backend: str = "xnnpack"
 
 
 # ── Stage 1: Backend preparation ───────────────────────────────────────────────────────────────
@@ -53,7 +43,7 @@ class ExecutorchConfig(DynamoConfig):
 Prepared = tuple[torch.nn.Module, dict[str, Any], list[Any]]
 
 
-def prepare_for_xnnpack(model: torch.nn.Module, inputs: dict[str, Any]) -> Prepared:
+def prepare_for_xnnpack(model: torch.nn.Module, sample_inputs: dict[str, Any]) -> Prepared:
     """CPU, fp32, XNNPACK partitioner. MoE experts switch to ``batched_mm``: XNNPACK has no
     ``_grouped_mm.out`` kernel."""
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
@@ -65,10 +55,10 @@ def prepare_for_xnnpack(model: torch.nn.Module, inputs: dict[str, Any]) -> Prepa
         if callable(can_set) and can_set():
             module.set_experts_implementation("batched_mm")
             break
-    return model, cast_leaf_tensors(inputs, dtype=torch.float32, device="cpu"), [XnnpackPartitioner()]
+    return model, cast_leaf_tensors(sample_inputs, dtype=torch.float32, device="cpu"), [XnnpackPartitioner()]
 
 
-def prepare_for_cuda(model: torch.nn.Module, inputs: dict[str, Any]) -> Prepared:
+def prepare_for_cuda(model: torch.nn.Module, sample_inputs: dict[str, Any]) -> Prepared:
     """CUDA, bf16 (the CUDA backend's AOTInductor kernels are tuned for it), CUDA partitioner."""
     if not torch.cuda.is_available():
         build = "a CPU-only torch build" if torch.version.cuda is None else f"torch built for CUDA {torch.version.cuda} but no GPU"
@@ -85,7 +75,7 @@ def prepare_for_cuda(model: torch.nn.Module, inputs: dict[str, Any]) -> Prepared
         logger.warning("ExecuTorch CUDA export: casting %s to bfloat16", type(model).__name__)
     model = model.requires_grad_(False).to(device="cuda", dtype=torch.bfloat16)
     partitioner = CudaPartitioner([CudaBackend.generate_method_name_compile_spec("forward")])
-    return model, cast_leaf_tensors(inputs, dtype=torch.bfloat16, device="cuda"), [partitioner]
+    return model, cast_leaf_tensors(sample_inputs, dtype=torch.bfloat16, device="cuda"), [partitioner]
 
 
 _BACKEND_PREPARE: dict[str, Callable[[torch.nn.Module, dict[str, Any]], Prepared]] = {
@@ -310,6 +300,21 @@ def _edge_compile_config() -> Any:
     return EdgeCompileConfig(_core_aten_ops_exception_list=exceptions)
 
 
+def _backend_config(config: ExecutorchConfig) -> Any:
+    """The memory-planning pass only when an ``alloc_*`` flag is off; ExecuTorch's defaults otherwise."""
+    if config.alloc_graph_input and config.alloc_graph_output and config.alloc_mutable_buffers:
+        return None
+    from executorch.exir import ExecutorchBackendConfig
+    from executorch.exir.passes.memory_planning_pass import MemoryPlanningPass
+
+    planning = MemoryPlanningPass(
+        alloc_graph_input=config.alloc_graph_input,
+        alloc_graph_output=config.alloc_graph_output,
+        alloc_mutable_buffers=config.alloc_mutable_buffers,
+    )
+    return ExecutorchBackendConfig(memory_planning_pass=planning)
+
+
 def _ensure_flatc() -> None:
     """executorch serialises with the ``flatc`` it bundles as a console script; a virtual
     environment used without activation has it off PATH ("No such file or directory: 'flatc'")."""
@@ -331,7 +336,10 @@ class ExecutorchExporter(DynamoExporter):
         ...     et_program.write_to_file(f)
 
     The manager also carries ``hf_input_names`` and ``hf_output_names``: the order in which the
-    ``.pte``'s ``forward`` takes its inputs and returns its outputs (eager's dotted leaf paths).
+    ``.pte``'s ``forward`` takes its inputs and returns its outputs (eager's dotted leaf paths), and
+    ``hf_input_bounds``: each input's planned size range per dim, for
+    ``executorch_bounds.check_input_bounds`` (the runtime's own error for a larger input is a bare
+    ``error 0x12``).
     """
 
     required_packages = ["torch", "transformers", "executorch"]
@@ -354,8 +362,11 @@ class ExecutorchExporter(DynamoExporter):
             program, traced_inputs = self._trace(model, inputs, config)
             apply_fx_program_fixes("executorch", program)
             apply_fx_node_fixes("executorch", program.graph_module)
+            input_names = list(get_leaf_tensors(traced_inputs))
+            bounds = input_bounds(program, input_names)
             edge = to_edge_transform_and_lower(program, partitioner=partitioners, compile_config=_edge_compile_config())
-            manager = edge.to_executorch()
-        manager.hf_input_names = list(get_leaf_tensors(traced_inputs))
+            manager = edge.to_executorch(config=_backend_config(config))
+        manager.hf_input_names = input_names
+        manager.hf_input_bounds = bounds
         manager.hf_output_names = list(record.names)
         return manager

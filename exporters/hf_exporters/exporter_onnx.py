@@ -7,7 +7,6 @@ reference documentation. Inventory: ``grep -nE "^def (_patch_|_fix_|_aten_)" exp
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 from collections.abc import MutableMapping
@@ -16,7 +15,7 @@ from typing import Any
 
 import torch
 
-from .configs import DynamoConfig, ExportFormat, coerce_config
+from .configs import OnnxConfig, coerce_config
 from .exporter_dynamo import DynamoExporter
 from .output_names import patch_model_outputs
 from .shared_fx_fixes import fix_contiguous_before_view
@@ -29,26 +28,6 @@ aten = torch.ops.aten
 OUTPUT_LEAVES_KEY = "hf_exporters.output_leaves"
 
 
-@dataclasses.dataclass
-class OnnxConfig(DynamoConfig):
-    """Configuration for exporting models to ONNX via ``torch.onnx.export``.
-
-    Args:
-        output_path: where to write the ``.onnx``; ``None`` keeps the program in memory.
-        opset_version: ONNX opset to target; ``None`` is the newest the installed onnxscript supports.
-        external_data: store weights in a ``<file>.onnx_data`` sidecar (needed past 2 GB).
-        optimize: run the onnxscript optimiser (constant folding, dead-code elimination, ...).
-        export_params: embed the weights; ``False`` writes a weight-free graph.
-        keep_initializers_as_inputs: also list the weights as graph inputs (old runtimes, opset < 9).
-    """
-
-    export_format: ExportFormat = ExportFormat.ONNX
-    output_path: str | os.PathLike | None = None
-    opset_version: int | None = None
-    external_data: bool = True
-    optimize: bool = True
-    export_params: bool = True
-    keep_initializers_as_inputs: bool = False
 
 
 # ── Stage 1: Torch patches ─────────────────────────────────────────────────────────────────────
@@ -232,16 +211,27 @@ def apply_onnx_ir_fixes(onnx_program: Any) -> None:
 # ── Exporter ───────────────────────────────────────────────────────────────────────────────────
 
 
-def disambiguate_io_names(input_names: list[str], output_names: list[str]) -> list[str]:
-    """Output names that collide with an input name (a cache going in and out) are renamed:
-    ``past_key_values.*`` -> ``present.*``, anything else gets an ``output.`` prefix."""
-    taken = set(input_names)
+def disambiguate_io_names(
+    inputs_names: list[str], outputs_names: list[str], *, upstream: bool = False
+) -> tuple[list[str], list[str]]:
+    """``(inputs_names, outputs_names)`` with no name on both sides (a cache going in and out).
+
+    Ours keeps every input name and renames the colliding output: ``past_key_values.*`` ->
+    ``present.*`` (the name ONNX runtimes' generation loops look for), anything else gets an
+    ``output.`` prefix. ``upstream=True`` gives transformers.exporters' names instead: the input gets an
+    ``input.`` prefix and the output an ``output.`` one. Neither list passed in is changed (upstream
+    renames them in place).
+    """
+    taken = set(inputs_names) & set(outputs_names)
+    if upstream:
+        return ([f"input.{n}" if n in taken else n for n in inputs_names],
+                [f"output.{n}" if n in taken else n for n in outputs_names])
     renamed = []
-    for name in output_names:
+    for name in outputs_names:
         if name in taken:
             name = "present." + name.removeprefix("past_key_values.") if name.startswith("past_key_values.") else "output." + name
         renamed.append(name)
-    return renamed
+    return list(inputs_names), renamed
 
 
 def _program_class() -> type:
@@ -255,14 +245,16 @@ def _program_class() -> type:
             if args or not kwargs:
                 return super().__call__(*args, **kwargs)
             leaves = get_leaf_tensors(kwargs)
+            # with upstream_io_names a cache input is named "input.<leaf>"; its leaf is still "<leaf>"
             names = [value.name for value in self.model.graph.inputs]
-            missing = [name for name in names if name not in leaves]
-            unknown = [name for name in leaves if name not in names]
+            leaf_names = [name if name in leaves else name.removeprefix("input.") for name in names]
+            missing = [name for name, leaf in zip(names, leaf_names) if leaf not in leaves]
+            unknown = [name for name in leaves if name not in leaf_names]
             if missing or unknown:
                 raise ValueError(
                     f"ONNX program inputs are {names}; missing {missing}, unexpected {unknown}. Pass exactly those names."
                 )
-            return super().__call__(*[leaves[name] for name in names])
+            return super().__call__(*[leaves[leaf] for leaf in leaf_names])
 
     return HfOnnxProgram
 
@@ -311,12 +303,14 @@ class OnnxExporter(DynamoExporter):
         with patch_model_outputs(model) as record, self.backend_patches():
             exported, inputs = self._trace(model, sample_inputs, config)
             apply_fx_node_fixes("onnx", exported.graph_module)
-            input_names = list(get_leaf_tensors(inputs))
+            input_names, output_names = disambiguate_io_names(
+                list(get_leaf_tensors(inputs)), record.names, upstream=config.upstream_io_names
+            )
             program = torch.onnx.export(
                 exported,
                 f=None,
                 input_names=input_names,
-                output_names=disambiguate_io_names(input_names, record.names),
+                output_names=output_names,
                 opset_version=config.opset_version,
                 custom_translation_table=_ONNX_TRANSLATION_TABLE,
                 optimize=config.optimize,

@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 
+from .executorch_bounds import check_input_bounds
 from .decompose import Component, decompose_for_generation
 from .utils import get_leaf_tensors
 
@@ -229,9 +230,12 @@ class GenerationComponent(torch.nn.Module):
         return result
 
 
-def generation_components(model: torch.nn.Module, inputs: Mapping[str, Any]) -> dict[str, GenerationComponent]:
+def generation_components(
+    model: torch.nn.Module, inputs: Mapping[str, Any], generation_config: Any = None, multi_token_decode: bool = False
+) -> dict[str, GenerationComponent]:
     """``decompose_for_generation``'s components as ``GenerationComponent`` modules (flat cache I/O)."""
-    return {name: GenerationComponent(module, kwargs) for name, (module, kwargs) in decompose_for_generation(model, inputs).items()}
+    components = decompose_for_generation(model, inputs, generation_config, multi_token_decode)
+    return {name: GenerationComponent(module, kwargs) for name, (module, kwargs) in components.items()}
 
 
 def prefill_specialises_length(components: Mapping[str, GenerationComponent]) -> bool:
@@ -268,7 +272,7 @@ def _is_per_component(config: Any, names: list[str]) -> bool:
 
 def export_for_generation(
     exporter: Any, model: torch.nn.Module, inputs: Mapping[str, Any], config: Any,
-    timings: dict[str, float] | None = None,
+    generation_config: Any = None, multi_token_decode: bool = False, timings: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Decompose ``model`` for generation and export every component with ``exporter``.
 
@@ -277,7 +281,7 @@ def export_for_generation(
     ``GenerationExportError`` naming it, with the exporter's error as its cause. ``timings``, when
     given, receives each component's export seconds.
     """
-    components = generation_components(model, inputs)
+    components = generation_components(model, inputs, generation_config, multi_token_decode)
     return export_components(exporter, components, config, timings)
 
 
@@ -348,8 +352,13 @@ def onnx_runner(program: Any) -> Runner:
     return onnx_session_runner(session)
 
 
-def executorch_method_runner(method: Any, input_names: list[str], output_names: list[str]) -> Runner:
+def executorch_method_runner(
+    method: Any, input_names: list[str], output_names: list[str], bounds: Mapping[str, Any] | None = None
+) -> Runner:
+    """``bounds``: the planned input ranges (``hf_input_bounds``), checked first so an input past them
+    is named instead of failing in the runtime as a bare ``error 0x12``."""
     def run(feeds: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        check_input_bounds(bounds or {}, feeds)
         outputs = method.execute([feeds[name].contiguous() for name in input_names])
         return {name: tensor.clone() for name, tensor in zip(output_names, outputs)}  # the runtime reuses buffers
 
@@ -360,7 +369,9 @@ def executorch_runner(manager: Any) -> Runner:
     from executorch.runtime import Runtime
 
     program = Runtime.get().load_program(manager.buffer)
-    return executorch_method_runner(program.load_method("forward"), manager.hf_input_names, manager.hf_output_names)
+    return executorch_method_runner(
+        program.load_method("forward"), manager.hf_input_names, manager.hf_output_names, getattr(manager, "hf_input_bounds", None)
+    )
 
 
 RUNNER_FACTORIES: dict[str, Callable[[Any], Runner]] = {

@@ -191,3 +191,17 @@ def test_unknown_backend_lists_the_valid_ones() -> None:
 def test_cuda_backend_without_a_gpu_says_what_is_missing() -> None:
     with pytest.raises(RuntimeError, match=r"needs a CUDA GPU; this machine has .*use backend='xnnpack'"):
         ExecutorchExporter().export(Scale(), {"x": torch.rand(2, 2)}, ExecutorchConfig(backend="cuda"))
+
+
+def test_alloc_flags_reach_the_memory_plan(tmp_path) -> None:
+    """alloc_graph_input=False leaves the input unplanned: the runtime reads the caller's buffer."""
+    def planned_inputs(manager) -> list[bool]:
+        plan = manager.executorch_program.execution_plan[0]
+        return [plan.values[i].val.allocation_info is not None for i in plan.inputs]
+
+    x = torch.rand(2, 3)
+    default = ExecutorchExporter().export(Scale(), {"x": x}, ExecutorchConfig())
+    caller_owned = ExecutorchExporter().export(Scale(), {"x": x}, ExecutorchConfig(alloc_graph_input=False))
+    assert planned_inputs(default) == [True] and planned_inputs(caller_owned) == [False]
+    method = load_pte(caller_owned, tmp_path)
+    torch.testing.assert_close(run_pte(method, caller_owned, {"x": x})["output"], x * 2)

@@ -30,3 +30,25 @@ def test_model_config_flags_are_patched_and_restored() -> None:
     with patch_model_config(model, {"use_cache": not before}):
         assert model.config.use_cache is (not before)
     assert model.config.use_cache is before
+
+
+def test_input_preparers_run_when_all_their_markers_are_inputs() -> None:
+    """Upstream's dispatch: by the inputs present (non-None), not by a list of model types."""
+    from hf_exporters.utils.prepare import _EXPORT_INPUT_PREPARERS, register_export_input_preparer
+
+    seen = []
+
+    @register_export_input_preparer("input_ids", "token_type_ids")
+    def add_lengths(model, inputs):
+        seen.append(sorted(inputs))
+        inputs["lengths"] = inputs["input_ids"].ne(0).sum(-1)
+
+    try:
+        model = build_tiny("bert")
+        inputs = text_inputs(model, 2, 5)
+        prepare_for_export(model, {**inputs, "token_type_ids": None})  # a None marker is absent
+        assert seen == []
+        _, prepared, _ = prepare_for_export(model, {**inputs, "token_type_ids": torch.zeros(2, 5, dtype=torch.long)})
+        assert len(seen) == 1 and torch.equal(prepared["lengths"], inputs["input_ids"].ne(0).sum(-1))
+    finally:
+        del _EXPORT_INPUT_PREPARERS[("input_ids", "token_type_ids")]

@@ -20,20 +20,23 @@ _LABEL_INPUTS = ("labels", "future_values")
 _OUTPUT_FLAGS = ("use_cache", "output_attentions", "output_hidden_states", "return_dict", "return_loss")
 
 InputPreparer = Callable[[torch.nn.Module, MutableMapping[str, Any]], None]
-_EXPORT_INPUT_PREPARERS: dict[str, InputPreparer] = {}
+_EXPORT_INPUT_PREPARERS: dict[tuple[str, ...], InputPreparer] = {}
 
 
-def register_export_input_preparer(*model_types: str) -> Callable[[InputPreparer], InputPreparer]:
+def register_export_input_preparer(*markers: str) -> Callable[[InputPreparer], InputPreparer]:
     """Register ``preparer(model, inputs)`` that writes data-dependent kwargs (grid indices, M-RoPE
-    position ids, ...) into ``inputs`` before export, for the given ``config.model_type`` values.
+    position ids, ...) into ``inputs`` before export. It runs when every marker is an input with a
+    non-``None`` value (``"grid_thw"``; ``("input_features", "feature_lens")`` to narrow a match), so
+    no list of model types needs keeping, as in transformers.exporters.
 
     Such values come from Python loops over tensor contents that torch.export cannot trace; computing
     them eagerly and passing them in keeps the graph free of data-dependent control flow.
     """
+    if not markers:
+        raise ValueError("register_export_input_preparer needs at least one input name, e.g. 'grid_thw'.")
 
     def decorator(preparer: InputPreparer) -> InputPreparer:
-        for model_type in model_types:
-            _EXPORT_INPUT_PREPARERS[model_type] = preparer
+        _EXPORT_INPUT_PREPARERS[tuple(markers)] = preparer
         return preparer
 
     return decorator
@@ -72,11 +75,12 @@ def prepare_for_export(
         del inputs[name]  # None kwargs are defaults already; as traced inputs they only add noise
 
     model.eval()
-    config = getattr(model, "config", None)
-    preparer = _EXPORT_INPUT_PREPARERS.get(getattr(config, "model_type", None))
-    if preparer is not None:
-        with torch.no_grad():
-            preparer(model, inputs)
+    # matched on the inputs as they arrived, so one preparer's additions never trigger another
+    present = {name for name, value in inputs.items() if value is not None}
+    for markers, preparer in list(_EXPORT_INPUT_PREPARERS.items()):
+        if present.issuperset(markers):
+            with torch.no_grad():
+                preparer(model, inputs)
     dtype, device = module_dtype(model), module_device(model)
     for name, value in list(inputs.items()):
         inputs[name] = cast_leaf_tensors(value, dtype=dtype, device=device)

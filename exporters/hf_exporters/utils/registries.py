@@ -43,18 +43,18 @@ def _resolve_dotted_path(path: str) -> Any:
     raise ImportError(f"cannot import any prefix of '{path}'")
 
 
-def register_patch(backend: str, *dotted_paths: str) -> Callable[[PatchFactory], PatchFactory]:
-    """Register ``factory(original) -> replacement`` for every ``dotted_path`` under ``backend``.
+def register_patch(backend: str, *paths: str) -> Callable[[PatchFactory], PatchFactory]:
+    """Register ``factory(original) -> replacement`` for every dotted path in ``paths`` under ``backend``.
 
     Owners are resolved now, at decoration time. A path whose owner cannot be resolved (an optional
     backend not installed, a model class absent from this transformers) is skipped with a debug log,
     so one exporter module can name targets across versions.
     """
-    if not dotted_paths:
+    if not paths:
         raise ValueError(f"register_patch('{backend}') needs at least one dotted path such as 'torch.split'.")
 
     def decorator(factory: PatchFactory) -> PatchFactory:
-        for path in dotted_paths:
+        for path in paths:
             owner_path, _, attr = path.rpartition(".")
             if not owner_path:
                 raise ValueError(f"register_patch: '{path}' has no owner; write it as 'module.attribute'.")
@@ -70,26 +70,26 @@ def register_patch(backend: str, *dotted_paths: str) -> Callable[[PatchFactory],
 
 
 @contextlib.contextmanager
-def patch_attribute(owner: Any, attr: str, factory: PatchFactory) -> Iterator[None]:
-    """Set ``owner.attr = factory(original)`` for the block; restore the original on exit."""
+def patch_attribute(obj: Any, attribute: str, factory: PatchFactory) -> Iterator[None]:
+    """Set ``obj.<attribute> = factory(original)`` for the block; restore the original on exit."""
     # Look in __dict__ first so a class that inherits the attribute gets it removed, not shadowed, on exit.
-    own = owner.__dict__.get(attr, _MISSING) if hasattr(owner, "__dict__") else _MISSING
-    original = getattr(owner, attr)
-    setattr(owner, attr, factory(original))
+    own = obj.__dict__.get(attribute, _MISSING) if hasattr(obj, "__dict__") else _MISSING
+    original = getattr(obj, attribute)
+    setattr(obj, attribute, factory(original))
     try:
         yield
     finally:
-        if own is _MISSING and isinstance(owner, type):
-            delattr(owner, attr)
+        if own is _MISSING and isinstance(obj, type):
+            delattr(obj, attribute)
         else:
-            setattr(owner, attr, own if own is not _MISSING else original)
+            setattr(obj, attribute, own if own is not _MISSING else original)
 
 
 @contextlib.contextmanager
 def patch_attributes(patches: Iterable[tuple[Any, str, PatchFactory]]) -> Iterator[None]:
     with contextlib.ExitStack() as stack:
-        for owner, attr, factory in patches:
-            stack.enter_context(patch_attribute(owner, attr, factory))
+        for obj, attribute, factory in patches:
+            stack.enter_context(patch_attribute(obj, attribute, factory))
         yield
 
 
@@ -118,12 +118,12 @@ def register_fx_program_fix(backend: str) -> Callable[[ProgramFix], ProgramFix]:
     return decorator
 
 
-def apply_fx_node_fixes(backend: str, gm: torch.fx.GraphModule) -> None:
-    """Run the node fixes over every ``call_function`` node of ``gm`` and its sub-graphs, then DCE."""
+def apply_fx_node_fixes(backend: str, graph_module: torch.fx.GraphModule) -> None:
+    """Run the node fixes over every ``call_function`` node of ``graph_module`` and its sub-graphs, then DCE."""
     fixes = _FX_NODE_FIXES.get(backend, [])
     if not fixes:
         return
-    for module in list(gm.modules()):
+    for module in list(graph_module.modules()):
         if not isinstance(module, torch.fx.GraphModule):
             continue
         for node in list(module.graph.nodes):

@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from ..executorch_bounds import check_input_bounds
 from ..exporter_dynamo import DynamoExporter, register_cache_pytrees
 from .dynamic_shapes_json import dynamic_shapes_from_json
 from .native_stderr import capture_native_stderr
@@ -133,8 +134,17 @@ def _export_executorch(model: torch.nn.Module, inputs: dict[str, torch.Tensor], 
         manager.write_to_file(file)
     # A .pte takes and returns flat tensor lists; the names travel beside it.
     io = {"inputs": manager.hf_input_names, "outputs": manager.hf_output_names, "leaves": manager.hf_output_names}
-    path.with_suffix(".pte.json").write_text(json.dumps(io))
+    # the planned ranges stay beside the .pte, out of the export's reply: a cache has hundreds of inputs
+    path.with_suffix(".pte.json").write_text(json.dumps({**io, "bounds": manager.hf_input_bounds}))
     return path, io
+
+
+def executorch_bounds_of(path: Path) -> dict[str, Any]:
+    """The planned input ranges the export wrote beside ``path`` (none for a .pte from elsewhere)."""
+    names_file = path.with_suffix(".pte.json")
+    if not names_file.is_file():
+        return {}
+    return json.loads(names_file.read_text()).get("bounds") or {}
 
 
 @functools.lru_cache(maxsize=8)
@@ -150,6 +160,7 @@ def _run_executorch(path: Path, inputs: dict[str, torch.Tensor]) -> Any:
     if not names_file.is_file():
         raise InputError(f"'{names_file}' is missing; it names the inputs and outputs of '{path.name}'. Export again.")
     io = json.loads(names_file.read_text())
+    check_input_bounds(io.get("bounds") or {}, inputs)
     feeds = _ordered_inputs(path, io["inputs"], inputs)
     method = _executorch_method(str(path), path.stat().st_mtime)
     failure: RuntimeError | None = None

@@ -28,7 +28,7 @@ from ..generation import (
     prefill_specialises_length,
 )
 from ..utils import get_leaf_tensors
-from .backends import _executorch_method, _load_dynamo, _onnx_session, get_backend
+from .backends import _executorch_method, _load_dynamo, _onnx_session, executorch_bounds_of, get_backend
 from .ops import ExportError, RunError, _model, _one_line, op
 from .planted_bugs import planted
 from .protocol import InputError
@@ -146,7 +146,7 @@ def _file_runner(backend: str, path: Path, inputs: list[str], outputs: list[str]
     if backend == "onnx":
         return onnx_session_runner(_onnx_session(str(path), path.stat().st_mtime))
     if backend == "executorch":
-        return executorch_method_runner(_executorch_method(str(path), path.stat().st_mtime), inputs, outputs)
+        return executorch_method_runner(_executorch_method(str(path), path.stat().st_mtime), inputs, outputs, executorch_bounds_of(path))
     raise InputError(f"generate_artifact has no runner for backend '{backend}'; use dynamo, onnx or executorch.")
 
 
