@@ -109,8 +109,9 @@ def test_config_type_is_checked() -> None:
 
 
 def test_colliding_output_names_are_disambiguated() -> None:
-    names = disambiguate_io_names(["input_ids", "past_key_values.0.key", "x"], ["logits", "past_key_values.0.key", "x"])
-    assert names == ["logits", "present.0.key", "output.x"]
+    inputs, outputs = disambiguate_io_names(["input_ids", "past_key_values.0.key", "x"], ["logits", "past_key_values.0.key", "x"])
+    assert inputs == ["input_ids", "past_key_values.0.key", "x"]
+    assert outputs == ["logits", "present.0.key", "output.x"]
 
 
 def test_sliding_window_cache_outputs_export() -> None:
