@@ -52,3 +52,32 @@ describe('errorClass', () => {
     expect(changed.changes).toMatchObject([{ kind: 'error-change', before: 'export-error / export / UserError', after: 'export-error / export / GuardOnDataDependentSymNode' }]);
   });
 });
+
+describe('diff: xfail and xpass', () => {
+  const ref = { list: 'export-skip' as const, file: 'skip-lists/export-skip.json', line: 7, kind: 'xfail' as const, class: 'GPT2LMHeadModel', error: 'logits: shape', reason: 'r', todo: 't', link: 'https://github.com/pytorch/executorch/issues/1' };
+  const xfail: JobResult = { ...SHAPE_MISMATCH, status: 'xfail', probed: 'mismatch', skip: ref };
+  const [pass] = passedBaseline([SHAPE_MISMATCH]);
+  const xpass: JobResult = { ...pass, status: 'xpass', probed: 'pass', staleSkip: true, skip: ref };
+  const kinds = (a: JobResult, b: JobResult) => diffRuns({ name: 'a', results: [a] }, { name: 'b', results: [b] }).changes.map((c) => c.kind);
+
+  it('a pass that fails now as an entry expects is newly-expected, not a regression; without the entry it is one', () => {
+    const diff = diffRuns({ name: 'a', results: [pass] }, { name: 'b', results: [xfail] });
+    expect(diff.changes).toMatchObject([{ kind: 'newly-expected', before: 'pass', after: 'mismatch / compare / OutputMismatch' }]);
+    expect(diff.counts.regression).toBe(0);
+    expect(kinds(pass, SHAPE_MISMATCH)).toEqual(['regression']);
+    expect(diffMarkdown(diff)).toMatch(/#### Newly expected failures/);
+  });
+
+  it('the same failure entered as expected is no change; xfail -> pass is a fix; an xpass is a pass', () => {
+    expect(kinds(SHAPE_MISMATCH, xfail)).toEqual([]);
+    expect(kinds(xfail, pass)).toEqual(['fix']);
+    expect(kinds(xfail, xpass)).toEqual(['fix']);
+    expect(kinds(pass, xpass)).toEqual([]);
+    expect(kinds(xpass, SHAPE_MISMATCH)).toEqual(['regression']);
+  });
+
+  it('an xfail whose error changed is an error change', () => {
+    const other: JobResult = { ...xfail, errorInfo: { stage: 'compare', type: 'RuntimeError', message: 'x' }, unexpectedError: true, status: 'mismatch', probed: undefined };
+    expect(diffRuns({ name: 'a', results: [xfail] }, { name: 'b', results: [other] }).changes).toMatchObject([{ kind: 'error-change', before: 'mismatch / compare / OutputMismatch', after: 'mismatch / compare / RuntimeError' }]);
+  });
+});
