@@ -106,21 +106,17 @@ function entryLines(text: string): number[] {
 }
 
 function scopeProblems(entry: Record<string, unknown>, known: KnownModels | undefined): string[] {
-  const found: string[] = [];
   if ((entry.class === undefined) === (entry.type === undefined)) {
     return ['needs exactly one of "class" (model classes) and "type" (config.model_type values)'];
   }
   const key = entry.class !== undefined ? 'class' : 'type';
   const listed = names(entry[key]);
   if (!listed) return [`"${key}" must be a name or a non-empty list of names`];
-  if (!known) return found;
+  if (!known) return [];
   const knownNames = new Set(key === 'class' ? known.map((e) => e.class) : known.flatMap((e) => e.model_types));
-  for (const name of listed.filter((n) => !knownNames.has(n))) {
-    found.push(key === 'class'
-      ? `class '${name}' is not a model class of the pinned transformers (see \`export-sweep list\`)`
-      : `type '${name}' is not a model type of the pinned transformers (see \`export-sweep list --family ${name}\`)`);
-  }
-  return found;
+  return listed.filter((name) => !knownNames.has(name)).map((name) => (key === 'class'
+    ? `class '${name}' is not a model class of the pinned transformers (see \`export-sweep list\`)`
+    : `type '${name}' is not a model type of the pinned transformers (see \`export-sweep list --family ${name}\`)`));
 }
 
 function expectationProblems(entry: Record<string, unknown>, list: SkipListName): string[] {
