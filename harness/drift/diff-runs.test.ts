@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BROKEN_AT_EAGER, PARTIAL, passedBaseline, REUSED_PASS, SHAPE_MISMATCH } from '../report/example-results.js';
+import { BROKEN_AT_EAGER, PARTIAL, passedBaseline, REUSED_PASS, SHAPE_MISMATCH, XFAIL, XPASS } from '../report/example-results.js';
 import type { JobResult } from '../sweep/job-result.js';
 import { diffMarkdown, diffRuns, diffTable, errorClass } from './diff-runs.js';
 
@@ -54,10 +54,10 @@ describe('errorClass', () => {
 });
 
 describe('diff: xfail and xpass', () => {
-  const ref = { list: 'export-skip' as const, file: 'skip-lists/export-skip.json', line: 7, kind: 'xfail' as const, class: 'GPT2LMHeadModel', error: 'logits: shape', reason: 'r', todo: 't', link: 'https://github.com/pytorch/executorch/issues/1' };
-  const xfail: JobResult = { ...SHAPE_MISMATCH, status: 'xfail', probed: 'mismatch', skip: ref };
+  const xfail = XFAIL;
   const [pass] = passedBaseline([SHAPE_MISMATCH]);
-  const xpass: JobResult = { ...pass, status: 'xpass', probed: 'pass', staleSkip: true, skip: ref };
+  // the same job id as the others here
+  const xpass: JobResult = { ...XPASS, ...pass, status: 'xpass', skip: XFAIL.skip };
   const kinds = (a: JobResult, b: JobResult) => diffRuns({ name: 'a', results: [a] }, { name: 'b', results: [b] }).changes.map((c) => c.kind);
 
   it('a pass that fails now as an entry expects is newly-expected, not a regression; without the entry it is one', () => {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BROKEN_AT_EAGER, PARTIAL, REUSED_PASS, SHAPE_MISMATCH } from './example-results.js';
+import { BROKEN_AT_EAGER, PARTIAL, REUSED_PASS, SHAPE_MISMATCH, XFAIL, XPASS } from './example-results.js';
 import { renderTable, resultLine, STATUS_ANSI } from './table.js';
 
 const results = [BROKEN_AT_EAGER, PARTIAL, SHAPE_MISMATCH, REUSED_PASS];
@@ -65,10 +65,7 @@ describe('the terminal matrix', () => {
 });
 
 describe('the terminal matrix with xfail and xpass', () => {
-  const ref = { list: 'export-skip' as const, file: 'skip-lists/export-skip.json', line: 7, kind: 'xfail' as const, class: 'GPT2LMHeadModel', error: 'logits: shape', reason: 'r', todo: 't', link: 'https://github.com/pytorch/executorch/issues/1' };
-  const xfail = { ...SHAPE_MISMATCH, status: 'xfail' as const, probed: 'mismatch' as const, skip: ref };
-  const xpass = { ...REUSED_PASS, status: 'xpass' as const, probed: 'pass' as const, staleSkip: true, skip: ref };
-  const table = renderTable([xfail, xpass]);
+  const table = renderTable([XFAIL, XPASS]);
   const row = (label: string) => table.split('\n').find((l) => l.startsWith(`${label} `))!;
 
   it('counts an xfail against the pass rate (it ran and failed) and an xpass for it, each in its own row', () => {
