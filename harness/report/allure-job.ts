@@ -7,7 +7,7 @@ import * as allure from 'allure-js-commons';
 import { Status } from 'allure-js-commons';
 import { getStatusFromError } from 'allure-js-commons/sdk';
 import { entryName } from '../skips/skip-list.js';
-import { isFailure, type JobResult } from '../sweep/job-result.js';
+import { failedWhenRun, type JobResult } from '../sweep/job-result.js';
 import type { Job } from '../sweep/jobs.js';
 import { expectationNote, failedStage } from './error-text.js';
 
@@ -24,7 +24,7 @@ export async function reportJobToAllure(job: Job, result: JobResult): Promise<vo
   if (result.reusedFrom) await allure.parameter('reused from', `${result.reusedFrom.runDir} (${result.reusedFrom.finishedAt})`);
   if (result.inputsFed) await allure.parameter('inputs fed', result.inputsFed.join(', ') || '-');
   if (result.inputsNotFed?.length) await allure.parameter('inputs not fed (untested)', result.inputsNotFed.join(', '));
-  const failedRung = isFailure(result) || result.status === 'xfail' ? failedStage(result)?.split(':')[0] : undefined;
+  const failedRung = failedWhenRun(result) ? failedStage(result)?.split(':')[0] : undefined;
   // an expected failure's rung is allure's "skipped", as allure-pytest files an xfail
   const failedAs = result.status === 'broken' ? Status.BROKEN : result.status === 'xfail' ? Status.SKIPPED : Status.FAILED;
   for (const rung of result.stages ?? []) {

@@ -6,7 +6,7 @@
 // partial job what it fed and did not; a reused result the run it came from. JSON and HTML.
 import type { LeafComparison } from '../compare/compare.js';
 import type { RunManifest } from '../results/run-folder.js';
-import { isFailure, STAGES, type JobResult, type RuntimeCheck, type Stage } from '../sweep/job-result.js';
+import { failedWhenRun, STAGES, type JobResult, type RuntimeCheck, type Stage } from '../sweep/job-result.js';
 import { expectationNote, failedStage, reproFile } from './error-text.js';
 import { esc, formatBytes, formatError, formatMs, page, statusBadge } from './html.js';
 
@@ -68,7 +68,7 @@ function rungsFor(job: JobResult): Stage[] {
 /** The stage ladder: rungs reached, the failing one marked, the rest not reached. */
 function ladder(job: JobResult): string {
   if (!job.stages?.length || job.status === 'skipped') return '';
-  const failedRung = isFailure(job) || job.status === 'xfail' ? (failedStage(job)?.split(':')[0] ?? job.stages.at(-1)) : undefined;
+  const failedRung = failedWhenRun(job) ? (failedStage(job)?.split(':')[0] ?? job.stages.at(-1)) : undefined;
   const rungs = [...new Set([...rungsFor(job), ...job.stages])].sort((a, b) => STAGES.indexOf(a) - STAGES.indexOf(b));
   const items = rungs.map((rung) => {
     const state = rung === failedRung ? 'failed' : job.stages!.includes(rung) ? 'reached' : 'not-reached';

@@ -3,7 +3,7 @@
 // and a count per status, the two rates per backend, then every failed job's error line (and its
 // repro.md), and what partial jobs left unfed.
 import { join } from 'node:path';
-import { isFailure, type JobResult, type JobStatus } from '../sweep/job-result.js';
+import { failedWhenRun, isFailure, type JobResult, type JobStatus } from '../sweep/job-result.js';
 import { errorHeadline, expectationNote, failedStage, reproFile } from './error-text.js';
 import { formatRate, passRates, STATUS_ORDER } from './pass-rates.js';
 
@@ -34,7 +34,7 @@ export interface TableOptions {
 export function resultLine(result: JobResult): string {
   const stage = failedStage(result);
   const where = stage && result.status !== 'pass' && result.status !== 'partial' ? ` at ${stage}` : '';
-  const headline = isFailure(result) || result.status === 'xfail' ? errorHeadline(result) : undefined;
+  const headline = failedWhenRun(result) ? errorHeadline(result) : undefined;
   const detail = headline ? headline.slice(0, 120) : `max abs ${formatError(result.maxAbsError)}`;
   const unfed = result.status === 'partial' && result.inputsNotFed?.length ? ` (not fed: ${result.inputsNotFed.join(', ')})` : '';
   const cached = result.resultCached ? ` (cached${result.reusedFrom ? ` from ${result.reusedFrom.runDir}` : ''})` : '';

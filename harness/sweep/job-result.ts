@@ -166,5 +166,9 @@ export const isExpected = (r: Pick<JobResult, 'status'>): boolean => r.status ==
  * xfail entry did not expect). */
 export const passed = (r: Pick<JobResult, 'status'>): boolean => r.status === 'pass' || r.status === 'partial' || r.status === 'xpass';
 
+/** The job ran and did not pass: every failure, expected (``xfail``) or not; its failing stage is
+ * what the reports mark. Not ``xpass``, which passed, nor ``skipped``, which did not run. */
+export const failedWhenRun = (r: Pick<JobResult, 'status'>): boolean => r.status !== 'skipped' && !passed(r);
+
 /** The job reached the exporter: the jobs a backend's "reached" pass rate is taken over. */
 export const reachedExporter = (r: Pick<JobResult, 'status'>): boolean => r.status !== 'broken' && r.status !== 'skipped';
