@@ -1,8 +1,9 @@
 // Skip-list expectations against real jobs: the repo's own xfail entry (Gemma3's dynamic guard) fails
 // as it expects; an xfail entry on a job that passes is xpass, a failure of the run; the same real
 // failure under an xfail entry expecting another error is a regression with its own status, the entry
-// named; an entry scoped to another pin set is not applied; a type-scoped entry covers three classes.
-import { writeFileSync } from 'node:fs';
+// named; an entry scoped to another pin set is not applied, and a baseline entry is not applied in a
+// run under another pin set; a type-scoped entry covers three classes.
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog, type CatalogEntry } from '../harness/catalog/catalog.js';
 import { loadModelEntries, selectModels } from '../harness/catalog/default-models.js';
 import { sourceEntry } from '../harness/cli/selection.js';
+import { REPO_ROOT } from '../harness/python/paths.js';
+import { RunFolder } from '../harness/results/run-folder.js';
 import { summary } from '../harness/cli/run-command.js';
 import { renderTable } from '../harness/report/table.js';
 import { loadSkipList, loadSkipLists, type SkipLists } from '../harness/skips/skip-list.js';
@@ -87,4 +90,27 @@ describe('scopes', () => {
     }
     expect(run.results.filter((r) => r.skip?.type).map((r) => r.modelClass).sort()).toEqual(['JambaForCausalLM', 'MambaForCausalLM', 'MambaModel']);
   });
+});
+
+describe('pins, run level', () => {
+  it('an entry scoped to baseline is not applied in a run under another pin set (EXPORT_SWEEP_PINS, as --pins sets it)', async () => {
+    // baseline's pins under another name: the name is what entries are scoped by, and the same
+    // contents make its environment a quick copy of baseline's from uv's cache, not a new resolve
+    const pins = join(root, 'copy-of-baseline.txt');
+    copyFileSync(join(REPO_ROOT, 'pins', 'baseline.txt'), pins);
+    const exportSkip = plantedList('bert-baseline', [{ ...planted, class: 'BertModel', backends: ['dynamo'], modes: ['static'], pins: 'baseline' }]);
+    const jobs = expandJobs(selectModels(loadModelEntries(), ['tiny-bert']), ['dynamo'], ['static']);
+    const saved = process.env.EXPORT_SWEEP_PINS;
+    process.env.EXPORT_SWEEP_PINS = pins;
+    try {
+      const runDir = join(root, 'other-pins');
+      const [result] = (await runSweep({ jobs, runDir, workers: 1, fuzz, skipLists: { exportSkip, disableOptimize: [] } })).results;
+      expect(new RunFolder(runDir).readManifest().pins.name).toBe('copy-of-baseline');
+      expect(result.status).toBe('pass');
+      expect(result.skip).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.EXPORT_SWEEP_PINS;
+      else process.env.EXPORT_SWEEP_PINS = saved;
+    }
+  }, 300_000);
 });
