@@ -35,7 +35,7 @@ beforeAll(async () => {
   const plants: Record<string, string> = { 'tiny-gpt2/dynamo/dynamic': 'seq-one', 'tiny-bert/dynamo/dynamic': 'segfault' };
   current = (await runSweep({
     ...common, runDir: join(root, 'runs', 'b-current'),
-    skipLists: { exportSkip: loadSkipList(skipFile, 'export-skip', new Set(['BertModel'])), disableOptimize: [] },
+    skipLists: { exportSkip: loadSkipList(skipFile, 'export-skip', [{ class: 'BertModel', model_types: ['bert'] }]), disableOptimize: [] },
     exportConfig: (job) => (plants[job.id] ? { debug_plant: plants[job.id] } : undefined),
   })).results;
 }, 600_000);

@@ -87,7 +87,7 @@ describe('skip lists', () => {
       class: 'BertModel', backends: ['dynamo'], modes: ['static'], reason: 'planted for the test', todo: 'remove',
       link: 'https://github.com/pytorch/pytorch/issues/151582', added: '2026-11-29', pins: 'baseline',
     }] }, null, 1)}\n`);
-    const skipLists = { exportSkip: loadSkipList(file, 'export-skip', new Set(['BertModel'])), disableOptimize: [] };
+    const skipLists = { exportSkip: loadSkipList(file, 'export-skip', [{ class: 'BertModel', model_types: ['bert'] }]), disableOptimize: [] };
     const jobs = expandJobs(selectModels(loadModelEntries(), ['tiny-bert']), ['dynamo'], ['static']);
     const skipped = await runSweep({ jobs, runDir: join(root, 'skipped'), workers: 1, skipLists });
     expect(skipped.results[0]).toMatchObject({ status: 'skipped', skip: { class: 'BertModel', line: 3, link: 'https://github.com/pytorch/pytorch/issues/151582' } });

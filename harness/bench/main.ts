@@ -29,7 +29,7 @@ const root = await mkdtemp(join(tmpdir(), 'bench-'));
 // BENCH_MODELS=a,b narrows the set for a quick check of the bench itself; figures come from the whole set.
 const models = selectModels(loadModelEntries(), process.env.BENCH_MODELS?.split(','));
 const log = (line: string) => console.log(`bench: ${line}`);
-const skipLists = loadSkipLists(undefined, new Set((await loadCatalog()).map((e) => e.class)));
+const skipLists = loadSkipLists(undefined, await loadCatalog());
 
 // 1. The default sweep as `export-sweep run` runs it (skip lists on, one worker per core), its
 // caches cold (a folder of this run's own): efficiency, boundary, fuzz, export cost, memory.

@@ -12,10 +12,12 @@ export const DIFF_USAGE = `usage: export-sweep diff RUN_A RUN_B [--md FILE] [--f
 Compares run folder RUN_B with the baseline RUN_A job by job: regressions (pass -> fail at or after
 the exporter), jobs that broke (pass -> broken: they no longer reach the exporter, so the harness or
 the checkpoint changed; listed apart, not regressions), fixes (fail -> pass), failures whose error
-class changed, passing jobs whose max abs error moved by more than --factor (default 10x), newly
-skipped jobs, new and removed jobs and classes. Prints a table, writes Markdown for a pull-request
-comment (default RUN_B/diff.md) and RUN_B/diff.json, which RUN_B's dashboard shows. Exit code 1 when
-there is any regression (a job that broke alone does not fail the diff; the run itself exits 1).`;
+class changed, passing jobs whose max abs error moved by more than --factor (default 10x), jobs
+that passed and now fail as an xfail entry expects (newly-expected; an xfail counts as the failure it
+is, so xfail -> pass is a fix and an xpass is a pass), newly skipped jobs, new and removed jobs and
+classes. Prints a table, writes Markdown for a pull-request comment (default RUN_B/diff.md) and
+RUN_B/diff.json, which RUN_B's dashboard shows. Exit code 1 when there is any regression (a job
+that broke alone does not fail the diff; the run itself exits 1).`;
 
 export async function diffCommand(args: string[]): Promise<number> {
   const parsed = parseCommand(args, DIFF_USAGE, { md: { type: 'string' }, factor: { type: 'string' } } as const);

@@ -13,6 +13,7 @@ export class Progress {
   private pass = 0;
   private fail = 0;
   private skip = 0;
+  private xfail = 0;
   constructor(private readonly stream: NodeJS.WriteStream = process.stdout) {}
 
   get live(): boolean {
@@ -22,6 +23,7 @@ export class Progress {
   update(result: JobResult, done: number, total: number): void {
     if (result.status === 'pass') this.pass += 1;
     else if (result.status === 'skipped') this.skip += 1;
+    else if (result.status === 'xfail') this.xfail += 1;
     else this.fail += 1;
     const elapsed = performance.now() - this.start;
     const eta = done ? (elapsed / done) * (total - done) : 0;
@@ -31,7 +33,7 @@ export class Progress {
     }
     // failures also get a line of their own above the live line, so they are not lost on rewrite
     if (isFailure(result)) this.stream.write(`\r\x1b[K${result.id}: ${resultLine(result)}\n`);
-    const line = `[${done}/${total}] pass ${this.pass}  fail ${this.fail}  skipped ${this.skip}  elapsed ${clock(elapsed)}  ETA ${clock(eta)}`;
+    const line = `[${done}/${total}] pass ${this.pass}  fail ${this.fail}  xfail ${this.xfail}  skipped ${this.skip}  elapsed ${clock(elapsed)}  ETA ${clock(eta)}`;
     this.stream.write(`\r\x1b[K${line}${done === total ? '\n' : ''}`);
   }
 }

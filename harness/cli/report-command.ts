@@ -13,9 +13,9 @@ run and over jobs that reached the exporter, export times, history, drift), RUN/
 counts and pass rates as data) and a page and JSON per model (RUN/reports/: each failed job's stage
 ladder, traceback, cause chain, native stderr and repro link), then prints the matrix (coloured by
 status on a terminal), its failures, partial jobs' unfed inputs, the fuzzing's smallest failing
-shapes with their replay commands, and stale skip-list entries. Reads one result per job (the last
-line of a job id); a damaged results.jsonl line is refused by file and line (fix: \`export-sweep
-repair RUN\`).`;
+shapes with their replay commands, and skip-list entries that no longer hold (stale, xpass, or an
+xfail entry's job failing with another error). Reads one result per job (the last line of a job
+id); a damaged results.jsonl line is refused by file and line (fix: \`export-sweep repair RUN\`).`;
 
 export async function reportCommand(args: string[]): Promise<number> {
   const parsed = parseCommand(args, REPORT_USAGE, {} as const);

@@ -1,5 +1,5 @@
 // `export-sweep run`: the selection x backends x modes, on the warm pool, into a run folder; prints
-// the matrix and exits non-zero when any job that is not skipped fails.
+// the matrix and exits non-zero when any job fails that no entry expects (or an xfail job passes).
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { loadTinyOverrides } from '../catalog/tiny-overrides.js';
 import { IMPLEMENTATIONS, isImplementation, isPeer } from '../peers/implementations.js';
 import { REPO_ROOT } from '../python/paths.js';
 import { renderTable } from '../report/table.js';
+import { expectationNote } from '../report/error-text.js';
 import { replayCommand } from '../report/model-report.js';
 import { writeRunReport } from '../report/write-report.js';
 import { RunFolder, selectionJobs, type Selection } from '../results/run-folder.js';
@@ -27,7 +28,8 @@ Exports every selected model with every selected backend (static and dynamic), c
 artifact with eager PyTorch leaf by leaf, fuzzes the dynamic ones over shapes; for generative
 classes also exports the generation components and checks a greedy loop over them against eager
 generate (8 tokens, prompts of 5 and 9, batch 2, left padding). Writes a run folder (manifest.json,
-results.jsonl appended as each job ends). Exit code 1 when a job not skipped fails.
+results.jsonl appended as each job ends). Exit code 1 when a job fails that no skip-list entry
+expects, or an xfail entry's job passes (xpass: the entry is stale).
 
 ${SELECTION_USAGE}
 
@@ -43,6 +45,7 @@ options:
   --resume RUN      finish an interrupted run: only the jobs without a result in RUN
   --shard i/n       run slice i of n of the jobs (merge the slices with \`export-sweep merge\`)
   --probe-skips     run skip-listed jobs anyway and report entries that now pass as stale
+                    (xfail entries need no probe: their jobs always run)
   --pins NAME       run under pins/NAME.txt (its own cached Python environment)
   --hub-url URL     the hub that hub: sources download from
   --trust-remote-code  run the repo's own model class that config.json's auto_map names (hub:, local:);
@@ -105,13 +108,13 @@ export function summary(results: JobResult[], runDir: string): string[] {
   for (const r of results.filter((x) => x.fuzz && !x.fuzz.ok)) {
     lines.push(`  ${r.id}: ${r.fuzz!.error}\n    replay: ${replayCommand(runDir, r)}`);
   }
-  const stale = results.filter((r) => r.staleSkip);
+  const stale = results.filter((r) => r.staleSkip || r.unexpectedError);
   const cached = results.filter((r) => r.resultCached).length;
   return [
     ...(cached ? ['', `${cached} passing job(s) unchanged since they passed: their results were reused (--no-artifact-cache runs them again)`] : []),
     ...(lines.length ? ['', 'dynamic-shape fuzzing found (smallest failing shapes):', ...lines] : []),
-    ...(stale.length ? ['', 'stale skip-list entries (their jobs now pass; remove them):',
-      ...stale.map((r) => `  ${r.skip!.file}:${r.skip!.line} ${r.skip!.class} (${r.id}) ${r.skip!.link}`)] : []),
+    ...(stale.length ? ['', 'skip-list entries that no longer hold (stale entries fail an xfail run; remove or fix them):',
+      ...stale.map((r) => `  ${r.id}: ${expectationNote(r)} ${r.skip!.link}`)] : []),
   ];
 }
 
@@ -179,7 +182,7 @@ export async function runCommand(args: string[]): Promise<number> {
 async function sweepInto(
   runDir: string, jobs: Job[], selection: Selection, catalog: CatalogEntry[], values: RunValues, replay: { seed: number; path?: string } | undefined,
 ): Promise<number> {
-  const skipLists = loadSkipLists(undefined, new Set(catalog.map((e) => e.class)));
+  const skipLists = loadSkipLists(undefined, catalog);
   const sourceContext = { catalog, overrides: loadTinyOverrides(), hubUrl: values['hub-url'], trustRemoteCode: values['trust-remote-code'] };
   const workers = Math.max(1, Math.min(positiveInt(values.jobs, '--jobs') ?? availableParallelism(), jobs.length));
   const timeout = positiveInt(values.timeout, '--timeout');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BROKEN_AT_EAGER, PARTIAL, passedBaseline, REUSED_PASS, SHAPE_MISMATCH } from '../report/example-results.js';
+import { BROKEN_AT_EAGER, PARTIAL, passedBaseline, REUSED_PASS, SHAPE_MISMATCH, XFAIL, XPASS } from '../report/example-results.js';
 import type { JobResult } from '../sweep/job-result.js';
 import { diffMarkdown, diffRuns, diffTable, errorClass } from './diff-runs.js';
 
@@ -50,5 +50,34 @@ describe('errorClass', () => {
     const after: JobResult = { ...before, errorInfo: { stage: 'export', type: 'GuardOnDataDependentSymNode', message: 'x' } };
     const changed = diffRuns({ name: 'a', results: [before] }, { name: 'b', results: [after] });
     expect(changed.changes).toMatchObject([{ kind: 'error-change', before: 'export-error / export / UserError', after: 'export-error / export / GuardOnDataDependentSymNode' }]);
+  });
+});
+
+describe('diff: xfail and xpass', () => {
+  const xfail = XFAIL;
+  const [pass] = passedBaseline([SHAPE_MISMATCH]);
+  // the same job id as the others here
+  const xpass: JobResult = { ...XPASS, ...pass, status: 'xpass', skip: XFAIL.skip };
+  const kinds = (a: JobResult, b: JobResult) => diffRuns({ name: 'a', results: [a] }, { name: 'b', results: [b] }).changes.map((c) => c.kind);
+
+  it('a pass that fails now as an entry expects is newly-expected, not a regression; without the entry it is one', () => {
+    const diff = diffRuns({ name: 'a', results: [pass] }, { name: 'b', results: [xfail] });
+    expect(diff.changes).toMatchObject([{ kind: 'newly-expected', before: 'pass', after: 'mismatch / compare / OutputMismatch' }]);
+    expect(diff.counts.regression).toBe(0);
+    expect(kinds(pass, SHAPE_MISMATCH)).toEqual(['regression']);
+    expect(diffMarkdown(diff)).toMatch(/#### Newly expected failures/);
+  });
+
+  it('the same failure entered as expected is no change; xfail -> pass is a fix; an xpass is a pass', () => {
+    expect(kinds(SHAPE_MISMATCH, xfail)).toEqual([]);
+    expect(kinds(xfail, pass)).toEqual(['fix']);
+    expect(kinds(xfail, xpass)).toEqual(['fix']);
+    expect(kinds(pass, xpass)).toEqual([]);
+    expect(kinds(xpass, SHAPE_MISMATCH)).toEqual(['regression']);
+  });
+
+  it('an xfail whose error changed is an error change', () => {
+    const other: JobResult = { ...xfail, errorInfo: { stage: 'compare', type: 'RuntimeError', message: 'x' }, unexpectedError: true, status: 'mismatch', probed: undefined };
+    expect(diffRuns({ name: 'a', results: [xfail] }, { name: 'b', results: [other] }).changes).toMatchObject([{ kind: 'error-change', before: 'mismatch / compare / OutputMismatch', after: 'mismatch / compare / RuntimeError' }]);
   });
 });

@@ -1,11 +1,15 @@
 // Two runs compared job by job: what a version bump (or an exporter change) broke, fixed or moved.
 // A regression is a job that passed in the baseline and fails now at or after the exporter; a job
 // that passed and is now ``broken`` never reached the exporter, so it is listed apart (``broke``):
-// the harness or the checkpoint changed, not the export. Skips are neither.
+// the harness or the checkpoint changed, not the export. Skips are neither. An xfail job is a
+// failure an entry expects: a pass after it is a fix, as it is after any failure; a job that passed
+// and is xfail now was entered as expected (``newly-expected``), which is not a regression; an xpass
+// passed, so after a pass it is no change at all, and the run itself names the stale entry.
 import { errorHeadline } from '../report/error-text.js';
-import { isFailure, type JobResult } from '../sweep/job-result.js';
+import { passed, type JobResult } from '../sweep/job-result.js';
 
-export type ChangeKind = 'regression' | 'broke' | 'fix' | 'error-change' | 'tolerance-change' | 'newly-skipped' | 'unskipped' | 'new-job' | 'removed-job';
+export type ChangeKind =
+  | 'regression' | 'broke' | 'fix' | 'error-change' | 'tolerance-change' | 'newly-expected' | 'newly-skipped' | 'unskipped' | 'new-job' | 'removed-job';
 
 export interface JobChange {
   kind: ChangeKind;
@@ -38,11 +42,10 @@ export interface DiffOptions {
  * ``...Error`` word in the error text, which can pick a type named in the message instead. */
 export function errorClass(r: JobResult): string {
   const type = r.errorInfo?.type ?? /\b([A-Z]\w*(?:Error|Exception))\b/.exec(r.error ?? '')?.[1] ?? '';
-  return [r.status, r.errorInfo?.stage ?? r.stage, type].filter(Boolean).join(' / ');
+  // an xfail's own failing status, so a failure later entered as expected is not an error change
+  const status = r.status === 'xfail' ? r.probed ?? r.status : r.status;
+  return [status, r.errorInfo?.stage ?? r.stage, type].filter(Boolean).join(' / ');
 }
-
-/** Passed: ``partial`` too, since what it fed matched eager. */
-const passed = (r: JobResult) => r.status === 'pass' || r.status === 'partial';
 
 // a non-finite error (NaN or inf in an output) is stored as JSON null
 const maxAbs = (r: JobResult) => (typeof r.maxAbsError === 'number' && Number.isFinite(r.maxAbsError) ? r.maxAbsError.toExponential(1) : 'not finite');
@@ -67,13 +70,16 @@ export function diffRuns(baseline: { name: string; results: JobResult[] }, curre
     }
     if (a.status === 'skipped' || b.status === 'skipped') {
       if (a.status !== 'skipped') changes.push(change('newly-skipped', a, b, `${b.skip?.link ?? ''}`));
-      else if (b.status !== 'skipped') changes.push(change(b.status === 'broken' ? 'broke' : isFailure(b) ? 'regression' : 'unskipped', a, b, isFailure(b) ? firstLine(b) : 'passes now'));
+      else if (b.status !== 'skipped') changes.push(change(b.status === 'broken' ? 'broke' : passed(b) || b.status === 'xfail' ? 'unskipped' : 'regression', a, b, passed(b) ? 'passes now' : firstLine(b)));
       continue;
     }
+    // an xfail is a failure here: what the job did, not whether an entry expected it
+    const failed = (r: JobResult) => !passed(r);
     if (passed(a) && b.status === 'broken') changes.push(change('broke', a, b, firstLine(b)));
-    else if (passed(a) && isFailure(b)) changes.push(change('regression', a, b, firstLine(b)));
-    else if (isFailure(a) && passed(b)) changes.push(change('fix', a, b, `was: ${firstLine(a)}`));
-    else if (isFailure(a) && isFailure(b) && errorClass(a) !== errorClass(b)) changes.push(change('error-change', a, b, firstLine(b)));
+    else if (passed(a) && b.status === 'xfail') changes.push(change('newly-expected', a, b, `${firstLine(b)} ${b.skip?.link ?? ''}`.trim()));
+    else if (passed(a) && failed(b)) changes.push(change('regression', a, b, firstLine(b)));
+    else if (failed(a) && passed(b)) changes.push(change('fix', a, b, `was: ${firstLine(a)}`));
+    else if (failed(a) && failed(b) && errorClass(a) !== errorClass(b)) changes.push(change('error-change', a, b, firstLine(b)));
     else if (passed(a) && passed(b)) {
       const ea = Math.max(a.maxAbsError ?? 0, floor);
       const eb = Math.max(b.maxAbsError ?? 0, floor);
@@ -85,7 +91,7 @@ export function diffRuns(baseline: { name: string; results: JobResult[] }, curre
   for (const [id, a] of before) if (!after.has(id)) changes.push(change('removed-job', a, undefined, a.status));
   const classes = (rs: JobResult[]) => new Set(rs.map((r) => r.modelClass));
   const [ca, cb] = [classes(baseline.results), classes(current.results)];
-  const order: ChangeKind[] = ['regression', 'broke', 'error-change', 'tolerance-change', 'fix', 'newly-skipped', 'unskipped', 'new-job', 'removed-job'];
+  const order: ChangeKind[] = ['regression', 'broke', 'error-change', 'tolerance-change', 'fix', 'newly-expected', 'newly-skipped', 'unskipped', 'new-job', 'removed-job'];
   changes.sort((x, y) => order.indexOf(x.kind) - order.indexOf(y.kind) || x.id.localeCompare(y.id));
   const counts = Object.fromEntries(order.map((k) => [k, changes.filter((c) => c.kind === k).length])) as Record<ChangeKind, number>;
   return {
@@ -97,7 +103,7 @@ export function diffRuns(baseline: { name: string; results: JobResult[] }, curre
 
 const TITLES: Record<ChangeKind, string> = {
   regression: 'Regressions (passed, fails now)', broke: 'Broken (passed, now fails before reaching the exporter: harness or checkpoint, not the export)', 'error-change': 'Failures whose error changed', 'tolerance-change': 'Error size changes',
-  fix: 'Fixes (failed, passes now)', 'newly-skipped': 'Newly skipped', unskipped: 'No longer skipped', 'new-job': 'New jobs', 'removed-job': 'Removed jobs',
+  fix: 'Fixes (failed, passes now)', 'newly-expected': 'Newly expected failures (passed, fails now as an xfail entry expects)', 'newly-skipped': 'Newly skipped', unskipped: 'No longer skipped', 'new-job': 'New jobs', 'removed-job': 'Removed jobs',
 };
 
 const cell = (text: string | undefined) => (text ?? '').replaceAll('|', '\\|').replaceAll('\n', ' ');

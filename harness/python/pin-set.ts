@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { REPO_ROOT } from './paths.js';
 
 /** The pin file in force (EXPORT_SWEEP_PINS, else pins/baseline.txt). */
@@ -11,4 +11,9 @@ export function pinFile(): string {
 /** A short key of the pin set, for caches whose content depends on the installed versions. */
 export function pinSetKey(): string {
   return createHash('sha256').update(readFileSync(pinFile())).digest('hex').slice(0, 12);
+}
+
+/** The pin set's name (``baseline`` for pins/baseline.txt): what skip-list entries are scoped by. */
+export function pinSetName(): string {
+  return basename(pinFile(), '.txt');
 }

@@ -6,9 +6,10 @@
 import * as allure from 'allure-js-commons';
 import { Status } from 'allure-js-commons';
 import { getStatusFromError } from 'allure-js-commons/sdk';
-import { isFailure, type JobResult } from '../sweep/job-result.js';
+import { entryName } from '../skips/skip-list.js';
+import { failedWhenRun, type JobResult } from '../sweep/job-result.js';
 import type { Job } from '../sweep/jobs.js';
-import { failedStage } from './error-text.js';
+import { expectationNote, failedStage } from './error-text.js';
 
 export async function reportJobToAllure(job: Job, result: JobResult): Promise<void> {
   await allure.epic(job.backend);
@@ -17,13 +18,17 @@ export async function reportJobToAllure(job: Job, result: JobResult): Promise<vo
   await allure.parameter('mode', job.mode);
   await allure.parameter('shape', `${result.shapes[0]?.shape.batch ?? '-'}x${result.shapes[0]?.shape.seq ?? '-'}`);
   await allure.parameter('status', result.status);
-  if (result.skip) await allure.link(result.skip.link, `skip-list: ${result.skip.class}`, 'issue');
+  if (result.skip) await allure.link(result.skip.link, `skip-list ${result.skip.kind ?? 'skip'}: ${entryName(result.skip)}`, 'issue');
+  const note = expectationNote(result);
+  if (note) await allure.description(note);
   if (result.reusedFrom) await allure.parameter('reused from', `${result.reusedFrom.runDir} (${result.reusedFrom.finishedAt})`);
   if (result.inputsFed) await allure.parameter('inputs fed', result.inputsFed.join(', ') || '-');
   if (result.inputsNotFed?.length) await allure.parameter('inputs not fed (untested)', result.inputsNotFed.join(', '));
-  const failedRung = isFailure(result) ? failedStage(result)?.split(':')[0] : undefined;
+  const failedRung = failedWhenRun(result) ? failedStage(result)?.split(':')[0] : undefined;
+  // an expected failure's rung is allure's "skipped", as allure-pytest files an xfail
+  const failedAs = result.status === 'broken' ? Status.BROKEN : result.status === 'xfail' ? Status.SKIPPED : Status.FAILED;
   for (const rung of result.stages ?? []) {
-    const status = rung !== failedRung ? Status.PASSED : result.status === 'broken' ? Status.BROKEN : Status.FAILED;
+    const status = rung !== failedRung ? Status.PASSED : failedAs;
     await allure.logStep(`stage ${rung}`, status);
   }
   for (const check of result.shapes.slice(0, 1).flatMap((s) => s.checks)) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunManifest } from '../results/run-folder.js';
 import { diffRuns } from '../drift/diff-runs.js';
 import { dashboardPage } from './dashboard.js';
-import { BROKEN_AT_EAGER, PARTIAL, passedBaseline, REUSED_PASS, SHAPE_MISMATCH } from './example-results.js';
+import { BROKEN_AT_EAGER, PARTIAL, passedBaseline, REUSED_PASS, SHAPE_MISMATCH, XFAIL, XPASS } from './example-results.js';
 import { STATUS_COLOURS } from './html.js';
 import { modelReports } from './model-report.js';
 import { runSummary } from './write-report.js';
@@ -61,5 +61,22 @@ describe('summary.json', () => {
     expect(summary.backends.find((b) => b.backend === 'onnx')).toMatchObject({
       jobs: 2, all: { passed: 1, over: 2, percent: 50 }, reached: { passed: 1, over: 1, percent: 100 },
     });
+  });
+});
+
+describe('the dashboard with an xfail and an xpass', () => {
+  const run = [XFAIL, XPASS];
+  const page = dashboardPage({ runName: 'today', manifest: { ...manifest, jobs: run.map((r) => r.id) }, reports: modelReports('/nonexistent-run', manifest, run), history: new Map() });
+
+  it('counts each in its own column and run-wide, the xfail against the pass rate and the xpass for it', () => {
+    const cell = (attribute: string) => new RegExp(`<tr data-backend="executorch">.*?<td class="num" ${attribute}>([^<]*)</td>`).exec(page)?.[1];
+    expect([cell('data-count="xfail"'), cell('data-count="xpass"'), cell('data-pass-rate')]).toEqual(['1', '1', '50.0% (1/2)']);
+    expect(page).toMatch(/<span data-count="xpass">.*1 xpass.*<\/span> <span data-count="xfail">.*1 xfail/);
+  });
+
+  it('lists the stale xfail entry among the findings, and not the expected failure', () => {
+    const findings = /<ul id="findings">(.*?)<\/ul>/s.exec(page)?.[1] ?? '';
+    expect(findings).toContain(`${XPASS.id}: xpass: the xfail entry skip-lists/export-skip.json:7 (GPT2LMHeadModel) expects /logits: shape/, but the job passes: remove the entry`);
+    expect(findings).not.toContain(XFAIL.id);
   });
 });

@@ -9,7 +9,7 @@ import type { RunManifest } from '../results/run-folder.js';
 import type { JobResult, JobStatus } from '../sweep/job-result.js';
 import { exportTimePlot } from './export-time-plot.js';
 import type { HistoryEntry } from './history.js';
-import { errorHeadline, failedStage } from './error-text.js';
+import { errorHeadline, expectationNote, failedStage } from './error-text.js';
 import { esc, fileName, formatError, page, STATUS_COLOURS, statusBadge } from './html.js';
 import type { ModelReport } from './model-report.js';
 import { formatRate, passRates, statusCounts, STATUS_ORDER } from './pass-rates.js';
@@ -29,7 +29,9 @@ function cellTitle(job: JobResult): string {
   if (job.status === 'partial') return `partial: not fed ${job.inputsNotFed?.join(', ') || '?'}`;
   const headline = errorHeadline(job);
   const stage = failedStage(job);
-  return headline ? `${job.status}${stage ? ` at ${stage}` : ''}: ${headline}` : job.status;
+  const note = expectationNote(job);
+  const text = headline ? `${job.status}${stage ? ` at ${stage}` : ''}: ${headline}` : job.status;
+  return note ? `${text}\n${note}` : text;
 }
 
 function options(values: string[]): string {
@@ -87,7 +89,11 @@ export function dashboardPage({ runName, manifest, reports, history, diff }: Das
   });
   const runCounts = statusCounts(results);
   const points = results.filter((r) => r.durationsMs.export !== undefined).map((r) => ({ backend: r.backend, ms: r.durationsMs.export!, label: r.id }));
-  const findings = results.filter((r) => (r.fuzz && !r.fuzz.ok) || r.staleSkip).map((r) => `<li>${esc(r.id)}: ${r.staleSkip ? `stale skip-list entry ${esc(r.skip?.file)}:${r.skip?.line}, remove it` : `${esc(r.fuzz!.error)}<br><code>${esc(r.replay)}</code>`}</li>`);
+  // a skip-list entry that no longer holds first: an xpass or another error fails the run
+  const findings = results.filter((r) => (r.fuzz && !r.fuzz.ok && r.status !== 'xfail') || r.staleSkip || r.unexpectedError).map((r) => {
+    const note = r.staleSkip || r.unexpectedError ? expectationNote(r) : undefined;
+    return `<li>${esc(r.id)}: ${note ? esc(note) : `${esc(r.fuzz!.error)}<br><code>${esc(r.replay)}</code>`}</li>`;
+  });
   const m = manifest;
   const versions = Object.entries(m.versions).map(([k, v]) => `${esc(k)} ${esc(v ?? 'n/a')}`).join(', ');
   const body = `<h1>export-sweep: ${esc(runName)}</h1>
@@ -96,7 +102,7 @@ commit ${esc(m.git.commit?.slice(0, 10) ?? '?')}${m.git.dirty ? ' (dirty)' : ''}
 ${results.length} of ${m.jobs.length} jobs${results.some((r) => r.resultCached) ? ` (${results.filter((r) => r.resultCached).length} results reused from the cache)` : ''} &middot; ${m.selection.models.length} models &middot; fuzz ${m.selection.shapes} shapes, seed ${m.selection.seed}${m.selection.shard ? ` &middot; shard ${m.selection.shard.index}/${m.selection.shard.count}` : ''} &middot; ${esc(m.startedAt)} &rarr; ${esc(m.endedAt ?? 'unfinished')}</p>
 <p id="status-counts">${STATUSES.filter((s) => runCounts[s]).map((s) => `<span data-count="${s}">${statusBadge(s, `${runCounts[s]} ${s}`)}</span>`).join(' ')}</p>
 <h2>Pass rate per backend</h2>
-<p class="meta">Passed (pass or partial) over the jobs run (skip-list entries left out), and over the jobs that reached the exporter (broken jobs left out too: the harness failed them before any export).</p>
+<p class="meta">Passed (pass, partial or xpass) over the jobs run (skipped jobs left out; xfail jobs ran and count as not passed), and over the jobs that reached the exporter (broken jobs left out too: the harness failed them before any export).</p>
 <table id="totals" class="totals"><tr><th>backend</th><th>pass rate, jobs run</th><th>pass rate, reached exporter</th>${STATUSES.map((s) => `<th>${statusBadge(s)}</th>`).join('')}</tr>${totals.join('')}</table>
 <h2>Matrix</h2>
 <div class="filters"><label>family <select id="f-family">${options(reports.map((r) => r.family))}</select></label>

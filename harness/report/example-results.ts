@@ -1,7 +1,8 @@
 // JobResults shaped as the engine writes them to results.jsonl (and read back through JSON, so an
 // infinite error is null), for the renderers' tests: a broken job, a partial one, a shape mismatch,
-// a value mismatch, a pass reused from an earlier run. The errors are shaped like the failures they
+// a value mismatch, a pass reused from an earlier run, an xfail and an xpass. The errors are shaped like the failures they
 // stand for (a LLaVA whose image tokens and features disagree; an output specialised to seq 1).
+import type { SkipRef } from '../skips/skip-list.js';
 import type { JobResult } from '../sweep/job-result.js';
 
 const roundTrip = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
@@ -90,3 +91,13 @@ export function passedBaseline(results: JobResult[]): JobResult[] {
     stages: ['checkpoint', 'inputs', 'eager', 'export', 'load', 'run', 'compare'],
   }));
 }
+
+/** An xfail entry on the GPT-2 ExecuTorch jobs, expecting the shape mismatch above. */
+export const XFAIL_ENTRY: SkipRef = {
+  list: 'export-skip', file: 'skip-lists/export-skip.json', line: 7, kind: 'xfail', class: 'GPT2LMHeadModel',
+  error: 'logits: shape', reason: 'r', todo: 't', link: 'https://github.com/pytorch/executorch/issues/1',
+};
+
+/** The shape mismatch as the entry expects it, and the reused pass under the same entry (stale). */
+export const XFAIL: JobResult = { ...SHAPE_MISMATCH, status: 'xfail', probed: 'mismatch', skip: XFAIL_ENTRY };
+export const XPASS: JobResult = { ...REUSED_PASS, status: 'xpass', probed: 'pass', staleSkip: true, skip: XFAIL_ENTRY };

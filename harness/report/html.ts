@@ -10,6 +10,8 @@ export function esc(value: unknown): string {
 export const STATUS_COLOURS: Record<JobStatus, string> = {
   pass: '#2e9e5b', partial: '#7fbf8f', broken: '#3b4a8c', mismatch: '#d9822b', 'runtimes-disagree': '#c7a500', 'export-error': '#c23030', 'runtime-error': '#a8327a',
   crashed: '#6b2fa0', timeout: '#5a6b7b', skipped: '#a0a7ad',
+  // an expected failure is grey like a skip, a bit darker since it ran; a stale xpass stands out
+  xfail: '#7d868e', xpass: '#e0409a',
 };
 
 /** A model's report file name (no extension), unique per id: where sanitising changed the id, a

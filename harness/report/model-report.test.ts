@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunManifest } from '../results/run-folder.js';
-import { BROKEN_AT_EAGER, PARTIAL, REUSED_PASS, SHAPE_MISMATCH } from './example-results.js';
+import { BROKEN_AT_EAGER, PARTIAL, REUSED_PASS, SHAPE_MISMATCH, XFAIL, XPASS } from './example-results.js';
 import { modelPage, modelReports } from './model-report.js';
 
 const runDir = mkdtempSync(join(tmpdir(), 'model-report-'));
@@ -81,5 +81,23 @@ describe('the per-model page, partial and reused jobs', () => {
 
   it('names the run a reused result came from', () => {
     expect(section(modelPage(gpt2), REUSED_PASS.id)).toContain('Reused from run <code>reports/runs/2026-11-29-nightly</code> (finished 2026-11-29T03:12:00.000Z)');
+  });
+});
+
+describe('the per-model page, an xfail and an xpass', () => {
+  const [page] = modelReports(runDir, manifest, [XFAIL, XPASS]);
+  const html = modelPage(page);
+
+  it("marks an xfail's failing rung and names its entry, the expected error and the real status", () => {
+    const xfail = section(html, XFAIL.id);
+    expect(xfail).toContain('<li data-rung="compare" data-state="failed">');
+    expect(xfail).toContain('<b>Skip list, xfail</b> (skip-lists/export-skip.json:7)');
+    expect(xfail).toContain('Expected error: <code>/logits: shape/</code>.');
+    expect(xfail).toContain('<b data-expectation>expected failure (mismatch) per skip-lists/export-skip.json:7 (GPT2LMHeadModel)</b>');
+  });
+
+  it('says an xpass entry is stale, to remove, and marks no rung failed', () => {
+    expect(section(html, XPASS.id)).not.toContain('data-state="failed"');
+    expect(section(html, XPASS.id)).toContain('<b data-expectation>xpass: the xfail entry skip-lists/export-skip.json:7 (GPT2LMHeadModel) expects /logits: shape/, but the job passes: remove the entry</b>');
   });
 });

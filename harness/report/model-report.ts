@@ -6,8 +6,8 @@
 // partial job what it fed and did not; a reused result the run it came from. JSON and HTML.
 import type { LeafComparison } from '../compare/compare.js';
 import type { RunManifest } from '../results/run-folder.js';
-import { isFailure, STAGES, type JobResult, type RuntimeCheck, type Stage } from '../sweep/job-result.js';
-import { failedStage, reproFile } from './error-text.js';
+import { failedWhenRun, STAGES, type JobResult, type RuntimeCheck, type Stage } from '../sweep/job-result.js';
+import { expectationNote, failedStage, reproFile } from './error-text.js';
 import { esc, formatBytes, formatError, formatMs, page, statusBadge } from './html.js';
 
 export interface ModelReport {
@@ -68,7 +68,7 @@ function rungsFor(job: JobResult): Stage[] {
 /** The stage ladder: rungs reached, the failing one marked, the rest not reached. */
 function ladder(job: JobResult): string {
   if (!job.stages?.length || job.status === 'skipped') return '';
-  const failedRung = isFailure(job) ? (failedStage(job)?.split(':')[0] ?? job.stages.at(-1)) : undefined;
+  const failedRung = failedWhenRun(job) ? (failedStage(job)?.split(':')[0] ?? job.stages.at(-1)) : undefined;
   const rungs = [...new Set([...rungsFor(job), ...job.stages])].sort((a, b) => STAGES.indexOf(a) - STAGES.indexOf(b));
   const items = rungs.map((rung) => {
     const state = rung === failedRung ? 'failed' : job.stages!.includes(rung) ? 'reached' : 'not-reached';
@@ -142,7 +142,7 @@ function jobSection(job: ModelReport['jobs'][number]): string {
     ? `<p><b>Smallest failing shape</b>: batch ${job.fuzz.counterexample.batch}, sequence ${job.fuzz.counterexample.seq}, padding ${esc(job.fuzz.counterexample.padding)}, values seed ${job.fuzz.counterexample.seed}</p><pre>${esc(job.replay)}</pre>`
     : '';
   const skip = job.skip
-    ? `<p><b>Skip list</b> (${esc(job.skip.file)}:${job.skip.line}): ${esc(job.skip.reason)} TODO: ${esc(job.skip.todo)} <a href="${esc(job.skip.link)}">${esc(job.skip.link)}</a>${job.staleSkip ? ' <b>stale: this job passes now</b>' : ''}${job.probed ? ` (probed: ${esc(job.probed)})` : ''}</p>`
+    ? `<p><b>Skip list, ${esc(job.skip.kind ?? 'skip')}</b> (${esc(job.skip.file)}:${job.skip.line}): ${esc(job.skip.reason)} TODO: ${esc(job.skip.todo)} <a href="${esc(job.skip.link)}">${esc(job.skip.link)}</a>${job.skip.error ? ` Expected error: <code>/${esc(job.skip.error)}/</code>.` : ''}${expectationNote(job) ? ` <b data-expectation>${esc(expectationNote(job))}</b>` : job.probed ? ` (probed: ${esc(job.probed)})` : ''}</p>`
     : '';
   const generation = job.generation ? generationSection(job.generation) : '';
   const cached = job.resultCached ? '<p class="meta">Result reused: this job passed in an earlier run and nothing that decides it (model, export config, pins, exporter and checking code, fuzz seed) has changed since, so nothing ran in this run (<code>--no-artifact-cache</code> runs it again).</p>' : '';

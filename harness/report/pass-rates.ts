@@ -1,16 +1,14 @@
 // Pass rates per backend, taken two ways: over every job that ran (a skip-list entry is a decision,
 // not a result, so skipped jobs are left out), and over the jobs that reached the exporter (broken
 // jobs left out too), so a harness that cannot build a model does not read as an exporter that
-// cannot export it. The matrix, the dashboard and summary.json all count with this one function.
-import { reachedExporter, type JobResult, type JobStatus } from '../sweep/job-result.js';
+// cannot export it. An xfail job ran and failed, so it counts against the rate; an xpass passed.
+// The matrix, the dashboard and summary.json all count with this one function.
+import { passed, reachedExporter, type JobResult, type JobStatus } from '../sweep/job-result.js';
 
-/** The order statuses are listed in: passing, exporter failures, harness failures, skips. */
+/** The order statuses are listed in: passing, exporter failures, harness failures, expectations. */
 export const STATUS_ORDER: readonly JobStatus[] = [
-  'pass', 'partial', 'mismatch', 'runtimes-disagree', 'export-error', 'runtime-error', 'broken', 'crashed', 'timeout', 'skipped',
+  'pass', 'partial', 'xpass', 'mismatch', 'runtimes-disagree', 'export-error', 'runtime-error', 'broken', 'crashed', 'timeout', 'xfail', 'skipped',
 ];
-
-/** A job that passed: ``partial`` counts, since what it fed matched eager; its gap is listed apart. */
-export const passed = (r: Pick<JobResult, 'status'>): boolean => r.status === 'pass' || r.status === 'partial';
 
 export interface Rate { passed: number; over: number; /** percent, or null when ``over`` is 0 */ percent: number | null }
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BROKEN_AT_EAGER, PARTIAL, REUSED_PASS, SHAPE_MISMATCH } from './example-results.js';
+import { BROKEN_AT_EAGER, PARTIAL, REUSED_PASS, SHAPE_MISMATCH, XFAIL, XPASS } from './example-results.js';
 import { renderTable, resultLine, STATUS_ANSI } from './table.js';
 
 const results = [BROKEN_AT_EAGER, PARTIAL, SHAPE_MISMATCH, REUSED_PASS];
@@ -61,5 +61,22 @@ describe('the terminal matrix', () => {
   it('says in one line where a job failed, and what a partial one left out', () => {
     expect(resultLine(BROKEN_AT_EAGER)).toMatch(/^broken at eager \(0\.7s, export -\) RuntimeError: eager forward/);
     expect(resultLine(PARTIAL)).toMatch(/^partial \(6\.4s, export 5\.2s\) max abs 2\.4e-6 \(not fed: pixel_values, image_sizes\)$/);
+  });
+});
+
+describe('the terminal matrix with xfail and xpass', () => {
+  const table = renderTable([XFAIL, XPASS]);
+  const row = (label: string) => table.split('\n').find((l) => l.startsWith(`${label} `))!;
+
+  it('counts an xfail against the pass rate (it ran and failed) and an xpass for it, each in its own row', () => {
+    // columns: executorch/dynamic (the xpass), executorch/static (the xfail)
+    expect(row('pass rate, run')).toMatch(/100\.0% \(1\/1\)\s+0\.0% \(0\/1\)$/);
+    expect(row('xpass')).toMatch(/^xpass\s+1\s+0$/);
+    expect(row('xfail')).toMatch(/^xfail\s+0\s+1$/);
+  });
+
+  it('lists the xpass among the failures with its stale entry, and the xfail apart with its real status', () => {
+    expect(table).toMatch(/failures:\n {2}tiny-gpt2\/executorch\/dynamic: xpass: max abs 1\.2e-6\n {4}xpass: the xfail entry skip-lists\/export-skip\.json:7 \(GPT2LMHeadModel\) expects \/logits: shape\/, but the job passes: remove the entry/);
+    expect(table).toMatch(/expected failures \(xfail entries; not failures of the run\):\n {2}tiny-gpt2\/executorch\/static: mismatch at compare: OutputMismatch: logits: shape \[2, 1, 96\], eager \[2, 7, 96\] \(skip-lists\/export-skip\.json:7 https:\/\/github\.com\/pytorch\/executorch\/issues\/1\)/);
   });
 });

@@ -3,8 +3,8 @@
 // and a count per status, the two rates per backend, then every failed job's error line (and its
 // repro.md), and what partial jobs left unfed.
 import { join } from 'node:path';
-import { isFailure, type JobResult, type JobStatus } from '../sweep/job-result.js';
-import { errorHeadline, failedStage, reproFile } from './error-text.js';
+import { failedWhenRun, isFailure, type JobResult, type JobStatus } from '../sweep/job-result.js';
+import { errorHeadline, expectationNote, failedStage, reproFile } from './error-text.js';
 import { formatRate, passRates, STATUS_ORDER } from './pass-rates.js';
 
 export function formatError(value: number | undefined): string {
@@ -21,7 +21,7 @@ function formatMs(value: number | undefined): string {
  * from the exporter's failures. */
 export const STATUS_ANSI: Record<JobStatus, string> = {
   pass: '32', partial: '36', mismatch: '33', 'runtimes-disagree': '93', 'export-error': '31', 'runtime-error': '35',
-  broken: '34;1', crashed: '95', timeout: '90', skipped: '2',
+  broken: '34;1', crashed: '95', timeout: '90', skipped: '2', xfail: '2', xpass: '35;1',
 };
 
 export interface TableOptions {
@@ -34,7 +34,7 @@ export interface TableOptions {
 export function resultLine(result: JobResult): string {
   const stage = failedStage(result);
   const where = stage && result.status !== 'pass' && result.status !== 'partial' ? ` at ${stage}` : '';
-  const headline = isFailure(result) ? errorHeadline(result) : undefined;
+  const headline = failedWhenRun(result) ? errorHeadline(result) : undefined;
   const detail = headline ? headline.slice(0, 120) : `max abs ${formatError(result.maxAbsError)}`;
   const unfed = result.status === 'partial' && result.inputsNotFed?.length ? ` (not fed: ${result.inputsNotFed.join(', ')})` : '';
   const cached = result.resultCached ? ` (cached${result.reusedFrom ? ` from ${result.reusedFrom.runDir}` : ''})` : '';
@@ -76,8 +76,13 @@ export function renderTable(results: JobResult[], options: TableOptions = {}): s
     .map((r) => {
       const stage = failedStage(r);
       const repro = options.runDir ? reproFile(options.runDir, r.id) : undefined;
-      return `  ${r.id}: ${paint(r.status, r.status)}${stage ? ` at ${stage}` : ''}: ${clip(errorHeadline(r) ?? `max abs ${formatError(r.maxAbsError)}`)}${repro ? `\n    repro: ${join(options.runDir!, repro)}` : ''}`;
+      const note = expectationNote(r);
+      return `  ${r.id}: ${paint(r.status, r.status)}${stage && r.status !== 'xpass' ? ` at ${stage}` : ''}: ${clip(errorHeadline(r) ?? `max abs ${formatError(r.maxAbsError)}`)}${note ? `\n    ${note}` : ''}${repro ? `\n    repro: ${join(options.runDir!, repro)}` : ''}`;
     });
+  const expected = results
+    .filter((r) => r.status === 'xfail')
+    .sort((a, b) => a.id.localeCompare(b.id))
+    .map((r) => `  ${r.id}: ${r.probed ?? '?'} at ${failedStage(r) ?? '?'}: ${clip(errorHeadline(r) ?? '', 160)} (${r.skip!.file}:${r.skip!.line} ${r.skip!.link})`);
   const partial = results
     .filter((r) => r.status === 'partial')
     .sort((a, b) => a.id.localeCompare(b.id))
@@ -91,6 +96,7 @@ export function renderTable(results: JobResult[], options: TableOptions = {}): s
     'pass rate per backend (jobs run; jobs that reached the exporter):',
     ...passRates(results).map((b) => `  ${b.backend}: ${formatRate(b.all)}; ${formatRate(b.reached)}`),
     ...(failures.length ? ['', 'failures:', ...failures] : []),
+    ...(expected.length ? ['', 'expected failures (xfail entries; not failures of the run):', ...expected] : []),
     ...(partial.length ? ['', 'partial (passed on the inputs fed; the rest untested):', ...partial] : []),
   ].join('\n');
 }

@@ -4,10 +4,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { ModelEntry } from '../catalog/default-models.js';
 import type { Implementation } from '../peers/implementations.js';
-import { pinFile, pinSetKey } from '../python/pin-set.js';
+import { pinSetKey, pinSetName } from '../python/pin-set.js';
 import { REPO_ROOT } from '../python/paths.js';
 import type { JobResult } from '../sweep/job-result.js';
 import { expandJobs, shardJobs, type Job, type Mode, type Shard } from '../sweep/jobs.js';
@@ -68,7 +68,7 @@ export function selectionJobs(selection: Selection): Job[] {
 export function newManifest(selection: Selection, versions: Record<string, string | null>): RunManifest {
   return {
     schema: 1,
-    pins: { name: basename(pinFile(), '.txt'), key: pinSetKey() },
+    pins: { name: pinSetName(), key: pinSetKey() },
     versions,
     git: { commit: git('rev-parse', 'HEAD'), dirty: (git('status', '--porcelain') ?? '') !== '' },
     machine: {

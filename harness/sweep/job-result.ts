@@ -15,10 +15,15 @@ import type { Mode, Shape } from './jobs.js';
  *   recipe fits, eager itself fails, a package the pins lack): a harness problem, never an export
  *   failure.
  * - crashed / timeout: the worker died or hung; the stderr tail says where.
- * - skipped: an expectation-list entry (with its upstream link) kept the job from running.
+ * - skipped: a skip-list entry (with its upstream link) kept the job from running.
+ * - xfail: an xfail entry expected the job to fail with its error pattern, and it did; ``probed``
+ *   holds the failing status. A failure with another error keeps its own status (a regression).
+ * - xpass: an xfail entry expected a failure, and the job passed: the entry is stale. A failure of
+ *   the run, as pytest's strict xfail, so a fix upstream is noticed and the entry removed.
  */
 export type JobStatus =
-  | 'pass' | 'partial' | 'mismatch' | 'runtimes-disagree' | 'export-error' | 'runtime-error' | 'broken' | 'crashed' | 'timeout' | 'skipped';
+  | 'pass' | 'partial' | 'mismatch' | 'runtimes-disagree' | 'export-error' | 'runtime-error' | 'broken' | 'crashed' | 'timeout' | 'skipped'
+  | 'xfail' | 'xpass';
 
 /** The ladder a job climbs, in order; ``JobResult.stages`` lists the rungs it reached. ``load`` is
  * loading the artifact into its runtime; the model's own load is part of ``checkpoint``. */
@@ -125,12 +130,17 @@ export interface JobResult {
   fuzz?: FuzzSummary;
   /** A generate job's token comparison per prompt length. */
   generation?: GenerationCheck;
-  /** The skip-list entry that skipped this job (or, under --probe-skips, that it was probed for). */
+  /** The skip-list entry that covers this job: it skipped it, expected its failure (xfail), or,
+   * under --probe-skips, it was probed for. */
   skip?: SkipRef;
-  /** Under --probe-skips: the job's skip-list entry is stale, since the job now passes. */
+  /** The job's skip-list entry is stale, since the job now passes: a probed skip (status ``pass``)
+   * or an xfail entry (status ``xpass``). */
   staleSkip?: boolean;
-  /** Under --probe-skips: the status a skipped job got when run anyway. */
+  /** The status the job really got: a skipped job's under --probe-skips, an ``xfail`` job's failure. */
   probed?: JobStatus;
+  /** An xfail entry covers the job, but it failed with an error the entry's pattern does not match:
+   * a regression, reported with its own failing status and the entry named. */
+  unexpectedError?: boolean;
   /** The onnx-disable-optimize entry this job was exported under (optimize=false). */
   workaround?: SkipRef;
   /** Whose exporter made the artifact, when not ours (e.g. 'upstream': transformers.exporters). */
@@ -144,9 +154,21 @@ export interface JobResult {
   finishedAt: string;
 }
 
-/** A job counts as failed unless it passed (partially, too) or was skipped by a skip-list entry;
- * ``broken`` is a failure of the harness, so a run with one still exits 1. */
-export const isFailure = (r: Pick<JobResult, 'status'>): boolean => r.status !== 'pass' && r.status !== 'partial' && r.status !== 'skipped';
+/** A job counts as failed unless it passed (partially, too), was skipped by a skip-list entry, or
+ * failed as its xfail entry expects; ``broken`` is a failure of the harness, so a run with one still
+ * exits 1, and so does ``xpass`` (strict: a stale entry must go). */
+export const isFailure = (r: Pick<JobResult, 'status'>): boolean => !['pass', 'partial', 'skipped', 'xfail'].includes(r.status);
+
+/** A skip-list entry accounts for the job's outcome: skipped, or failed as expected. */
+export const isExpected = (r: Pick<JobResult, 'status'>): boolean => r.status === 'skipped' || r.status === 'xfail';
+
+/** The job passed: ``partial`` too, since what it fed matched eager, and ``xpass`` (a pass its stale
+ * xfail entry did not expect). */
+export const passed = (r: Pick<JobResult, 'status'>): boolean => r.status === 'pass' || r.status === 'partial' || r.status === 'xpass';
+
+/** The job ran and did not pass: every failure, expected (``xfail``) or not; its failing stage is
+ * what the reports mark. Not ``xpass``, which passed, nor ``skipped``, which did not run. */
+export const failedWhenRun = (r: Pick<JobResult, 'status'>): boolean => r.status !== 'skipped' && !passed(r);
 
 /** The job reached the exporter: the jobs a backend's "reached" pass rate is taken over. */
 export const reachedExporter = (r: Pick<JobResult, 'status'>): boolean => r.status !== 'broken' && r.status !== 'skipped';

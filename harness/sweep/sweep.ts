@@ -6,15 +6,16 @@ import { join } from 'node:path';
 import type { ModelEntry } from '../catalog/default-models.js';
 import { isPeer, peerEnv, type Implementation } from '../peers/implementations.js';
 import { knownVersions, rememberVersions } from '../python/installed-versions.js';
+import { pinSetName } from '../python/pin-set.js';
 import { newManifest, RunFolder, type Selection } from '../results/run-folder.js';
 import { OnnxRunner } from '../runtimes/onnx-runner.js';
-import { findSkip, skipRef, type SkipLists } from '../skips/skip-list.js';
+import { failureText, findSkip, skipRef, type LoadedEntry, type SkipLists } from '../skips/skip-list.js';
 import { WorkerPool, type JobOutcome } from '../worker/pool.js';
 import type { PythonWorker } from '../worker/python-worker.js';
 import { artifactKey, exportRequest } from './artifact-cache.js';
 import { checkpointContent } from './checkpoint-content.js';
 import { tinyCheckpoint, type ModelResolver } from './checkpoints.js';
-import { isFailure, type ErrorInfo, type JobResult, type Stage } from './job-result.js';
+import { isFailure, passed, type ErrorInfo, type JobResult, type Stage } from './job-result.js';
 import { errorInfo as errorInfo_ } from './job-stage.js';
 import { writeRepro } from './repro.js';
 import { jobSeed, jobWorkDir, type Job, type Mode } from './jobs.js';
@@ -115,6 +116,20 @@ function selectionOf(jobs: Job[], fuzz: SweepOptions['fuzz'], implementation: Im
   };
 }
 
+/** A result under the export-skip entry covering its job. A probed skip: stale when the job passes,
+ * else ``skipped`` still. An xfail: ``xfail`` when the failure matches the entry's error, ``xpass``
+ * (stale) when the job passes, and its own failing status, the entry named, for any other error.
+ * A dynamic job that passed unfuzzed (--shapes 0) is left ``pass``: a failure its entry expects at
+ * a fuzzed shape could not show, so the pass says nothing about the entry. */
+function expected(result: JobResult, entry: LoadedEntry): JobResult {
+  const skip = skipRef(entry);
+  if (entry.kind === 'skip') return passed(result) ? { ...result, skip, staleSkip: true } : { ...result, skip, probed: result.status, status: 'skipped' };
+  if (passed(result)) return result.mode === 'dynamic' && !result.fuzz ? { ...result, skip } : { ...result, skip, probed: result.status, staleSkip: true, status: 'xpass' };
+  return entry.errorPattern!.test(failureText(result))
+    ? { ...result, skip, probed: result.status, status: 'xfail' }
+    : { ...result, skip, unexpectedError: true };
+}
+
 /**
  * A warm pool, its checkpoints and the run folder, running jobs on demand: the sweep runs them all
  * at once, a vitest suite one test per job (so vitest's filters and retries apply per job).
@@ -129,6 +144,8 @@ export class SweepSession {
   private readonly closing = new AbortController();
   private readonly modelDirs = new Map<string, string>();
   private manifestWritten: Promise<void> | undefined;
+  /** The pin set this session's workers run under: skip-list entries apply only where it is listed. */
+  private readonly pinSet = pinSetName();
   readonly results: JobResult[] = [];
 
   constructor(private readonly options: SweepOptions) {
@@ -210,11 +227,11 @@ export class SweepSession {
   async run(job: Job, priority?: number): Promise<JobResult> {
     const { options } = this;
     await this.ensureManifest();
-    const skip = findSkip(options.skipLists?.exportSkip ?? [], job);
-    if (skip && !options.probeSkips) {
+    const skip = findSkip(options.skipLists?.exportSkip ?? [], job, this.pinSet);
+    if (skip?.kind === 'skip' && !options.probeSkips) {
       return this.finish({ ...baseResult(job), status: 'skipped', skip: skipRef(skip), durationsMs: { total: 0 }, shapes: [], finishedAt: new Date().toISOString() });
     }
-    const workaround = job.backend === 'onnx' ? findSkip(options.skipLists?.disableOptimize ?? [], job) : undefined;
+    const workaround = job.backend === 'onnx' ? findSkip(options.skipLists?.disableOptimize ?? [], job, this.pinSet) : undefined;
     const fuzz = options.fuzz ?? { numRuns: DEFAULT_SHAPES, seed: 0 };
     const context: Omit<JobContext, 'modelDirs'> = {
       workDir: join(options.runDir, 'jobs'), onnx: this.onnx, trustRemoteCode: options.trustRemoteCode,
@@ -231,16 +248,11 @@ export class SweepSession {
     const modelContent = await this.modelContent(job.model);
     const artifact = modelContent === undefined ? undefined : artifactKey(job, exportRequest(job, context.exportConfig, context.implementation), modelContent);
     const reuse = this.reuseResults && artifact ? resultKey(artifact, job.mode === 'dynamic' ? context.fuzz : undefined) : undefined;
-    let result = (reuse && cachedResult(reuse, options.cacheDir)) || await this.execute(job, { ...context, artifactKey: artifact }, priority);
+    const result = (reuse && cachedResult(reuse, options.cacheDir)) || await this.execute(job, { ...context, artifactKey: artifact }, priority);
     if (modelContent !== undefined) result.modelContent = modelContent;
     if (reuse && !result.resultCached) await storeResult(reuse, result, options.runDir, options.cacheDir);
     if (workaround) result.workaround = skipRef(workaround);
-    if (skip) {
-      result = result.status === 'pass'
-        ? { ...result, skip: skipRef(skip), staleSkip: true }
-        : { ...result, skip: skipRef(skip), probed: result.status, status: 'skipped' };
-    }
-    return this.finish(result);
+    return this.finish(skip ? expected(result, skip) : result);
   }
 
   /** The job on a worker, once its checkpoint is there; a worker holding its model is preferred.
