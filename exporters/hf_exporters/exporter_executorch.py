@@ -152,7 +152,9 @@ def _patch_xnnpack_conv1d_constraints(original):
     return check_constraints
 
 
-@register_patch("executorch", "executorch.exir.passes.sym_shape_eval_pass.eval_upper_bound")
+# executorch 1.4.1's and 1.5.1's eval_upper_bound return the trace hint themselves (read in their
+# exir/sym_util.py), so the patch stops at 1.4.1; 1.4.0 was not checked and keeps it, which is harmless.
+@register_patch("executorch", "executorch.exir.passes.sym_shape_eval_pass.eval_upper_bound", applies_to={"executorch": "<1.4.1"})
 def _patch_eval_upper_bound(original):
     """An upper bound sympy cannot bound falls back to the traced value, as ExecuTorch does from
     https://github.com/pytorch/executorch/pull/20834 on (after the pinned 1.3.1). Sizes are capped

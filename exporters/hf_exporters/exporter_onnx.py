@@ -20,6 +20,7 @@ from .exporter_dynamo import DynamoExporter
 from .output_names import patch_model_outputs
 from .shared_fx_fixes import fix_contiguous_before_view
 from .utils import apply_fx_node_fixes, get_leaf_tensors, register_fx_node_fix, register_patch
+from .utils.registries import declare, is_active
 
 aten = torch.ops.aten
 
@@ -164,20 +165,31 @@ register_fx_node_fix("onnx")(fix_contiguous_before_view)
 
 
 def _translation_table() -> dict[Any, Any]:
+    """The lowerings installed onnxscript needs: each is declared with the onnxscript releases whose
+    torchlib lowering it replaces, so one that torchlib has fixed is left to torchlib."""
     try:
         from . import onnx_translations as t
     except ImportError:  # onnxscript missing: OnnxExporter's environment check says so
         return {}
-    table = {
-        aten.index_put.default: t._aten_index_put,
-        aten.bincount.default: t._aten_bincount,
-        aten.masked_scatter.default: t._aten_masked_scatter,
-        aten._grouped_mm.default: t._aten_grouped_mm,
-    }
+    entries = [
+        # onnxscript 0.7.2's torchlib scatters one value per selected element (measured: plain export
+        # is right under 0.7.2, wrong under 0.7.0; 0.7.1's source still lowers it as Where)
+        (aten.index_put.default, t._aten_index_put, {"onnxscript": "<0.7.2"}),
+        (aten.bincount.default, t._aten_bincount, None),
+        # torchlib broadcasts a same-rank mask from 0.7.1 on (pytorch/pytorch#186146 in its source;
+        # measured: right under 0.7.2, wrong under 0.7.0)
+        (aten.masked_scatter.default, t._aten_masked_scatter, {"onnxscript": "<0.7.1"}),
+        (aten._grouped_mm.default, t._aten_grouped_mm, None),
+    ]
     with contextlib.suppress(ImportError, AttributeError):
         import transformers.integrations.moe  # noqa: F401  (registers transformers::grouped_mm_fallback)
 
-        table[torch.ops.transformers.grouped_mm_fallback.default] = t._aten_grouped_mm
+        entries.append((torch.ops.transformers.grouped_mm_fallback.default, t._aten_grouped_mm, None))
+    table = {}
+    for target, lowering, applies_to in entries:
+        declare("onnx_translation", "onnx", lowering, applies_to)
+        if is_active("onnx", lowering):
+            table[target] = lowering
     return table
 
 

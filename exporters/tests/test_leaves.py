@@ -30,7 +30,9 @@ def test_model_output_skips_none_fields_and_includes_cache() -> None:
     cache = DynamicCache()
     cache.update(torch.zeros(1, 1, 1, 2), torch.ones(1, 1, 1, 2), 0)
     output = CausalLMOutputWithPast(logits=torch.ones(1, 3), past_key_values=cache)
-    assert list(get_leaf_tensors(output)) == ["logits", "past_key_values.0.key", "past_key_values.0.value"]
+    # transformers 5.24 renamed the field to cache (past_key_values= still fills it); leaves follow the field
+    field = "cache" if "cache" in CausalLMOutputWithPast.__dataclass_fields__ else "past_key_values"
+    assert list(get_leaf_tensors(output)) == ["logits", f"{field}.0.key", f"{field}.0.value"]
 
 
 def test_cast_moves_floats_and_keeps_integer_dtypes() -> None:
@@ -64,3 +66,26 @@ def test_cycles_between_objects_are_copied_once() -> None:
     copy = cast_leaf_tensors(owner, dtype=torch.float64)
     assert copy.t.dtype == torch.float64 and copy.layers[0].t.dtype == torch.float64
     assert copy.layers[0].owner is copy and copy is not owner
+
+
+def test_symbolic_sizes_are_kept_not_copied() -> None:
+    """A sliding-window cache layer's cumulative_length is a SymInt while tracing with dynamic shapes;
+    copying it walked into its ShapeEnv and failed on a sympy Mod there under torch 2.15."""
+    from torch.fx.experimental.symbolic_shapes import ShapeEnv, DimDynamic
+    from torch._dynamo.source import ConstantSource
+
+    shape_env = ShapeEnv()
+    seq = shape_env.create_symintnode(
+        shape_env.create_symbol(7, source=ConstantSource("seq"), dynamic_dim=DimDynamic.DYNAMIC), hint=7
+    )
+    window = seq % 4  # puts a Mod expression into the ShapeEnv's caches, as the real trace does
+
+    class Layer:
+        pass
+
+    layer = Layer()
+    layer.keys, layer.cumulative_length, layer.window = torch.ones(1), seq, window
+    copy = duplicate_leaf_tensors({"cache": [layer, layer.keys]})
+    copied = copy["cache"][0]
+    assert copied is not layer and copied.cumulative_length is seq and copied.window is window
+    assert copy["cache"][1] is not copied.keys  # the repeated tensor still gets its own copy

@@ -13,6 +13,7 @@ from hf_exporters.utils import (
     register_fx_node_fix,
     register_fx_program_fix,
     register_patch,
+    unregister,
 )
 
 
@@ -34,6 +35,7 @@ class ChildB(Base):
 def backend(request: pytest.FixtureRequest):
     name = f"test-{request.node.name}"
     yield name
+    unregister(name)
     for registry in (_PATCHES, _FX_NODE_FIXES, _FX_PROGRAM_FIXES):
         registry.pop(name, None)
 

@@ -17,6 +17,9 @@ describe('paddingFilter', () => {
     // cache (2, 1 head, 2, 1): the same position, along dim 2
     const cache = Array.from({ length: 4 }, (_, i) => filter('past_key_values.0.key', [2, 1, 2, 1])!(i));
     expect(cache).toEqual([true, true, false, true]);
+    // transformers >= 5.24 names the output field cache: the same layout under its new name
+    const renamed = Array.from({ length: 4 }, (_, i) => filter('cache.0.key', [2, 1, 2, 1])!(i));
+    expect(renamed).toEqual([true, true, false, true]);
     expect(filter('pooler_output', [2, 8])).toBeUndefined();
   });
 

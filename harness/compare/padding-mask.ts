@@ -8,8 +8,9 @@ import { valueAt, type Tensor } from '../tensors/tensor.js';
 export type ElementFilter = (name: string, shape: readonly number[]) => ((flat: number) => boolean) | undefined;
 
 // Cache tensors are (batch, heads, sequence, head_dim) in transformers; other sequence outputs
-// (logits, hidden states) are (batch, sequence, ...).
-const sequenceDim = (name: string) => (/^(past_key_values|present)\b/.test(name) ? 2 : 1);
+// (logits, hidden states) are (batch, sequence, ...). transformers 5.24 renamed the output field
+// past_key_values to cache (CausalLMOutputWithPast.cache), so eager leaves are cache.N.key there.
+const sequenceDim = (name: string) => (/^(past_key_values|present|cache)\b/.test(name) ? 2 : 1);
 
 export function paddingFilter(attentionMask: Tensor): ElementFilter | undefined {
   if (attentionMask.shape.length !== 2) return undefined;

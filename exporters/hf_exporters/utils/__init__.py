@@ -13,6 +13,8 @@ from .registries import (
     _FX_NODE_FIXES,
     _FX_PROGRAM_FIXES,
     _PATCHES,
+    Registration,
+    active_patches,
     apply_fx_node_fixes,
     apply_fx_program_fixes,
     apply_patches,
@@ -21,13 +23,15 @@ from .registries import (
     register_fx_node_fix,
     register_fx_program_fix,
     register_patch,
+    registrations,
+    unregister,
 )
 
 __all__ = [
-    "_FX_NODE_FIXES", "_FX_PROGRAM_FIXES", "_PATCHES",
+    "_FX_NODE_FIXES", "_FX_PROGRAM_FIXES", "_PATCHES", "Registration", "active_patches",
     "apply_fx_node_fixes", "apply_fx_program_fixes", "apply_patches",
     "cast_leaf_tensors", "decompose_for_generation", "decompose_multimodal", "decompose_prefill_decode", "is_multimodal", "duplicate_leaf_tensors", "get_leaf_tensors", "map_leaf_tensors",
     "module_device", "module_dtype", "patch_attribute", "patch_attributes", "patch_model_config",
     "prepare_for_export", "register_export_input_preparer",
-    "register_fx_node_fix", "register_fx_program_fix", "register_patch",
+    "register_fx_node_fix", "register_fx_program_fix", "register_patch", "registrations", "unregister",
 ]

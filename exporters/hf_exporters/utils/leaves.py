@@ -18,6 +18,12 @@ import torch
 # consumers of a KV cache expect (past_key_values.0.key).
 _CACHE_LEAF_NAMES = {"keys": "key", "values": "value"}
 
+# Values that hold no tensor and are never walked into or copied. Symbolic sizes above all: a cache
+# field such as a sliding-window layer's ``cumulative_length`` is a SymInt during a dynamic trace,
+# and walking it reaches its ShapeEnv, whose sympy expressions cannot be rebuilt empty ("Mod takes
+# exactly 2 arguments (0 given)", Gemma 3 under torch 2.15).
+_ATOMS = (str, bytes, int, float, bool, type, enum.Enum, torch.SymInt, torch.SymFloat, torch.SymBool, torch.dtype, torch.device)
+
 
 def _is_cache(obj: Any) -> bool:
     try:
@@ -41,8 +47,7 @@ def _iter_leaf_tensors(obj: Any, prefix: str, seen: set[int]) -> Iterator[tuple[
 
     if isinstance(obj, torch.Tensor):
         yield prefix or "output", obj
-    elif obj is None or isinstance(obj, (str, bytes, int, float, bool, type, enum.Enum, torch.SymInt,
-                                         torch.SymFloat, torch.SymBool, torch.dtype, torch.device)):
+    elif obj is None or isinstance(obj, _ATOMS):
         return
     elif isinstance(obj, dict):  # ModelOutput is a dict too; its None fields are not items
         for key, value in obj.items():
@@ -87,6 +92,8 @@ def map_leaf_tensors(obj: Any, fn: Callable[[torch.Tensor], torch.Tensor]) -> An
 def _map(obj: Any, fn: Callable[[torch.Tensor], torch.Tensor], copies: dict[int, Any]) -> Any:
     if isinstance(obj, torch.Tensor):
         return fn(obj)
+    if obj is None or isinstance(obj, _ATOMS):
+        return obj
     if id(obj) in copies:
         return copies[id(obj)]
     if isinstance(obj, dict):
