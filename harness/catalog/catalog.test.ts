@@ -15,7 +15,7 @@ describe('model catalog', () => {
   it('lists every class of the auto mappings with task, modality and generative flag', () => {
     expect(catalog.length).toBeGreaterThan(1000);
     const byClass = new Map(catalog.map((e) => [e.class, e]));
-    expect(byClass.get('LlamaForCausalLM')).toMatchObject({ model_type: 'llama', task: 'causal-lm', modality: 'text', generative: true });
+    expect(byClass.get('LlamaForCausalLM')).toMatchObject({ model_type: 'llama', task: 'text-generation', modality: 'text', generative: true });
     expect(byClass.get('WhisperForConditionalGeneration')).toMatchObject({ modality: 'audio', generative: true });
     expect(byClass.get('ViTForImageClassification')).toMatchObject({ task: 'image-classification', modality: 'vision', generative: false });
     expect(byClass.get('Qwen2VLForConditionalGeneration')).toMatchObject({ modality: 'multimodal', generative: true });
@@ -36,7 +36,7 @@ describe('model catalog', () => {
 
   it('`export-sweep list` prints the classes and how many there are', () => {
     const out = execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'harness', 'cli', 'main.ts'), 'list', '--family', 'gpt2'], { encoding: 'utf8' });
-    expect(out).toMatch(/^GPT2LMHeadModel\s+gpt2\s+causal-lm\s+text\s+generative$/m);
+    expect(out).toMatch(/^GPT2LMHeadModel\s+gpt2\s+text-generation\s+text\s+generative$/m);
     expect(out).toMatch(new RegExp(`^${catalog.length} model classes in transformers' auto mappings \\(\\d+ shown\\)$`, 'm'));
   });
 
