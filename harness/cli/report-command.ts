@@ -21,7 +21,7 @@ export async function reportCommand(args: string[]): Promise<number> {
   const parsed = parseCommand(args, REPORT_USAGE, {} as const);
   if (!parsed) return 0;
   const [runDir] = parsed.positionals;
-  if (!runDir) throw new UsageError(`report needs a run folder\n\n${REPORT_USAGE}`);
+  if (!runDir) throw new UsageError(`report needs a run folder`);
   const folder = new RunFolder(runDir);
   const manifest = folder.readManifest();
   const { results, notes } = folder.readResults();
