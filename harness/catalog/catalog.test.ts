@@ -27,6 +27,24 @@ describe('model catalog', () => {
     for (const entry of loadModelEntries()) expect(Boolean(entry.generative), entry.id).toBe(byClass.get(entry.class)!.generative);
   });
 
+  it("names tasks as transformers' pipelines do, a class under its most specific task", () => {
+    const byClass = new Map(catalog.map((e) => [e.class, e]));
+    // Bart's conditional-generation head is also in the masked-LM table; it is a seq2seq generator
+    expect(byClass.get('BartForConditionalGeneration')).toMatchObject({ task: 'text2text-generation', generative: true });
+    expect(byClass.get('BartForConditionalGeneration')!.tasks).toContain('fill-mask');
+    expect(byClass.get('BertModel')).toMatchObject({ task: 'feature-extraction' });
+    expect(byClass.get('T5EncoderModel')).toMatchObject({ task: 'feature-extraction' }); // the text-encoding table
+    expect(byClass.get('Wav2Vec2ForCTC')).toMatchObject({ task: 'automatic-speech-recognition', generative: false });
+    expect(byClass.get('WhisperForConditionalGeneration')).toMatchObject({ task: 'automatic-speech-recognition', generative: true });
+    const tasks = new Set(catalog.flatMap((e) => e.tasks));
+    for (const table of ['causal-lm', 'masked-lm', 'text-encoding', 'seq-to-seq-causal-lm', 'base', 'ctc']) expect(tasks.has(table), table).toBe(false);
+  });
+
+  it("the default set's tasks are the catalog's, so --task picks what list --default shows", () => {
+    const byClass = new Map(catalog.map((e) => [e.class, e]));
+    for (const entry of loadModelEntries()) expect(entry.task, entry.id).toBe(byClass.get(entry.class)!.task);
+  });
+
   it('filters by family, task, modality and a glob on the class name', () => {
     expect(filterCatalog(catalog, { family: 'llama', pattern: '*ForCausalLM' }).map((e) => e.class)).toEqual(['LlamaForCausalLM']);
     expect(filterCatalog(catalog, { task: 'image-classification' }).every((e) => e.tasks.includes('image-classification'))).toBe(true);
