@@ -33,6 +33,7 @@ describe('model catalog', () => {
     expect(byClass.get('BartForConditionalGeneration')).toMatchObject({ task: 'text2text-generation', generative: true });
     expect(byClass.get('BartForConditionalGeneration')!.tasks).toContain('fill-mask');
     expect(byClass.get('BertModel')).toMatchObject({ task: 'feature-extraction' });
+    expect(byClass.get('ViTModel')).toMatchObject({ task: 'image-feature-extraction', modality: 'vision' });
     expect(byClass.get('T5EncoderModel')).toMatchObject({ task: 'feature-extraction' }); // the text-encoding table
     expect(byClass.get('Wav2Vec2ForCTC')).toMatchObject({ task: 'automatic-speech-recognition', generative: false });
     expect(byClass.get('WhisperForConditionalGeneration')).toMatchObject({ task: 'automatic-speech-recognition', generative: true });

@@ -47,9 +47,11 @@ def pipeline_task(table_task: str) -> str:
     return PIPELINE_TASKS.get(table_task, table_task)
 
 
-def _filing_order(task: str, generative: set[str]) -> tuple[int, bool, str]:
-    # any-to-any last among the generative: a VLM is filed as image-text-to-text, what it is used for
-    return (0 if task in generative else 2 if task in _FILED_LAST else 1, task == "any-to-any", task)
+def _filing_order(task: str, generative: set[str], modality: str | None) -> tuple[int, bool, str]:
+    # any-to-any last among the generative: a VLM is filed as image-text-to-text, what it is used for;
+    # a vision backbone's features are image-feature-extraction, as its pipeline and the Hub say
+    later = task == "any-to-any" or (task == "feature-extraction" and modality == "vision")
+    return (0 if task in generative else 2 if task in _FILED_LAST else 1, later, task)
 
 
 def task_modality(task: str) -> str | None:
@@ -92,7 +94,7 @@ def list_model_classes() -> list[dict[str, Any]]:
         tables = sorted(entry["tasks"], key=lambda t: (t == "base", t))  # file base models under their real task last
         modality = next((task_modality(t) for t in tables if task_modality(t)), None)
         generative_tasks = {pipeline_task(t) for t in tables if t in GENERATIVE_TABLES}
-        tasks = sorted({pipeline_task(t) for t in tables}, key=lambda t: _filing_order(t, generative_tasks))
+        tasks = sorted({pipeline_task(t) for t in tables}, key=lambda t: _filing_order(t, generative_tasks, modality))
         if modality is None:  # a bare base model: the modality its type's heads have
             kinds = type_modalities.get(entry["model_type"], [])
             modality = max(set(kinds), key=kinds.count) if kinds else "text"
