@@ -1,6 +1,6 @@
 // JUnit XML from job results: parsed back with Python's expat (a strict XML parser, so a file CI
 // would reject fails here), per status, and through the real CLI's `report --junit`.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,23 +11,8 @@ import { REPO_ROOT } from '../python/paths.js';
 import { newManifest, RESULTS, RunFolder } from '../results/run-folder.js';
 import type { JobResult } from '../sweep/job-result.js';
 import { BROKEN_AT_EAGER, PARTIAL, REUSED_PASS, SHAPE_MISMATCH, XFAIL, XPASS } from './example-results.js';
+import { parseJunit } from './junit-parse.js';
 import { junitXml } from './junit.js';
-
-interface ParsedCase { classname: string; name: string; time: string; children: { tag: string; message?: string; type?: string; text: string }[] }
-interface ParsedSuite { name: string; attrs: Record<string, string>; cases: ParsedCase[] }
-
-const PARSE = `
-import json, sys, xml.etree.ElementTree as ET
-root = ET.parse(sys.argv[1]).getroot()
-def case(c):
-    return {**c.attrib, "children": [{"tag": e.tag, **e.attrib, "text": e.text or ""} for e in c]}
-print(json.dumps({"tag": root.tag, "attrs": root.attrib, "suites": [
-    {"name": s.get("name"), "attrs": s.attrib, "cases": [case(c) for c in s]} for s in root]}))
-`;
-
-function parse(file: string): { tag: string; attrs: Record<string, string>; suites: ParsedSuite[] } {
-  return JSON.parse(execFileSync(join(REPO_ROOT, 'bin', 'py'), ['-c', PARSE, file], { encoding: 'utf8' }));
-}
 
 const SKIPPED: JobResult = {
   ...REUSED_PASS, id: 'tiny-mamba/executorch/dynamic', model: 'tiny-mamba', backend: 'executorch', mode: 'dynamic', status: 'skipped',
@@ -50,7 +35,7 @@ async function written(results: JobResult[]): Promise<string> {
 describe('junitXml', () => {
   it('is well-formed XML with one testsuite per backend and one testcase per job, counts that match', async () => {
     expect(new Set(ALL.map((r) => r.id)).size).toBe(ALL.length);
-    const doc = parse(await written(ALL));
+    const doc = parseJunit(await written(ALL));
     expect(doc.tag).toBe('testsuites');
     const backends = [...new Set(ALL.map((r) => r.backend))].sort();
     expect(doc.suites.map((s) => s.name)).toEqual(backends);
@@ -65,7 +50,7 @@ describe('junitXml', () => {
   });
 
   it('maps every status: failure with headline and traceback, broken as error, skip and xfail as skipped, xpass as failure', async () => {
-    const cases = new Map(parse(await written(ALL)).suites.flatMap((s) => s.cases).map((c) => [c.name, c]));
+    const cases = new Map(parseJunit(await written(ALL)).suites.flatMap((s) => s.cases).map((c) => [c.name, c]));
     const only = (id: string) => { const c = cases.get(id)!; expect(c.children.filter((e) => e.tag !== 'system-out'), id).toHaveLength(1); return c.children[0]; };
 
     const mismatch = only(SHAPE_MISMATCH.id);
@@ -107,7 +92,7 @@ describe('export-sweep report --junit', () => {
     const cli = spawnSync(join(REPO_ROOT, 'bin/export-sweep'), ['report', dir, '--junit', file], { cwd: REPO_ROOT, encoding: 'utf8' });
     expect(cli.status, cli.stderr).toBe(1);
     expect(cli.stdout).toContain(`junit: ${file}`);
-    const doc = parse(file);
+    const doc = parseJunit(file);
     expect(doc.suites.map((s) => [s.name, s.attrs.tests, s.attrs.failures])).toEqual([['dynamo', '1', '0'], ['onnx', '1', '1']]);
     expect(readFileSync(file, 'utf8')).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="export-sweep" tests="2" failures="1" errors="0" skipped="0"/);
   });
