@@ -48,6 +48,9 @@ describe('exit codes and one-line usage errors', () => {
     [['run', '--jobs', '-1', '--models', 'tiny-bert'], "export-sweep: --jobs must be a positive integer, got '-1'; see `export-sweep run --help`"],
     [['diff', 'only-one'], 'export-sweep: diff needs two run folders; see `export-sweep diff --help`'],
     [['frobnicate'], "export-sweep: unknown command 'frobnicate'; see `export-sweep --help`"],
+    [['run', '--backends', 'tvm', '--models', 'tiny-bert'], 'export-sweep: unknown backend(s) tvm; known: dynamo, onnx, executorch; see `export-sweep run --help`'],
+    [['run', '--models', 'tiny-bert', '--shard', '3/2'], "export-sweep: --shard '3/2' must be i/n with 1 <= i <= n, e.g. 1/4; see `export-sweep run --help`"],
+    [['run', '--models', 'bogus:x'], "export-sweep: model source 'bogus:x' is not one of hub:org/name[@revision], synthetic:ClassName, local:path; see `export-sweep run --help`"],
   ])('%j: exit 2, one line naming the problem and the help to read', (args, message) => {
     const out = cli(...args);
     expect(out.status).toBe(EXIT.usage);

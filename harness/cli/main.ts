@@ -9,6 +9,7 @@ import { stopAllWorkers } from '../worker/python-worker.js';
 import { repairCommand } from './repair-command.js';
 import { reportCommand } from './report-command.js';
 import { runCommand } from './run-command.js';
+import { SelectionError } from '../sweep/selection-error.js';
 import { UsageError } from './args.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { versionLine } from './version.js';
@@ -52,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
     return await entry.run(rest);
   } catch (error) {
     // one line naming the problem and where the usage is, not the usage itself
-    if (error instanceof UsageError) throw new UsageError(`${error.message}; see \`export-sweep ${command} --help\``);
+    if (error instanceof UsageError || error instanceof SelectionError) throw new UsageError(`${error.message}; see \`export-sweep ${command} --help\``);
     throw error;
   }
 }
