@@ -19,7 +19,7 @@ import { runSweep, type SweepRun } from '../harness/sweep/sweep.js';
 // old fixed bound (atol = rtol = 1e-4) fails its ONNX and ExecuTorch exports there (4.8e-4 and
 // 4.1e-4 on logits, 2.8x and 2.4x over it, measured 2026-11-30); hidden size 64 at logits 27 passed it.
 const LARGE_LOGITS: ModelEntry = {
-  id: 'tiny-llama-large-logits', class: 'LlamaForCausalLM', model_type: 'llama', task: 'causal-lm', seed: 0,
+  id: 'tiny-llama-large-logits', class: 'LlamaForCausalLM', model_type: 'llama', task: 'text-generation', seed: 0,
   config: {
     vocab_size: 256, hidden_size: 256, intermediate_size: 512, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2,
     max_position_embeddings: 256, initializer_range: 0.5,

@@ -39,7 +39,7 @@ const models: Record<string, ModelEntry> = {
   bert8: bert('bert-8-positions', 8),
   // generates from 5- and 9-token prompts with 4 positions: eager generate fails
   shortGpt2: {
-    id: 'gpt2-4-positions', class: 'GPT2LMHeadModel', model_type: 'gpt2', task: 'causal-lm', seed: 0, generative: true,
+    id: 'gpt2-4-positions', class: 'GPT2LMHeadModel', model_type: 'gpt2', task: 'text-generation', seed: 0, generative: true,
     config: { vocab_size: 256, n_embd: 32, n_layer: 1, n_head: 4, n_positions: 4 },
   },
   llama: selectModels(loadModelEntries(), ['tiny-llama'])[0],

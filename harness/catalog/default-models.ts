@@ -1,6 +1,7 @@
 // The default model set as data: each entry a tiny config the worker turns into a real checkpoint.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { SelectionError } from '../sweep/selection-error.js';
 
 export interface ModelEntry {
   id: string;
@@ -38,7 +39,7 @@ export function selectModels(entries: ModelEntry[], names?: string[]): ModelEntr
   const wanted = names.map((n) => n.toLowerCase());
   const unknown = wanted.filter((n) => !entries.some((e) => e.id.toLowerCase() === n || e.class.toLowerCase() === n));
   if (unknown.length) {
-    throw new Error(`unknown model(s) ${unknown.join(', ')}; known: ${entries.map((e) => e.id).join(', ')}`);
+    throw new SelectionError(`unknown model(s) ${unknown.join(', ')}; known: ${entries.map((e) => e.id).join(', ')}`);
   }
   return entries.filter((e) => wanted.includes(e.id.toLowerCase()) || wanted.includes(e.class.toLowerCase()));
 }

@@ -29,7 +29,7 @@ describe('empty values are usage errors, never "no filter"', () => {
   it('the real CLI exits 2 with one line on stderr', () => {
     const cli = spawnSync(join(REPO_ROOT, 'bin/export-sweep'), ['run', '--models', ''], { cwd: REPO_ROOT, encoding: 'utf8' });
     expect(cli.status).toBe(2);
-    expect(cli.stderr.trim().split('\n')).toEqual(['export-sweep: --models was given an empty value (an unset shell variable?); give it a value or leave --models out']);
+    expect(cli.stderr.trim().split('\n')).toEqual(['export-sweep: --models was given an empty value (an unset shell variable?); give it a value or leave --models out; see `export-sweep run --help`']);
   });
 });
 

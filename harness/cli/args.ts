@@ -1,5 +1,5 @@
 // Shared argument handling: every command answers --help with its own usage, and a bad flag names
-// itself and what it accepts.
+// itself and what it accepts in one line (main.ts adds where the usage is), not the whole usage.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export class UsageError extends Error {}
@@ -16,13 +16,19 @@ export function parseCommand<O extends Options>(args: string[], usage: string, o
   try {
     parsed = parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n\n${usage}`);
+    throw new UsageError(parserMessage(error as Error & { code?: string }));
   }
   for (const [name, value] of Object.entries(parsed.values)) {
     // `--models "$MODELS"` with MODELS unset must not silently mean "no filter", i.e. everything
     if (typeof value === 'string' && !value.trim()) throw new UsageError(`--${name} was given an empty value (an unset shell variable?); give it a value or leave --${name} out`);
   }
   return parsed;
+}
+
+/** node's text for an unknown flag goes on about positionals after `--`; the flag is the news. */
+function parserMessage(error: Error & { code?: string }): string {
+  const flag = /'([^']+)'/.exec(error.message)?.[1];
+  return error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag ? `unknown option '${flag}'` : error.message;
 }
 
 /** `--jobs -1` as `--jobs=-1`: node's parser calls a value starting with a dash "ambiguous", which
@@ -74,6 +80,7 @@ export const SELECTION_USAGE = `selection (default: the built-in default set):
   --models a,b      ids or classes of the default set, or model sources:
                     synthetic:ClassName (tiny checkpoint via the local hub), hub:org/name[@rev], local:path
   --family T        every catalog class of this model type (llama, bert, ...), as tiny synthetic models
-  --task T          every catalog class of this task (causal-lm, image-classification, ...)
+  --task T          every catalog class of this task, named as transformers' pipelines name it
+                    (text-generation, fill-mask, feature-extraction, image-classification, ...)
   --modality M      text, vision, audio, multimodal, time-series
   [PATTERN]         glob on the catalog's class names, e.g. '*ForCausalLM'`;

@@ -2,12 +2,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
-import { filterCatalog, loadCatalog } from '../catalog/catalog.js';
+import { loadCatalog } from '../catalog/catalog.js';
 import { measureCoverage } from '../catalog/tiny-coverage.js';
 import { loadTinyOverrides } from '../catalog/tiny-overrides.js';
 import { REPO_ROOT } from '../python/paths.js';
 import { WorkerPool } from '../worker/pool.js';
 import { parseCommand, positiveInt } from './args.js';
+import { pickFromCatalog } from './selection.js';
 
 export const COVERAGE_USAGE = `usage: export-sweep coverage [PATTERN] [--family T] [--task T] [--modality M] [--jobs N] [--out FILE]
 
@@ -23,7 +24,8 @@ export async function coverageCommand(args: string[]): Promise<number> {
   if (!parsed) return 0;
   const { values, positionals } = parsed;
   const catalog = await loadCatalog();
-  const entries = filterCatalog(catalog, { family: values.family, task: values.task, modality: values.modality, pattern: positionals[0] });
+  const filter = { family: values.family, task: values.task, modality: values.modality, pattern: positionals[0] };
+  const entries = Object.values(filter).some(Boolean) ? pickFromCatalog(catalog, filter) : catalog;
   const overrides = loadTinyOverrides(undefined, new Set(catalog.map((e) => e.model_type)));
   const pool = new WorkerPool({ size: positiveInt(values.jobs, '--jobs') ?? availableParallelism(), recycleAfterJobs: 100 });
   console.log(`export-sweep: tiny configs for ${entries.length} classes on ${pool.size} workers`);

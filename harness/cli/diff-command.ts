@@ -23,7 +23,7 @@ export async function diffCommand(args: string[]): Promise<number> {
   const parsed = parseCommand(args, DIFF_USAGE, { md: { type: 'string' }, factor: { type: 'string' } } as const);
   if (!parsed) return 0;
   const [a, b] = parsed.positionals;
-  if (!a || !b) throw new UsageError(`diff needs two run folders\n\n${DIFF_USAGE}`);
+  if (!a || !b) throw new UsageError(`diff needs two run folders`);
   const factor = parsed.values.factor === undefined ? undefined : Number(parsed.values.factor);
   if (factor !== undefined && !(factor > 1)) throw new UsageError(`--factor must be a number > 1, got '${parsed.values.factor}'`);
   const [runA, runB] = [new RunFolder(a), new RunFolder(b)];

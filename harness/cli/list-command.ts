@@ -1,15 +1,20 @@
 // `export-sweep list`: every model class of the pinned transformers, or the default sweep set.
-import { filterCatalog, loadCatalog } from '../catalog/catalog.js';
+import { loadCatalog } from '../catalog/catalog.js';
 import { loadModelEntries } from '../catalog/default-models.js';
+import { alignColumns } from '../report/text-columns.js';
 import { parseCommand } from './args.js';
+import { pickFromCatalog } from './selection.js';
 
 export const LIST_USAGE = `usage: export-sweep list [PATTERN] [--family T] [--task T] [--modality M] [--default]
 
 Lists every model class the pinned transformers registers in its auto mappings, with model type,
-task, modality and whether it is generative, and says how many there are.
+task (transformers' pipeline task name), modality and whether it is generative, under a header,
+and says how many there are. An unknown --task, --family or --modality, or filters that match no
+class, are usage errors (exit 2), as they are for run.
 
   --family T        model type (llama, bert, ...)
-  --task T          task (causal-lm, image-classification, ...)
+  --task T          task, as transformers' pipelines name it (text-generation, fill-mask,
+                    feature-extraction, image-classification, ...)
   --modality M      text, vision, audio, multimodal, time-series
   [PATTERN]         glob on the class name, e.g. '*ForCausalLM'
   --default         the built-in default sweep set instead
@@ -25,17 +30,15 @@ export async function listCommand(args: string[]): Promise<number> {
   usePins(values.pins);
   if (values.default) {
     const entries = loadModelEntries();
-    const width = (key: 'id' | 'class' | 'model_type') => Math.max(...entries.map((e) => e[key].length));
-    for (const e of entries) console.log(`${e.id.padEnd(width('id'))}  ${e.class.padEnd(width('class'))}  ${e.model_type.padEnd(width('model_type'))}  ${e.task}`);
+    console.log(alignColumns(['ID', 'CLASS', 'MODEL TYPE', 'TASK'], entries.map((e) => [e.id, e.class, e.model_type, e.task])));
     console.log(`${entries.length} models in the default set`);
     return 0;
   }
   const catalog = await loadCatalog();
-  const shown = filterCatalog(catalog, { family: values.family, task: values.task, modality: values.modality, pattern: positionals[0] });
-  const width = Math.max(5, ...shown.map((e) => e.class.length));
-  for (const e of shown) {
-    console.log(`${e.class.padEnd(width)}  ${e.model_type.padEnd(20)}  ${e.task.padEnd(26)}  ${e.modality.padEnd(10)}  ${e.generative ? 'generative' : ''}`.trimEnd());
-  }
+  const filter = { family: values.family, task: values.task, modality: values.modality, pattern: positionals[0] };
+  const shown = Object.values(filter).some(Boolean) ? pickFromCatalog(catalog, filter) : catalog;
+  console.log(alignColumns(['CLASS', 'MODEL TYPE', 'TASK', 'MODALITY', 'GENERATIVE'],
+    shown.map((e) => [e.class, e.model_type, e.task, e.modality, e.generative ? 'generative' : ''])));
   const filtered = shown.length === catalog.length ? '' : ` (${shown.length} shown)`;
   console.log(`${catalog.length} model classes in transformers' auto mappings${filtered}`);
   return 0;

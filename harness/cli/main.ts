@@ -9,7 +9,10 @@ import { stopAllWorkers } from '../worker/python-worker.js';
 import { repairCommand } from './repair-command.js';
 import { reportCommand } from './report-command.js';
 import { runCommand } from './run-command.js';
+import { SelectionError } from '../sweep/selection-error.js';
 import { UsageError } from './args.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+import { versionLine } from './version.js';
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; about: string }> = {
   run: { run: runCommand, about: 'export the selection with every backend, compare with eager, fuzz shapes, write a run folder' },
@@ -23,23 +26,46 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; about
   coverage: { run: coverageCommand, about: 'tiny config for every class, one eager forward each: the share that works' },
 };
 
-const USAGE = `usage: export-sweep <command> [options]   (export-sweep <command> --help for its options)
+const USAGE = `usage: export-sweep <command> [options]   (export-sweep help <command> for its options)
 
 commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(9)} ${c.about}`).join('\n')}`;
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(9)} ${c.about}`).join('\n')}
+  help      this text, or help <command> for that command's options
+
+  --version  the export-sweep version and the pin set in force
+
+exit codes: 0 every job passed, 1 failures found, 2 usage error, 3 internal error`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h') {
     console.log(USAGE);
-    return command ? 0 : 2;
+    return 0;
+  }
+  if (command === '--version' || command === '-V' || command === 'version') {
+    console.log(versionLine());
+    return 0;
+  }
+  if (command === 'help') return help(rest[0]);
+  const entry = COMMANDS[command];
+  if (!entry) throw new UsageError(`unknown command '${command}'; see \`export-sweep --help\``);
+  try {
+    return await entry.run(rest);
+  } catch (error) {
+    // one line naming the problem and where the usage is, not the usage itself
+    if (error instanceof UsageError || error instanceof SelectionError) throw new UsageError(`${error.message}; see \`export-sweep ${command} --help\``);
+    throw error;
+  }
+}
+
+function help(command: string | undefined): Promise<number> | number {
+  if (!command) {
+    console.log(USAGE);
+    return 0;
   }
   const entry = COMMANDS[command];
-  if (!entry) {
-    console.error(`unknown command '${command}'\n\n${USAGE}`);
-    return 2;
-  }
-  return entry.run(rest);
+  if (!entry) throw new UsageError(`help: unknown command '${command}'; the commands are ${Object.keys(COMMANDS).join(', ')}`);
+  return entry.run(['--help']);
 }
 
 // SIGTERM (a CI job cancelled, kill) and SIGINT (Ctrl-C) stop the workers with the CLI; without
@@ -56,7 +82,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (error: Error) => {
-    console.error(error instanceof UsageError ? `export-sweep: ${error.message}` : `export-sweep: ${error.message}`);
-    process.exitCode = 2;
+    console.error(`export-sweep: ${error.message}`);
+    process.exitCode = exitCodeFor(error);
+    if (process.exitCode === EXIT.internal && error.stack) console.error(error.stack.split('\n').slice(1).join('\n'));
   },
 );

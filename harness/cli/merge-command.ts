@@ -13,7 +13,7 @@ export async function mergeCommand(args: string[]): Promise<number> {
   const parsed = parseCommand(args, MERGE_USAGE, { out: { type: 'string' } } as const);
   if (!parsed) return 0;
   const { values, positionals } = parsed;
-  if (!values.out || !positionals.length) throw new UsageError(`merge needs --out DIR and at least one shard folder\n\n${MERGE_USAGE}`);
+  if (!values.out || !positionals.length) throw new UsageError(`merge needs --out DIR and at least one shard folder`);
   const report = mergeRuns(values.out, positionals);
   for (const note of report.notes) console.warn(`export-sweep: ${note}`);
   console.log(renderTable(new RunFolder(values.out).results()));

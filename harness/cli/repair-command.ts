@@ -16,7 +16,7 @@ export async function repairCommand(args: string[]): Promise<number> {
   const parsed = parseCommand(args, REPAIR_USAGE, {} as const);
   if (!parsed) return 0;
   const [runDir] = parsed.positionals;
-  if (!runDir) throw new UsageError(`repair needs a run folder\n\n${REPAIR_USAGE}`);
+  if (!runDir) throw new UsageError(`repair needs a run folder`);
   const report = repairResults(runDir);
   const moved = report.bad.length + report.superseded.length;
   if (!moved) {

@@ -22,7 +22,7 @@ export async function replayCommand(args: string[]): Promise<number> {
   } as const);
   if (!parsed) return 0;
   const [runDir, jobId] = parsed.positionals;
-  if (!runDir || !jobId) throw new UsageError(`replay needs a run folder and a job id\n\n${REPLAY_USAGE}`);
+  if (!runDir || !jobId) throw new UsageError(`replay needs a run folder and a job id`);
   const folder = new RunFolder(runDir);
   const { selection } = folder.readManifest();
   const job = expandJobs(selection.models, selection.backends, selection.modes).find((j) => j.id === jobId);

@@ -1,6 +1,13 @@
 // `export-sweep run`'s help and flags for what the sweep reuses: the recycling default and its off
-// switch, and the one switch that turns both caches off.
+// switch, and the one switch that turns both caches off; --junit through a real one-job run.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../python/paths.js';
+import { parseJunit } from '../report/junit-parse.js';
 import { DEFAULT_RECYCLE_AFTER_JOBS } from '../worker/pool.js';
 import { UsageError } from './args.js';
 import { parseRecycleAfter, RUN_USAGE } from './run-command.js';
@@ -29,4 +36,20 @@ describe('--recycle-after', () => {
       expect(() => parseRecycleAfter(bad)).toThrow(/--recycle-after must be a number of jobs \(0 or 'never' for no recycling\), got/);
     }
   });
+});
+
+describe('export-sweep run --junit', () => {
+  it('writes the run\'s results as JUnit XML, the same file `report --junit` writes from the folder', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'run-junit-'));
+    const [dir, fromRun, fromReport] = [join(root, 'run'), join(root, 'run.xml'), join(root, 'report.xml')];
+    const cli = (...args: string[]) => spawnSync(join(REPO_ROOT, 'bin/export-sweep'), args, { cwd: REPO_ROOT, encoding: 'utf8' });
+    // one cheap job; an unchanged passing job's result is reused from the result cache on later runs
+    const run = cli('run', '--models', 'tiny-bert', '--backends', 'dynamo', '--modes', 'static', '--shapes', '0', '--jobs', '1', '--out', dir, '--junit', fromRun);
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    const doc = parseJunit(fromRun);
+    expect(doc.attrs).toMatchObject({ tests: '1', failures: '0', errors: '0', skipped: '0' });
+    expect(doc.suites.map((s) => [s.name, s.cases.map((c) => [c.classname, c.name, c.children])])).toEqual([['dynamo', [['dynamo.tiny-bert', 'tiny-bert/dynamo/static', []]]]]);
+    expect(cli('report', dir, '--junit', fromReport).status).toBe(0);
+    expect(readFileSync(fromReport, 'utf8')).toBe(readFileSync(fromRun, 'utf8'));
+  }, 300_000);
 });

@@ -10,6 +10,7 @@ import { REPO_ROOT } from '../python/paths.js';
 import { renderTable } from '../report/table.js';
 import { expectationNote } from '../report/error-text.js';
 import { replayCommand } from '../report/model-report.js';
+import { writeJunit } from '../report/junit.js';
 import { writeRunReport } from '../report/write-report.js';
 import { RunFolder, selectionJobs, type Selection } from '../results/run-folder.js';
 import { loadSkipLists } from '../skips/skip-list.js';
@@ -58,6 +59,7 @@ options:
   --implementation I  whose exporter: ours (hf_exporters, default) or upstream (the pinned
                     transformers' own transformers.exporters, run on the same jobs and runtimes)
   --out DIR         run folder (default: reports/<timestamp>)
+  --junit FILE      also write the results as JUnit XML (one testsuite per backend; README, "JUnit XML")
 
 One process writes a run folder at a time: run --out, run --resume and merge take RUN/writer.lock
 (pid, host, start time) and a second writer is refused at once; the lock of a process that died is
@@ -71,7 +73,7 @@ const OPTIONS = {
   'max-memory': { type: 'string' }, shapes: { type: 'string' }, seed: { type: 'string' }, replay: { type: 'string' },
   resume: { type: 'string' }, shard: { type: 'string' }, 'probe-skips': { type: 'boolean' }, pins: { type: 'string' },
   'hub-url': { type: 'string' }, 'trust-remote-code': { type: 'boolean' }, implementation: { type: 'string' }, out: { type: 'string' },
-  'no-artifact-cache': { type: 'boolean' }, 'recycle-after': { type: 'string' },
+  'no-artifact-cache': { type: 'boolean' }, 'recycle-after': { type: 'string' }, junit: { type: 'string' },
 } as const;
 
 /** Switches the Python side to another pin set before any worker starts. */
@@ -205,5 +207,9 @@ async function sweepInto(
   const { results: all, notes } = new RunFolder(runDir).readResults();
   for (const note of notes) console.warn(`export-sweep: ${note}`);
   console.log(`\n${renderTable(all, { colour: process.stdout.isTTY && !process.env.NO_COLOR, runDir })}${summary(all, runDir).map((l) => `\n${l}`).join('')}\n\nresults: ${run.resultsPath} (${(run.wallMs / 1000).toFixed(1)} s)\ndashboard: ${writeRunReport(runDir).index}`);
+  if (values.junit) {
+    writeJunit(values.junit, all, runDir);
+    console.log(`junit: ${values.junit}`);
+  }
   return all.some(isFailure) ? 1 : 0;
 }

@@ -1,6 +1,6 @@
 // Flags to model entries: the default set, explicit sources, or catalog classes picked by family,
 // task, modality or glob (built as tiny synthetic checkpoints).
-import { filterCatalog, type CatalogEntry } from '../catalog/catalog.js';
+import { filterCatalog, type CatalogEntry, type CatalogFilter } from '../catalog/catalog.js';
 import { loadModelEntries, selectModels, type ModelEntry } from '../catalog/default-models.js';
 import { parseSource } from '../source/model-source.js';
 import { list, UsageError } from './args.js';
@@ -24,9 +24,25 @@ export async function selectEntries(flags: SelectionFlags, catalog: CatalogEntry
   if (named.length || (!sources.length && !byCatalog)) models.push(...selectModels(loadModelEntries(), named));
   models.push(...sources.map((spec) => sourceEntry(spec, catalog)));
   if (byCatalog) {
-    const picked = filterCatalog(catalog, { family: flags.family, task: flags.task, modality: flags.modality, pattern: flags.pattern });
-    if (!picked.length) throw new UsageError('the catalog filters match no model class; check them with `export-sweep list` and the same filters');
+    const picked = pickFromCatalog(catalog, { family: flags.family, task: flags.task, modality: flags.modality, pattern: flags.pattern });
     models.push(...picked.map((e) => ({ ...sourceEntry(`synthetic:${e.class}`, catalog), id: e.class })));
   }
   return { models };
+}
+
+/** The catalog classes a filter picks, for list, run and coverage alike: an unknown task, family or
+ * modality is a usage error naming the known ones, and so is a filter that matches nothing (a sweep
+ * of nothing, or an empty list, would pass for a typo's answer). */
+export function pickFromCatalog(catalog: CatalogEntry[], filter: CatalogFilter): CatalogEntry[] {
+  const known = (values: string[]) => [...new Set(values)].sort();
+  const check = (flag: string, value: string | undefined, values: string[], show: boolean) => {
+    if (value === undefined || values.includes(value)) return;
+    throw new UsageError(`${flag} '${value}' is not one of the catalog's ${flag.slice(2)}s${show ? `: ${known(values).join(', ')}` : ' (see `export-sweep list`)'}`);
+  };
+  check('--task', filter.task, catalog.flatMap((e) => e.tasks), true);
+  check('--modality', filter.modality, catalog.map((e) => e.modality), true);
+  check('--family', filter.family, catalog.flatMap((e) => e.model_types), false);
+  const picked = filterCatalog(catalog, filter);
+  if (!picked.length) throw new UsageError('the catalog filters match no model class; check them with `export-sweep list` and the same filters');
+  return picked;
 }

@@ -81,3 +81,16 @@ describe('diff: xfail and xpass', () => {
     expect(diffRuns({ name: 'a', results: [xfail] }, { name: 'b', results: [other] }).changes).toMatchObject([{ kind: 'error-change', before: 'mismatch / compare / OutputMismatch', after: 'mismatch / compare / RuntimeError' }]);
   });
 });
+
+describe('diffTable', () => {
+  it('has a header and every column starts at the same offset on every line, whatever the lengths', () => {
+    const lines = diffTable(diff).split('\n\n')[0].split('\n');
+    expect(lines[0]).toMatch(/^change\s+job\s+before\s+after\s+detail$/);
+    expect(lines.length).toBe(diff.changes.length + 1);
+    const jobColumn = lines.map((l) => l.indexOf(' ', 0) + l.slice(l.indexOf(' ')).search(/\S/));
+    expect(new Set(jobColumn).size, lines.join('\n')).toBe(1);
+    const afterColumn = lines.slice(1).map((l) => l.indexOf('-> '));
+    expect(new Set(afterColumn).size, lines.join('\n')).toBe(1);
+    expect(lines[0].indexOf('after') - 3).toBe(afterColumn[0]);
+  });
+});

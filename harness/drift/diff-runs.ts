@@ -7,6 +7,7 @@
 // passed, so after a pass it is no change at all, and the run itself names the stale entry.
 import { errorHeadline } from '../report/error-text.js';
 import { passed, type JobResult } from '../sweep/job-result.js';
+import { alignColumns } from '../report/text-columns.js';
 
 export type ChangeKind =
   | 'regression' | 'broke' | 'fix' | 'error-change' | 'tolerance-change' | 'newly-expected' | 'newly-skipped' | 'unskipped' | 'new-job' | 'removed-job';
@@ -134,8 +135,9 @@ export function diffMarkdown(diff: RunDiff): string {
 /** The terminal table: one line per change. */
 export function diffTable(diff: RunDiff): string {
   if (!diff.changes.length && !diff.newClasses.length && !diff.removedClasses.length) return `no changes between ${diff.baseline} and ${diff.current}`;
-  const width = Math.max(...diff.changes.map((c) => c.id.length), 3);
-  const rows = diff.changes.map((c) => `${c.kind.padEnd(16)} ${c.id.padEnd(width)}  ${(c.before ?? '-').padEnd(28)} -> ${(c.after ?? '-').padEnd(28)} ${c.detail.slice(0, 100)}`);
+  const rows = diff.changes.length
+    ? [alignColumns(['change', 'job', 'before', '   after', 'detail'], diff.changes.map((c) => [c.kind, c.id, c.before ?? '-', `-> ${c.after ?? '-'}`, c.detail.slice(0, 100)]))]
+    : [];
   const summary = Object.entries(diff.counts).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(', ');
   const classes = [
     ...(diff.newClasses.length ? [`new classes: ${diff.newClasses.join(', ')}`] : []),

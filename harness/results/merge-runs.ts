@@ -2,6 +2,9 @@
 // Shards must come from the same selection on the same pin set; a job in two shards is an error.
 import { RunFolder, selectionJobs, type RunManifest } from './run-folder.js';
 
+/** Shards that are not one sweep's (or an --out that holds a run): the caller's input, refused. */
+export class MergeRefusedError extends Error {}
+
 export interface MergeReport {
   jobs: number;
   results: number;
@@ -16,20 +19,20 @@ function sameSelection(a: RunManifest, b: RunManifest): boolean {
 }
 
 export function mergeRuns(outDir: string, shardDirs: string[]): MergeReport {
-  if (shardDirs.length < 1) throw new Error('merge needs at least one shard folder');
+  if (shardDirs.length < 1) throw new MergeRefusedError('merge needs at least one shard folder');
   const shards = shardDirs.map((dir) => new RunFolder(dir));
   const manifests = shards.map((shard) => shard.readManifest());
   const [first] = manifests;
   for (const [i, manifest] of manifests.entries()) {
     if (manifest.pins.key !== first.pins.key) {
-      throw new Error(`${shardDirs[i]} ran on pin set ${manifest.pins.name} (${manifest.pins.key}), ${shardDirs[0]} on ${first.pins.name} (${first.pins.key}); merge shards of one pin set`);
+      throw new MergeRefusedError(`${shardDirs[i]} ran on pin set ${manifest.pins.name} (${manifest.pins.key}), ${shardDirs[0]} on ${first.pins.name} (${first.pins.key}); merge shards of one pin set`);
     }
-    if (!sameSelection(manifest, first)) throw new Error(`${shardDirs[i]} ran another selection than ${shardDirs[0]}; merge shards of one sweep`);
+    if (!sameSelection(manifest, first)) throw new MergeRefusedError(`${shardDirs[i]} ran another selection than ${shardDirs[0]}; merge shards of one sweep`);
   }
   const out = new RunFolder(outDir);
   const lock = out.lock('merge');
   try {
-    if (out.exists()) throw new Error(`${outDir} already holds a run; merge into a new folder`);
+    if (out.exists()) throw new MergeRefusedError(`${outDir} already holds a run; merge into a new folder`);
     return mergeInto(out, shards, manifests, shardDirs);
   } finally {
     lock.release();
@@ -42,7 +45,7 @@ function mergeInto(out: RunFolder, shards: RunFolder[], manifests: RunManifest[]
   const read = shards.map((shard) => shard.readResults());
   const results = read.flatMap(({ results: shardResults }, i) => shardResults.map((result) => {
     const earlier = owner.get(result.id);
-    if (earlier) throw new Error(`job ${result.id} has results in both ${earlier} and ${shardDirs[i]}; were the shards of different sweeps?`);
+    if (earlier) throw new MergeRefusedError(`job ${result.id} has results in both ${earlier} and ${shardDirs[i]}; were the shards of different sweeps?`);
     owner.set(result.id, shardDirs[i]);
     return result;
   }));

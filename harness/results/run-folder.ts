@@ -81,6 +81,9 @@ export function newManifest(selection: Selection, versions: Record<string, strin
   };
 }
 
+/** A path given as a run folder that holds no run: the caller's input, not a harness fault. */
+export class NotARunFolderError extends Error {}
+
 export class RunFolder {
   readonly store: ResultStore;
   constructor(readonly dir: string) {
@@ -96,7 +99,7 @@ export class RunFolder {
   }
 
   readManifest(): RunManifest {
-    if (!this.exists()) throw new Error(`'${this.dir}' is not a sweep run folder (no ${MANIFEST}); pass the folder a sweep wrote (--out).`);
+    if (!this.exists()) throw new NotARunFolderError(`'${this.dir}' is not a sweep run folder (no ${MANIFEST}); pass the folder a sweep wrote (--out).`);
     return JSON.parse(readFileSync(this.manifestPath, 'utf8')) as RunManifest;
   }
 

@@ -13,6 +13,7 @@ import { cacheRoot } from '../python/paths.js';
 import { pinSetKey } from '../python/pin-set.js';
 import { recipeHash } from '../sweep/source-hash.js';
 import type { PythonWorker } from '../worker/python-worker.js';
+import { SelectionError } from '../sweep/selection-error.js';
 
 export type SourceSpec =
   | { kind: 'hub'; repo: string; revision: string }
@@ -28,7 +29,7 @@ export function parseSource(spec: string): SourceSpec {
   }
   if (kind === 'synthetic' && /^\w+$/.test(value)) return { kind, className: value };
   if (kind === 'local' && value) return { kind, path: resolve(value) };
-  throw new Error(`model source '${spec}' is not one of hub:org/name[@revision], synthetic:ClassName, local:path`);
+  throw new SelectionError(`model source '${spec}' is not one of hub:org/name[@revision], synthetic:ClassName, local:path`);
 }
 
 /** Runs ``work`` on a Python worker (the sweep's pool lends one) and gives its value or throws its failure. */

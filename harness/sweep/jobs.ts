@@ -2,6 +2,7 @@
 import type { ModelEntry } from '../catalog/default-models.js';
 import { join } from 'node:path';
 import type { Padding } from '../fuzz/arbitraries.js';
+import { SelectionError } from './selection-error.js';
 
 /** static and dynamic: one export checked against eager; generate: the generation components
  * exported and a greedy loop over them checked against eager generate (generative models only). */
@@ -23,9 +24,9 @@ export const SAMPLE_SHAPE: Shape = { batch: 2, seq: 7 };
 
 export function expandJobs(models: ModelEntry[], backends: readonly string[], modes: readonly Mode[]): Job[] {
   const unknown = backends.filter((b) => !(BACKENDS as readonly string[]).includes(b));
-  if (unknown.length) throw new Error(`unknown backend(s) ${unknown.join(', ')}; known: ${BACKENDS.join(', ')}`);
+  if (unknown.length) throw new SelectionError(`unknown backend(s) ${unknown.join(', ')}; known: ${BACKENDS.join(', ')}`);
   const badModes = modes.filter((m) => !MODES.includes(m));
-  if (badModes.length) throw new Error(`unknown mode(s) ${badModes.join(', ')}; use ${MODES.join(', ')}`);
+  if (badModes.length) throw new SelectionError(`unknown mode(s) ${badModes.join(', ')}; use ${MODES.join(', ')}`);
   return models.flatMap((model) =>
     backends.flatMap((backend) => modes
       .filter((mode) => mode !== 'generate' || model.generative)
@@ -51,7 +52,7 @@ export function parseShard(text: string): Shard {
   const match = /^(\d+)\/(\d+)$/.exec(text);
   const index = match ? Number(match[1]) : NaN;
   const count = match ? Number(match[2]) : NaN;
-  if (!match || count < 1 || index < 1 || index > count) throw new Error(`--shard '${text}' must be i/n with 1 <= i <= n, e.g. 1/4`);
+  if (!match || count < 1 || index < 1 || index > count) throw new SelectionError(`--shard '${text}' must be i/n with 1 <= i <= n, e.g. 1/4`);
   return { index, count };
 }
 

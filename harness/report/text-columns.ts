@@ -1,0 +1,7 @@
+// Plain-text tables for the terminal: every column as wide as its widest cell (header included), so
+// no value longer than a guessed width pushes its row out of line. The last column is not padded.
+export function alignColumns(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
+  return all.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ').trimEnd()).join('\n');
+}
