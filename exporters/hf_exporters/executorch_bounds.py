@@ -2,8 +2,8 @@
 
 ExecuTorch plans every buffer at export for the largest shape each dynamic dim may take. A larger
 input fails in the runtime as a bare ``method->set_inputs() failed with error 0x10`` or
-``method->execute() failed with error 0x12``, with the reason only in native stderr; checking against the planned range first names the input,
-the dim, the bound and the fix.
+``method->execute() failed with error 0x12``, with the reason only in native stderr; checking
+against the planned range first names the input, the dim, the bound and the fix.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def check_input_bounds(bounds: Mapping[str, Sequence[Sequence[int]]], feeds: Map
                 f"with {len(dims)}. Feed a tensor of the exported rank."
             )
         for dim, ((low, high), size) in enumerate(zip(dims, tensor.shape)):
-            if size <= high and (low != high or size == low):
+            if (size == low) if low == high else (size <= high):
                 continue
             if low == high:
                 raise ExecutorchInputShapeError(
