@@ -60,7 +60,7 @@ export function reproScript(facts: ReproFacts): string {
   const stage = result.errorInfo?.stage ?? result.stage;
   const { debug_plant: plant, ...exportConfig } = config;
   const exporter = EXPORTERS[job.backend] ?? 'DynamoExporter';
-  const tolerance = toleranceFor(job.backend, 'float32');
+  const tolerance = toleranceFor(job.backend, 'float32', job.model.model_type);
   const lines = [
     '#!/usr/bin/env python',
     `"""Reproduction of export-sweep job ${result.id}: ${result.status} at ${stage ?? '?'}.`,

@@ -140,10 +140,10 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
       if (!primary) {
         primary = ran;
         durationsMs.run! += ran.ms;
-        checks.push(check(runtime.name, 'eager', compareOutputs(expected, ran.outputs, job.backend, filter), withLeaves));
+        checks.push(check(runtime.name, 'eager', compareOutputs(expected, ran.outputs, job.backend, filter, job.model.model_type), withLeaves));
       } else {
         durationsMs.crossRun! += ran.ms;
-        checks.push(check(runtime.name, runtimes[0].name, compareOutputs(primary.outputs, ran.outputs, `${job.backend}:runtimes`), withLeaves));
+        checks.push(check(runtime.name, runtimes[0].name, compareOutputs(primary.outputs, ran.outputs, `${job.backend}:runtimes`, undefined, job.model.model_type), withLeaves));
       }
     }
     const [first] = checks;
