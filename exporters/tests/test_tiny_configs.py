@@ -151,3 +151,12 @@ def test_padded_positions_hold_the_pad_token() -> None:
     expected = pad if isinstance(pad, int) and 0 <= pad < model.config.text_config.vocab_size else 0
     masked = inputs["attention_mask"] == 0
     assert masked.any() and (inputs["input_ids"][masked] == expected).all()
+
+
+def test_an_architecture_row_overrides_the_generic_image_recipe() -> None:
+    # harness/architectures/architectures.json: efficientloftr's inputs.imageFrames 2 (image pairs for
+    # its backbone model too), perceiver's null (plain images although its config names num_frames)
+    loftr = transformers.EfficientLoFTRModel(tiny_config("efficientloftr", {"out_features": [16, 16, 32, 32]})).eval()
+    assert build_recipe(loftr)[0]["pixel_values"].shape == (2, 2, 3, 32, 32)
+    perceiver = transformers.PerceiverForImageClassificationLearned(tiny_config("perceiver")).eval()
+    assert perceiver.config.num_frames and build_recipe(perceiver)[0]["pixel_values"].shape == (2, 3, 32, 32)
