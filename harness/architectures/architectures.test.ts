@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModelEntries } from '../catalog/default-models.js';
+import { REPO_ROOT } from '../python/paths.js';
 import { toleranceFor } from '../compare/tolerance.js';
 import { findSkip, loadExpectations, loadSkipLists, SkipListError } from '../skips/skip-list.js';
 import { ArchitectureError, defaultModels, loadArchitectures, parseArchitectures, recipeData, rowLines, toleranceData } from './architectures.js';
@@ -119,4 +121,12 @@ describe('architecture rows', () => {
     expect(JSON.stringify(recipeData(withSkip))).toBe(JSON.stringify(recipeData(without)));
     expect(JSON.stringify(toleranceData(withSkip))).toBe(JSON.stringify(toleranceData(without)));
   });
+
+  it('`export-sweep list --skips` shows every expectation with its upstream link and line', () => {
+    const out = execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'harness', 'cli', 'main.ts'), 'list', '--skips'], { encoding: 'utf8' });
+    const { exportSkip } = loadSkipLists(undefined, undefined);
+    for (const entry of exportSkip) expect(out).toContain(`${entry.link}  `);
+    expect(out).toMatch(/^skip +type mamba,jamba +all +dynamic +.*architectures\.json:\d+$/m);
+    expect(out).toContain(`${exportSkip.length} expectations in the architecture rows`);
+  }, 60_000);
 });
