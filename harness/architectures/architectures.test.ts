@@ -8,7 +8,7 @@ import { loadModelEntries } from '../catalog/default-models.js';
 import { REPO_ROOT } from '../python/paths.js';
 import { toleranceFor } from '../compare/tolerance.js';
 import { findSkip, loadExpectations, loadSkipLists, SkipListError } from '../skips/skip-list.js';
-import { ArchitectureError, defaultModels, loadArchitectures, parseArchitectures, recipeData, rowLines, toleranceData } from './architectures.js';
+import { ArchitectureError, defaultModels, loadArchitectures, parseArchitectures, recipeData, jsonLines, toleranceData } from './architectures.js';
 
 const known = [
   { class: 'GPT2LMHeadModel', model_types: ['gpt2'] }, { class: 'BertModel', model_types: ['bert'] },
@@ -55,7 +55,7 @@ describe('architecture rows', () => {
 
   it('finds the line of each row and of each entry of its lists', () => {
     const rows = { gpt2: { expect: [skip, { ...skip, modes: ['generate'] }] } };
-    const lines = rowLines(text(rows));
+    const lines = jsonLines(text(rows));
     const written = text(rows).split('\n');
     expect(written[lines.get('rows.gpt2')! - 1]).toContain('"gpt2": {');
     expect(lines.get('rows.gpt2.expect.1')! > lines.get('rows.gpt2.expect.0')!).toBe(true);

@@ -120,9 +120,9 @@ function rowProblems(type: string, row: unknown, seen: Map<string, string>): str
   return found;
 }
 
-/** The line each row's key sits on, and each ``rows.<type>.<field>[i]`` element starts on, found by
- * scanning the JSON text (JSON.parse keeps no positions). */
-export function rowLines(text: string): Map<string, number> {
+/** The line each object or array of a JSON text starts on, by its dotted path (``rows.gpt2``,
+ * ``rows.gpt2.expect.0``, ``entries.3``), found by scanning the text (JSON.parse keeps no positions). */
+export function jsonLines(text: string): Map<string, number> {
   const lines = new Map<string, number>();
   // one frame per open container: its path segment, the last key read (object) or commas seen (array)
   const frames: { kind: 'object' | 'array'; segment: string; key?: string; commas: number }[] = [];
@@ -133,10 +133,9 @@ export function rowLines(text: string): Map<string, number> {
     if (ch === '\n') line += 1;
     else if (ch === '"') {
       let end = i + 1;
-      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
       if (top?.kind === 'object' && /^\s*:/.test(text.slice(end + 1, end + 40))) top.key = JSON.parse(text.slice(i, end + 1)) as string;
-      line += (text.slice(i, end).match(/\n/g) ?? []).length;
-      i = end;
+      i = end; // a JSON string holds no raw newline
     } else if (ch === ',' && top?.kind === 'array') top.commas += 1;
     else if (ch === '{' || ch === '[') {
       const segment = !top ? '' : top.kind === 'object' ? top.key! : String(top.commas);
@@ -159,7 +158,7 @@ export function parseArchitectures(text: string, file: string): Architectures {
   for (const key of Object.keys(data)) {
     if (!['rows', '$comment', '$schema'].includes(key)) throw new ArchitectureError(`${file}: unknown top-level field "${key}"; rows go under "rows"`);
   }
-  const lines = rowLines(text);
+  const lines = jsonLines(text);
   const seen = new Map<string, string>();
   const errors = Object.entries(data.rows).flatMap(([type, row]) =>
     rowProblems(type, row, seen).map((problem) => `${file}:${lines.get(`rows.${type}`) ?? 1}: rows.${type}.${problem}`));

@@ -8,7 +8,7 @@
 // so a list cannot quietly grow into a way of hiding failures.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ARCHITECTURES_PATH, type Architectures, loadArchitectures, rowLines } from '../architectures/architectures.js';
+import { ARCHITECTURES_PATH, type Architectures, loadArchitectures, jsonLines } from '../architectures/architectures.js';
 import type { CatalogEntry } from '../catalog/catalog.js';
 import { REPO_ROOT } from '../python/paths.js';
 import { pinSetName } from '../python/pin-set.js';
@@ -84,29 +84,6 @@ const FIELDS = new Set(['kind', 'class', 'type', 'backends', 'modes', 'error', '
 function names(value: unknown): string[] | undefined {
   const list = typeof value === 'string' ? [value] : value;
   return Array.isArray(list) && list.length && list.every((v) => typeof v === 'string' && v.trim() !== '') ? list as string[] : undefined;
-}
-
-/** The line of each element of the top-level "entries" array, found by scanning the JSON text. */
-function entryLines(text: string): number[] {
-  const lines: number[] = [];
-  let depth = 0;
-  let line = 1;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === '\n') line += 1;
-    if (inString) {
-      if (ch === '\\') i += 1;
-      else if (ch === '"') inString = false;
-      continue;
-    }
-    if (ch === '"') inString = true;
-    else if (ch === '{' || ch === '[') {
-      if (ch === '{' && depth === 2) lines.push(line);
-      depth += 1;
-    } else if (ch === '}' || ch === ']') depth -= 1;
-  }
-  return lines;
 }
 
 function scopeProblems(entry: Record<string, unknown>, known: KnownModels | undefined): string[] {
@@ -211,10 +188,10 @@ export function loadSkipList(file: string, list: SkipListName, known?: KnownMode
     throw new SkipListError(`${shown}: not valid JSON (${(error as Error).message}); fix the syntax.`);
   }
   if (!Array.isArray(data.entries)) throw new SkipListError(`${shown}: expected {"entries": [...]} at the top level.`);
-  const lines = entryLines(text);
+  const lines = jsonLines(text);
   const errors: string[] = [];
   const entries = (data.entries as Record<string, unknown>[]).map((entry, i) => {
-    const line = lines[i] ?? 1;
+    const line = lines.get(`entries.${i}`) ?? 1;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
       errors.push(`${shown}:${line}: an entry must be an object`);
       return undefined;
@@ -230,7 +207,7 @@ export function loadSkipList(file: string, list: SkipListName, known?: KnownMode
 /** The rows' ``expect`` entries, as export-skip entries in row order; throws SkipListError naming
  * file:line, row and entry for every bad one, and every row keyed by a model type ``known`` lacks. */
 export function loadExpectations(architectures: Architectures, known?: KnownModels): LoadedEntry[] {
-  const lines = rowLines(architectures.text);
+  const lines = jsonLines(architectures.text);
   const errors: string[] = [];
   const knownTypes = known && new Set(known.flatMap((e) => e.model_types));
   const entries = Object.entries(architectures.rows).flatMap(([type, row]) => {
