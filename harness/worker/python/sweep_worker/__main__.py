@@ -1,4 +1,4 @@
-"""``python -m hf_exporters.worker``: a long-lived worker speaking the protocol on stdin/stdout."""
+"""``python -m sweep_worker``: a long-lived worker speaking the protocol on stdin/stdout."""
 
 from __future__ import annotations
 
