@@ -1,12 +1,12 @@
 """The peer we compare against: the pinned transformers' own exporters (``transformers.exporters``),
 registered as implementation ``upstream`` of each worker backend.
 
-The worker imports this file only when the harness names it in ``HF_EXPORTERS_WORKER_PEERS``
+The worker imports this file only when the harness names it in ``SWEEP_WORKER_PEERS``
 (``export-sweep run --implementation upstream``); ``hf_exporters`` itself never imports it, nor
 ``transformers.exporters``. Upstream's exporters run as a user calls them, with their own configs
 and their own documented way to save; what they cannot export is a result, not something to patch
 here. The only code here is naming glue, so that each export leaves the same files and returns the
-same facts as ours (``hf_exporters/worker/backends.py``) and the worker's ``run`` op,
+same facts as ours (``ours_exporters.py`` beside it) and the worker's ``run`` op,
 onnxruntime-node and Python onnxruntime take upstream's artifacts exactly as they take ours:
 
 - ONNX outputs are named by upstream's own leaf paths (``past_key_values.layers.0.keys``, an
@@ -30,8 +30,8 @@ import torch
 from torch.utils import _pytree as pytree
 
 from hf_exporters.utils import get_leaf_tensors
-from hf_exporters.worker.backends import export_config
-from hf_exporters.worker.implementations import register_implementation
+from sweep_worker.dynamic_shapes_json import export_config
+from sweep_worker.implementations import register_implementation
 
 IMPLEMENTATION = "upstream"
 

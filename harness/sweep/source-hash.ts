@@ -36,7 +36,8 @@ export function sourceHash(paths: string[], extensions: string[], exclude: strin
   return digest;
 }
 
-const WORKER = 'exporters/hf_exporters/worker';
+/** The harness's Python worker package (protocol, ops, runners, recipes). */
+export const WORKER = 'harness/worker/python/sweep_worker';
 /** What builds a tiny checkpoint and every sample input: a change here is a different model or
  * different inputs, even with the same entry, so cache keys and tiny-checkpoint folders include it. */
 export const RECIPE_CODE = [`${WORKER}/tiny_config.py`, `${WORKER}/sample_inputs.py`, `${WORKER}/tiny_checkpoint.py`, 'harness/catalog/tiny-config-overrides.json'];

@@ -4,10 +4,10 @@ import pytest
 import torch
 import transformers
 
-from hf_exporters.worker.protocol import InputError
-from hf_exporters.worker.sample_inputs import build_recipe
-from hf_exporters.worker.tiny_config import shrink_config_dict, tiny_config
-from hf_exporters.worker.tiny_probe import probe_tiny
+from sweep_worker.protocol import InputError
+from sweep_worker.sample_inputs import build_recipe
+from sweep_worker.tiny_config import shrink_config_dict, tiny_config
+from sweep_worker.tiny_probe import probe_tiny
 
 
 def test_sizes_shrink_and_nested_configs_too() -> None:
