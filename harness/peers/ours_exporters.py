@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from hf_exporters import DynamoExporter, ExecutorchExporter, OnnxExporter
 from hf_exporters.exporter_onnx import OUTPUT_LEAVES_KEY
+from sweep_worker.artifact_files import save_pt2, save_pte
 from sweep_worker.dynamic_shapes_json import export_config
 from sweep_worker.implementations import register_implementation
 
@@ -24,11 +25,7 @@ IMPLEMENTATION = "ours"
 
 @register_implementation(IMPLEMENTATION, "dynamo")
 def export_dynamo(model: torch.nn.Module, inputs: dict[str, torch.Tensor], config: dict[str, Any], out_dir: Path) -> tuple[Path, dict[str, Any]]:
-    program = DynamoExporter().export(model, inputs, export_config(config))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "model.pt2"
-    torch.export.save(program, str(path))
-    return path, {}
+    return save_pt2(DynamoExporter().export(model, inputs, export_config(config)), out_dir), {}
 
 
 @register_implementation(IMPLEMENTATION, "onnx")
@@ -44,12 +41,6 @@ def export_onnx(model: torch.nn.Module, inputs: dict[str, torch.Tensor], config:
 @register_implementation(IMPLEMENTATION, "executorch")
 def export_executorch(model: torch.nn.Module, inputs: dict[str, torch.Tensor], config: dict[str, Any], out_dir: Path) -> tuple[Path, dict[str, Any]]:
     manager = ExecutorchExporter().export(model, inputs, export_config(config))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "model.pte"
-    with open(path, "wb") as file:
-        manager.write_to_file(file)
     # A .pte takes and returns flat tensor lists; the names travel beside it.
     io = {"inputs": manager.hf_input_names, "outputs": manager.hf_output_names, "leaves": manager.hf_output_names}
-    # the planned ranges stay beside the .pte, out of the export's reply: a cache has hundreds of inputs
-    path.with_suffix(".pte.json").write_text(json.dumps({**io, "bounds": manager.hf_input_bounds}))
-    return path, io
+    return save_pte(manager, out_dir, {**io, "bounds": manager.hf_input_bounds}), io

@@ -33,7 +33,7 @@ function pinnedVersion(name: string): string | null {
 /** Whose export code makes the artifact: the implementation's adapter file, and what it exports
  * with. Ours: hf_exporters. A peer: the pinned transformers, and hf_exporters as well, because the
  * upstream adapter names outputs with hf_exporters' leaf flattening. */
-function exporterSource(implementation: Implementation | undefined): unknown {
+export function exporterSource(implementation: Implementation | undefined): unknown {
   const ours = sourceHash([PACKAGE], ['.py']);
   const name = implementation ?? 'ours';
   const adapter = sourceHash([relative(REPO_ROOT, ADAPTER_FILES[name])], ['.py']);

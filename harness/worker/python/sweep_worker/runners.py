@@ -14,9 +14,10 @@ import torch
 from hf_exporters.executorch_bounds import check_input_bounds
 from hf_exporters.exporter_dynamo import register_cache_pytrees
 from hf_exporters.exporter_onnx import OUTPUT_LEAVES_KEY
-from hf_exporters.generation import dynamo_runner, nest_names
+from hf_exporters.generation import dynamo_runner
 from hf_exporters.utils import get_leaf_tensors
 
+from .artifact_files import pte_io
 from .native_stderr import capture_native_stderr
 from .protocol import InputError
 
@@ -63,24 +64,12 @@ def _onnx(path: Path) -> Runner:
     return run
 
 
-def executorch_bounds_of(path: Path) -> dict[str, Any]:
-    """The planned input ranges the export wrote beside ``path`` (none for a .pte from elsewhere)."""
-    return _pte_io(path).get("bounds") or {}
-
-
-def _pte_io(path: Path) -> dict[str, Any]:
-    names_file = path.with_suffix(".pte.json")
-    if not names_file.is_file():
-        raise InputError(f"'{names_file}' is missing; it names the inputs and outputs of '{path.name}'. Export again.")
-    return json.loads(names_file.read_text())
-
-
 def _executorch(path: Path) -> Runner:
     """The .pte in the pinned executorch runtime. A .pte takes and returns flat tensor lists, so the
     names come from the ``.pte.json`` beside it; the runtime's own log is kept with a failure."""
     from executorch.runtime import Runtime
 
-    io = _pte_io(path)
+    io = pte_io(path)
     method = Runtime.get().load_program(str(path)).load_method("forward")
 
     def run(feeds: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -123,6 +112,3 @@ def artifact_runner(backend: str, path: Path) -> Runner:
 def run_artifact(backend: str, path: Path, feeds: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """One call of the artifact; feeds with dotted names (a cache's leaves) are nested for torch.export."""
     return get_leaf_tensors(artifact_runner(backend, path)(feeds))
-
-
-__all__ = ["BACKENDS", "Runner", "artifact_runner", "check_backend", "executorch_bounds_of", "nest_names", "run_artifact"]
