@@ -76,7 +76,7 @@ describe('the dashboard with an xfail and an xpass', () => {
 
   it('lists the stale xfail entry among the findings, and not the expected failure', () => {
     const findings = /<ul id="findings">(.*?)<\/ul>/s.exec(page)?.[1] ?? '';
-    expect(findings).toContain(`${XPASS.id}: xpass: the xfail entry skip-lists/export-skip.json:7 (GPT2LMHeadModel) expects /logits: shape/, but the job passes: remove the entry`);
+    expect(findings).toContain(`${XPASS.id}: xpass: the xfail entry harness/architectures/architectures.json:7 (GPT2LMHeadModel) expects /logits: shape/, but the job passes: remove the entry`);
     expect(findings).not.toContain(XFAIL.id);
   });
 });

@@ -91,13 +91,13 @@ describe('the per-model page, an xfail and an xpass', () => {
   it("marks an xfail's failing rung and names its entry, the expected error and the real status", () => {
     const xfail = section(html, XFAIL.id);
     expect(xfail).toContain('<li data-rung="compare" data-state="failed">');
-    expect(xfail).toContain('<b>Skip list, xfail</b> (skip-lists/export-skip.json:7)');
+    expect(xfail).toContain('<b>Skip list, xfail</b> (harness/architectures/architectures.json:7)');
     expect(xfail).toContain('Expected error: <code>/logits: shape/</code>.');
-    expect(xfail).toContain('<b data-expectation>expected failure (mismatch) per skip-lists/export-skip.json:7 (GPT2LMHeadModel)</b>');
+    expect(xfail).toContain('<b data-expectation>expected failure (mismatch) per harness/architectures/architectures.json:7 (GPT2LMHeadModel)</b>');
   });
 
   it('says an xpass entry is stale, to remove, and marks no rung failed', () => {
     expect(section(html, XPASS.id)).not.toContain('data-state="failed"');
-    expect(section(html, XPASS.id)).toContain('<b data-expectation>xpass: the xfail entry skip-lists/export-skip.json:7 (GPT2LMHeadModel) expects /logits: shape/, but the job passes: remove the entry</b>');
+    expect(section(html, XPASS.id)).toContain('<b data-expectation>xpass: the xfail entry harness/architectures/architectures.json:7 (GPT2LMHeadModel) expects /logits: shape/, but the job passes: remove the entry</b>');
   });
 });
