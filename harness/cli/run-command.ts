@@ -11,6 +11,7 @@ import { renderTable } from '../report/table.js';
 import { expectationNote } from '../report/error-text.js';
 import { replayCommand } from '../report/model-report.js';
 import { writeJunit } from '../report/junit.js';
+import { writeAllureResults } from '../report/allure-results.js';
 import { writeRunReport } from '../report/write-report.js';
 import { RunFolder, selectionJobs, type Selection } from '../results/run-folder.js';
 import { loadSkipLists } from '../skips/skip-list.js';
@@ -60,6 +61,8 @@ options:
                     transformers' own transformers.exporters, run on the same jobs and runtimes)
   --out DIR         run folder (default: reports/<timestamp>)
   --junit FILE      also write the results as JUnit XML (one testsuite per backend; README, "JUnit XML")
+  --allure DIR      also write the results as allure-results (one result file per job, attachments;
+                    earlier allure files in DIR are removed): \`npx allure generate DIR\` renders them
 
 One process writes a run folder at a time: run --out, run --resume and merge take RUN/writer.lock
 (pid, host, start time) and a second writer is refused at once; the lock of a process that died is
@@ -73,7 +76,7 @@ const OPTIONS = {
   'max-memory': { type: 'string' }, shapes: { type: 'string' }, seed: { type: 'string' }, replay: { type: 'string' },
   resume: { type: 'string' }, shard: { type: 'string' }, 'probe-skips': { type: 'boolean' }, pins: { type: 'string' },
   'hub-url': { type: 'string' }, 'trust-remote-code': { type: 'boolean' }, implementation: { type: 'string' }, out: { type: 'string' },
-  'no-artifact-cache': { type: 'boolean' }, 'recycle-after': { type: 'string' }, junit: { type: 'string' },
+  'no-artifact-cache': { type: 'boolean' }, 'recycle-after': { type: 'string' }, junit: { type: 'string' }, allure: { type: 'string' },
 } as const;
 
 /** Switches the Python side to another pin set before any worker starts. */
@@ -118,6 +121,18 @@ export function summary(results: JobResult[], runDir: string): string[] {
     ...(stale.length ? ['', 'skip-list entries that no longer hold (stale entries fail an xfail run; remove or fix them):',
       ...stale.map((r) => `  ${r.id}: ${expectationNote(r)} ${r.skip!.link}`)] : []),
   ];
+}
+
+/** --junit FILE and --allure DIR, for run and report alike: the run folder's results in CI's formats. */
+export async function writeOtherReports(values: { junit?: string; allure?: string }, results: JobResult[], runDir: string): Promise<void> {
+  if (values.junit) {
+    writeJunit(values.junit, results, runDir);
+    console.log(`junit: ${values.junit}`);
+  }
+  if (values.allure) {
+    const written = await writeAllureResults(values.allure, results, runDir, new RunFolder(runDir).readManifest());
+    console.log(`allure: ${values.allure} (${written} results; render: npx allure generate ${values.allure} -o allure-report)`);
+  }
 }
 
 type RunValues = NonNullable<ReturnType<typeof parseCommand<typeof OPTIONS>>>['values'];
@@ -207,9 +222,6 @@ async function sweepInto(
   const { results: all, notes } = new RunFolder(runDir).readResults();
   for (const note of notes) console.warn(`export-sweep: ${note}`);
   console.log(`\n${renderTable(all, { colour: process.stdout.isTTY && !process.env.NO_COLOR, runDir })}${summary(all, runDir).map((l) => `\n${l}`).join('')}\n\nresults: ${run.resultsPath} (${(run.wallMs / 1000).toFixed(1)} s)\ndashboard: ${writeRunReport(runDir).index}`);
-  if (values.junit) {
-    writeJunit(values.junit, all, runDir);
-    console.log(`junit: ${values.junit}`);
-  }
+  await writeOtherReports(values, all, runDir);
   return all.some(isFailure) ? 1 : 0;
 }
