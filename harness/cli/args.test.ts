@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../python/paths.js';
-import { list, nonNegativeInt, parseCommand, positiveInt, seedInt, UsageError } from './args.js';
+import { list, nonNegativeInt, parseCommand, positiveInt, seedInt, splitArgs, UsageError } from './args.js';
 import { runCommand } from './run-command.js';
 
 describe('empty values are usage errors, never "no filter"', () => {
@@ -87,5 +87,18 @@ describe('the real CLI answers a bad number with one line and exit 2', () => {
     const cli = spawnSync(join(REPO_ROOT, 'bin/export-sweep'), ['coverage', '--jobs', '-1'], { cwd: REPO_ROOT, encoding: 'utf8' });
     expect(cli.status).toBe(2);
     expect(cli.stderr.trim().split('\n')).toEqual(['export-sweep: --jobs must be a positive integer, got \'-1\'; see `export-sweep coverage --help`']);
+  });
+});
+
+describe('splitArgs: a command line in one variable (SWEEP_ARGS)', () => {
+  it('splits on blanks and keeps quoted words whole, an empty quoted word included', () => {
+    expect(splitArgs('  --models tiny-bert,tiny-gpt2\t--backends onnx ')).toEqual(['--models', 'tiny-bert,tiny-gpt2', '--backends', 'onnx']);
+    expect(splitArgs(`'*ForCausalLM' --out "/tmp/a b" --models ''`)).toEqual(['*ForCausalLM', '--out', '/tmp/a b', '--models', '']);
+    expect(splitArgs('--seed=-1 a"b c"d')).toEqual(['--seed=-1', 'ab cd']);
+    expect(splitArgs('')).toEqual([]);
+  });
+
+  it('refuses an unclosed quote, naming the variable', () => {
+    expect(() => splitArgs(`--models 'tiny-bert`, 'SWEEP_ARGS')).toThrow(/^SWEEP_ARGS has an unclosed ': --models 'tiny-bert$/);
   });
 });

@@ -48,6 +48,30 @@ function joinNegativeValues(args: string[], options: Options): string[] {
   return out;
 }
 
+/** A command line held in one string (an environment variable such as SWEEP_ARGS) as argv, split as
+ * a shell splits words: on blanks, with '...' and "..." quoting (a glob like '*ForCausalLM' stays
+ * one word). No expansion of any kind; an unclosed quote is a usage error. */
+export function splitArgs(text: string, name = 'the command line'): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  let quote: string | undefined;
+  for (const char of text) {
+    if (quote) {
+      if (char === quote) quote = undefined;
+      else word += char;
+    } else if (char === "'" || char === '"') {
+      quote = char;
+      word ??= '';
+    } else if (/\s/.test(char)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else word = (word ?? '') + char;
+  }
+  if (quote) throw new UsageError(`${name} has an unclosed ${quote}: ${text}`);
+  if (word !== undefined) words.push(word);
+  return words;
+}
+
 /** A comma-separated list; one that names nothing (`--models ,`) is a usage error, never "all". */
 export function list(value: string | undefined, flag = 'a list'): string[] | undefined {
   if (value === undefined) return undefined;
