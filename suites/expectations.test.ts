@@ -58,7 +58,7 @@ beforeAll(async () => {
 describe('xfail', () => {
   it("the repo's Gemma3 entry: the job runs and fails as it expects, which is no failure of the run", () => {
     const result = byId[GEMMA_JOB];
-    expect(result).toMatchObject({ status: 'xfail', probed: 'runtime-error', skip: { kind: 'xfail', class: 'Gemma3ForCausalLM', file: 'skip-lists/export-skip.json' } });
+    expect(result).toMatchObject({ status: 'xfail', probed: 'runtime-error', skip: { kind: 'xfail', class: 'Gemma3ForCausalLM', file: 'harness/architectures/architectures.json' } });
     expect(result.errorInfo?.message).toMatch(/Guard failed: input_ids\.size\(\)\[1\] >= 3/);
     expect(isFailure(result)).toBe(false);
     expect(renderTable(run.results)).toMatch(/expected failures \(xfail entries; not failures of the run\):\n {2}tiny-gemma3\/dynamo\/dynamic: runtime-error at fuzz: AssertionError/);

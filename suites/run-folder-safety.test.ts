@@ -40,7 +40,7 @@ function stat(pid: number): { ppid: number; state: string } | undefined {
   }
 }
 
-/** The hf_exporters.worker processes below ``pid`` (through tsx's launcher and bin/py's exec). */
+/** The sweep_worker processes below ``pid`` (through tsx's launcher and bin/py's exec). */
 function workerPids(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const name of readdirSync('/proc')) {
@@ -53,7 +53,7 @@ function workerPids(pid: number): number[] {
   walk(pid);
   return below.filter((p) => {
     try {
-      return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes('hf_exporters.worker');
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes('sweep_worker');
     } catch {
       return false;
     }

@@ -11,7 +11,6 @@ from torch.export import Dim
 from hf_exporters import ExecutorchConfig, ExecutorchExporter
 from hf_exporters.executorch_bounds import ExecutorchInputShapeError
 from hf_exporters.generation import executorch_runner
-from hf_exporters.worker.backends import get_backend
 
 
 class Scale(torch.nn.Module):
@@ -53,16 +52,3 @@ def test_static_dims_and_rank_are_named(bounded_manager) -> None:
         run({"x": torch.rand(3, 8)})
     with pytest.raises(ExecutorchInputShapeError, match="has 3 dims"):
         run({"x": torch.rand(2, 8, 1)})
-
-
-def test_worker_run_reads_the_ranges_beside_the_pte(tmp_path) -> None:
-    """The sweep's path: the worker exports with Dim.AUTO (capped for planning) and runs the file."""
-    spec = get_backend("executorch")
-    path, _ = spec.export(Scale(), {"x": torch.rand(3, 10)}, {"dynamic": True}, tmp_path)
-    x = torch.rand(5, 20)
-    torch.testing.assert_close(spec.run(path, {"x": x})["output"], x * 2)
-    # torch.export's floor of 2 on an auto dim is no limit of the runtime: batch 1 / length 1 run
-    one = torch.rand(1, 1)
-    torch.testing.assert_close(spec.run(path, {"x": one})["output"], one * 2)
-    with pytest.raises(ExecutorchInputShapeError, match=r"'x' dim 1 is 65, above the bound 64"):
-        spec.run(path, {"x": torch.rand(3, 65)})

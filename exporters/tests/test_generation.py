@@ -27,8 +27,6 @@ from hf_exporters import (
 from hf_exporters.exporter_executorch import _attention_math
 from hf_exporters.generation import (
     RUNNER_FACTORIES,
-    compare_tokens,
-    component_io,
     eager_generate,
     export_components,
     generation_components,
@@ -38,6 +36,8 @@ from hf_exporters.generation import (
     nest_names,
     prefill_specialises_length,
 )
+
+from .generation_oracles import compare_tokens, component_io
 
 STEPS = 8
 TIE_THRESHOLD = 1e-4
@@ -244,32 +244,6 @@ def test_executorch_attention_gives_zeros_for_fully_masked_rows() -> None:
     expected = torch.nn.functional.scaled_dot_product_attention(query, key, value, attn_mask=mask)
     assert not out.isnan().any()
     torch.testing.assert_close(out, expected)
-
-
-@pytest.mark.parametrize("backend", ["dynamo", "onnx"])
-def test_worker_generation_ops(backend: str, tmp_path) -> None:
-    """The worker's ops end to end on a saved checkpoint: eager tokens, exported files with their
-    manifest, and the loop over those files give the same ids."""
-    from hf_exporters.worker.ops import OPS
-    from hf_exporters.worker.tensor_files import write_tensors
-
-    model, prompt, *_ = prepared("gpt2")
-    model.save_pretrained(tmp_path / "ckpt")
-    handle = OPS["load"](model_dir=str(tmp_path / "ckpt"), handle=f"gen-{backend}")["handle"]
-    write_tensors(prompt, tmp_path / "prompt.safetensors")
-    try:
-        eager = OPS["generate_eager"](model=handle, inputs=str(tmp_path / "prompt.safetensors"), max_new_tokens=STEPS)
-        exported = OPS["export_generation"](model=handle, backend=backend, inputs=str(tmp_path / "prompt.safetensors"),
-                                            out_dir=str(tmp_path / "out"), config={"dynamic": True})
-        decode = exported["components"]["decode"]
-        assert [n for n in decode["inputs"] if n.startswith("past_key_values.")][:2] == ["past_key_values.0.key", "past_key_values.0.value"]
-        assert "present.1.value" in decode["outputs"] and "logits" in decode["outputs"]
-        generated = OPS["generate_artifact"](manifest=exported["manifest"], inputs=str(tmp_path / "prompt.safetensors"),
-                                             max_new_tokens=STEPS)
-    finally:
-        OPS["unload"](handle=handle)
-    assert len(eager["tokens"]) == 2 and len(eager["tokens"][0]) == STEPS and len(eager["gaps"][0]) == STEPS
-    assert generated["tokens"] == eager["tokens"]
 
 
 def test_eager_reference_is_greedy_over_raw_logits() -> None:

@@ -112,34 +112,3 @@ def test_colliding_output_names_are_disambiguated() -> None:
     inputs, outputs = disambiguate_io_names(["input_ids", "past_key_values.0.key", "x"], ["logits", "past_key_values.0.key", "x"])
     assert inputs == ["input_ids", "past_key_values.0.key", "x"]
     assert outputs == ["logits", "present.0.key", "output.x"]
-
-
-def test_sliding_window_cache_outputs_export() -> None:
-    """Mistral's sliding-window cache layers refer back to their cache; output naming once recursed
-    forever on them (RecursionError)."""
-    import transformers
-
-    from hf_exporters.worker.sample_inputs import build_recipe
-    from hf_exporters.worker.tiny_config import tiny_config
-
-    model = transformers.MistralForCausalLM(tiny_config("mistral")).eval()
-    inputs, _ = build_recipe(model)
-    program = OnnxExporter().export(model, inputs, OnnxConfig(dynamic=True))
-    names = list(get_leaf_tensors(model(**inputs)))
-    assert_close_to_eager(dict(zip(names, program(**inputs))), model, inputs)
-
-
-def test_gemma3_sliding_window_cache_exports_with_dynamic_shapes() -> None:
-    """Gemma 3's sliding-window layer counts tokens in a plain attribute, a SymInt while tracing with
-    dynamic shapes; output naming once copied it with its ShapeEnv and failed under torch 2.15
-    ("Mod takes exactly 2 arguments (0 given)")."""
-    import transformers
-
-    from hf_exporters.worker.sample_inputs import build_recipe
-    from hf_exporters.worker.tiny_config import tiny_config
-
-    model = transformers.Gemma3ForCausalLM(tiny_config("gemma3_text")).eval()
-    inputs, _ = build_recipe(model)
-    program = OnnxExporter().export(model, inputs, OnnxConfig(dynamic=True))
-    names = list(get_leaf_tensors(model(**inputs)))
-    assert_close_to_eager(dict(zip(names, program(**inputs))), model, inputs)

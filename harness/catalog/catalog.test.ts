@@ -59,9 +59,9 @@ describe('model catalog', () => {
     expect(out).toMatch(new RegExp(`^${catalog.length} model classes in transformers' auto mappings \\(\\d+ shown\\)$`, 'm'));
   });
 
-  it('rejects an override for a model type the pinned transformers lacks, naming file and key', () => {
+  it('rejects a tiny-config row for a model type the pinned transformers lacks, naming file, line and row', () => {
     const types = new Set(catalog.map((e) => e.model_type));
     expect(() => loadTinyOverrides(undefined, types)).not.toThrow();
-    expect(() => loadTinyOverrides(undefined, new Set(['llama']))).toThrow(/tiny-config-overrides\.json: overrides\.diffllama: no model type 'diffllama'/);
+    expect(() => loadTinyOverrides(undefined, new Set(['llama']))).toThrow(/architectures\.json:\d+: rows\.diffllama\.tinyConfig: no model type 'diffllama'/);
   });
 });

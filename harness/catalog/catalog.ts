@@ -26,7 +26,7 @@ export interface CatalogFilter {
   pattern?: string;
 }
 
-const CATALOG_SOURCE = join(REPO_ROOT, 'exporters', 'hf_exporters', 'worker', 'catalog.py');
+const CATALOG_SOURCE = join(REPO_ROOT, 'harness', 'worker', 'python', 'sweep_worker', 'catalog.py');
 
 /** Keyed by the pin set and the catalog code: either changing lists the classes again. */
 export function catalogCachePath(): string {

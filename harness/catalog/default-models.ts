@@ -1,6 +1,6 @@
-// The default model set as data: each entry a tiny config the worker turns into a real checkpoint.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// The default model set: the ``defaultModels`` of the architecture rows (harness/architectures/),
+// each entry a tiny config the worker turns into a real checkpoint.
+import { ARCHITECTURES_PATH, defaultModels, loadArchitectures } from '../architectures/architectures.js';
 import { SelectionError } from '../sweep/selection-error.js';
 
 export interface ModelEntry {
@@ -16,21 +16,9 @@ export interface ModelEntry {
   generative?: boolean;
 }
 
-export const DEFAULT_MODELS_PATH = fileURLToPath(new URL('./default-models.json', import.meta.url));
-
-export function loadModelEntries(path = DEFAULT_MODELS_PATH): ModelEntry[] {
-  const data = JSON.parse(readFileSync(path, 'utf8')) as { models?: unknown };
-  if (!Array.isArray(data.models)) throw new Error(`${path}: expected {"models": [...]}`);
-  const seen = new Set<string>();
-  return data.models.map((raw, index) => {
-    const entry = raw as Partial<ModelEntry>;
-    for (const key of ['id', 'class', 'model_type', 'task'] as const) {
-      if (typeof entry[key] !== 'string') throw new Error(`${path}: models[${index}] lacks string '${key}'`);
-    }
-    if (seen.has(entry.id!)) throw new Error(`${path}: models[${index}] repeats id '${entry.id}'`);
-    seen.add(entry.id!);
-    return { seed: 0, config: {}, ...entry } as ModelEntry;
-  });
+/** The default set, in row order (``path``: an architectures file, the repository's by default). */
+export function loadModelEntries(path = ARCHITECTURES_PATH): ModelEntry[] {
+  return defaultModels(loadArchitectures(path));
 }
 
 /** Entries whose id or class matches one of ``names`` (exact, case-insensitive); unknown names are an error. */

@@ -1,11 +1,13 @@
-// `export-sweep list`: every model class of the pinned transformers, or the default sweep set.
+// `export-sweep list`: every model class of the pinned transformers, the default sweep set, or the
+// expectations (skip / xfail entries) of the architecture rows with their upstream links.
 import { loadCatalog } from '../catalog/catalog.js';
 import { loadModelEntries } from '../catalog/default-models.js';
+import { loadSkipLists } from '../skips/skip-list.js';
 import { alignColumns } from '../report/text-columns.js';
 import { parseCommand } from './args.js';
 import { pickFromCatalog } from './selection.js';
 
-export const LIST_USAGE = `usage: export-sweep list [PATTERN] [--family T] [--task T] [--modality M] [--default]
+export const LIST_USAGE = `usage: export-sweep list [PATTERN] [--family T] [--task T] [--modality M] [--default | --skips]
 
 Lists every model class the pinned transformers registers in its auto mappings, with model type,
 task (transformers' pipeline task name), modality and whether it is generative, under a header,
@@ -18,11 +20,13 @@ class, are usage errors (exit 2), as they are for run.
   --modality M      text, vision, audio, multimodal, time-series
   [PATTERN]         glob on the class name, e.g. '*ForCausalLM'
   --default         the built-in default sweep set instead
+  --skips           the skip and xfail entries of the architecture rows instead, each with its
+                    scope, pin sets, upstream link and where it is written
   --pins NAME       the catalog of pins/NAME.txt`;
 
 export async function listCommand(args: string[]): Promise<number> {
   const parsed = parseCommand(args, LIST_USAGE, {
-    family: { type: 'string' }, task: { type: 'string' }, modality: { type: 'string' }, default: { type: 'boolean' }, pins: { type: 'string' },
+    family: { type: 'string' }, task: { type: 'string' }, modality: { type: 'string' }, default: { type: 'boolean' }, skips: { type: 'boolean' }, pins: { type: 'string' },
   } as const);
   if (!parsed) return 0;
   const { values, positionals } = parsed;
@@ -35,6 +39,14 @@ export async function listCommand(args: string[]): Promise<number> {
     return 0;
   }
   const catalog = await loadCatalog();
+  if (values.skips) {
+    const { exportSkip } = loadSkipLists(undefined, catalog);
+    const list = (value: string | string[]) => [value].flat().join(',');
+    console.log(alignColumns(['KIND', 'MODELS', 'BACKENDS', 'MODES', 'PINS', 'LINK', 'WHERE'], exportSkip.map((e) => [
+      e.kind, e.classes?.join(',') ?? `type ${e.types!.join(',')}`, list(e.backends), list(e.modes), list(e.pinSets), e.link, `${e.file}:${e.line}`])));
+    console.log(`${exportSkip.length} expectations in the architecture rows`);
+    return 0;
+  }
   const filter = { family: values.family, task: values.task, modality: values.modality, pattern: positionals[0] };
   const shown = Object.values(filter).some(Boolean) ? pickFromCatalog(catalog, filter) : catalog;
   console.log(alignColumns(['CLASS', 'MODEL TYPE', 'TASK', 'MODALITY', 'GENERATIVE'],

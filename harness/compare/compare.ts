@@ -48,7 +48,7 @@ function unravel(flat: number, shape: number[]): number[] {
   return index;
 }
 
-function compareLeaf(name: string, expected: Tensor, actual: Tensor, backend: string, filter?: ElementFilter): LeafComparison {
+function compareLeaf(name: string, expected: Tensor, actual: Tensor, backend: string, filter?: ElementFilter, modelType?: string): LeafComparison {
   const base = { name, expectedShape: expected.shape, actualShape: actual.shape, dtype: expected.dtype, maxAbsError: 0, maxRelError: 0, outOfToleranceShare: 0 };
   if (expected.shape.length !== actual.shape.length || expected.shape.some((d, i) => d !== actual.shape[i])) {
     return { ...base, ok: false, problem: 'shape', maxAbsError: Infinity, maxRelError: Infinity, outOfToleranceShare: 1 };
@@ -68,7 +68,7 @@ function compareLeaf(name: string, expected: Tensor, actual: Tensor, backend: st
       if (magnitude < sentinel && magnitude > scale) scale = magnitude;
     }
   }
-  const tolerance = leafTolerance(isFloating(expected.dtype) ? toleranceFor(backend, expected.dtype) : { atol: 0, rtol: 0, scaleTol: 0 }, scale);
+  const tolerance = leafTolerance(isFloating(expected.dtype) ? toleranceFor(backend, expected.dtype, modelType) : { atol: 0, rtol: 0, scaleTol: 0 }, scale);
   let maxAbs = 0, maxRel = 0, bad = 0, n = 0, worst = -1, worstExcess = -Infinity;
   for (let i = 0; i < total; i++) {
     if (keep && !keep(i)) continue;
@@ -98,12 +98,13 @@ function compareLeaf(name: string, expected: Tensor, actual: Tensor, backend: st
 }
 
 /** ``filter`` leaves out elements whose values are unspecified (see padding-mask.ts). */
-export function compareOutputs(expected: NamedTensors, actual: NamedTensors, backend: string, filter?: ElementFilter): Comparison {
+/** ``modelType``: the architecture whose row may override the generic tolerances (tolerance.ts). */
+export function compareOutputs(expected: NamedTensors, actual: NamedTensors, backend: string, filter?: ElementFilter, modelType?: string): Comparison {
   const leaves: LeafComparison[] = [];
   for (const [name, tensor] of Object.entries(expected)) {
     const other = actual[name];
     leaves.push(other
-      ? compareLeaf(name, tensor, other, backend, filter)
+      ? compareLeaf(name, tensor, other, backend, filter, modelType)
       : { name, ok: false, problem: 'missing', expectedShape: tensor.shape, maxAbsError: Infinity, maxRelError: Infinity, outOfToleranceShare: 1 });
   }
   for (const name of Object.keys(actual)) {

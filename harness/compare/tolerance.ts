@@ -1,5 +1,6 @@
-// Tolerances are data (tolerances.json), looked up by backend and dtype; integer and bool outputs
-// must match exactly.
+// Tolerances are data, looked up by backend and dtype: the generic rows of tolerances.json, and ahead
+// of them an architecture row's own ``tolerance`` (harness/architectures/) for its model type only.
+// Integer and bool outputs must match exactly.
 //
 // An element passes when |actual - expected| <= atol + rtol * |expected| + scaleTol * scale, where
 // scale is the leaf's largest |expected| over the compared elements. The scale term is there because
@@ -8,6 +9,7 @@
 // values of size 30, which a fixed atol tuned on tiny random models (logits ~0.1) calls a mismatch.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { loadArchitectures, toleranceProblems, type ToleranceRow } from '../architectures/architectures.js';
 import type { DType } from '../tensors/tensor.js';
 
 export interface Tolerance {
@@ -25,10 +27,11 @@ export interface LeafTolerance extends Tolerance {
   effectiveAtol: number;
 }
 
-interface Row extends Tolerance { backend: string; dtype: string; reason: string }
+type Row = ToleranceRow;
 
 const TABLE_PATH = fileURLToPath(new URL('./tolerances.json', import.meta.url));
 let rows: Row[] | undefined;
+let byType: Map<string, Row[]> | undefined;
 
 /** The suffix run-job.ts gives a backend when it compares two runtimes of one artifact. */
 const RUNTIMES_SUFFIX = ':runtimes';
@@ -36,13 +39,10 @@ const RUNTIMES_SUFFIX = ':runtimes';
 export function parseRows(data: unknown, path = TABLE_PATH): Row[] {
   const list = (data as { rows?: unknown })?.rows;
   if (!Array.isArray(list)) throw new Error(`${path}: expected {"rows": [...]}`);
-  list.forEach((row: Partial<Row>, index) => {
-    for (const key of ['backend', 'dtype', 'atol', 'rtol', 'scaleTol', 'reason'] as const) {
-      if (row[key] === undefined) throw new Error(`${path}: row ${index} lacks '${key}'; every row needs backend, dtype, atol, rtol, scaleTol and reason`);
-    }
-    for (const key of ['atol', 'rtol', 'scaleTol'] as const) {
-      if (typeof row[key] !== 'number' || !(row[key]! >= 0)) throw new Error(`${path}: row ${index} (${row.backend} ${row.dtype}): '${key}' must be a number >= 0, got ${JSON.stringify(row[key])}`);
-    }
+  list.forEach((row: Record<string, unknown>, index) => {
+    const [problem] = toleranceProblems(row);
+    if (problem?.startsWith('lacks')) throw new Error(`${path}: row ${index} ${problem}`);
+    if (problem) throw new Error(`${path}: row ${index} (${row.backend} ${row.dtype}): ${problem}`);
   });
   return list as Row[];
 }
@@ -51,14 +51,23 @@ function loadRows(): Row[] {
   return parseRows(JSON.parse(readFileSync(TABLE_PATH, 'utf8')));
 }
 
+/** Each architecture's own tolerance rows (checked by the architectures loader), by model type. */
+export function architectureTolerances(architectures = loadArchitectures()): Map<string, Row[]> {
+  return new Map(Object.entries(architectures.rows).filter(([, row]) => row.tolerance).map(([type, row]) => [type, row.tolerance!]));
+}
+
 /** The row for ``backend`` and ``dtype``: the backend's own, else for a cross-runtime comparison
- * ``*:runtimes``, else ``*``. */
-export function toleranceFor(backend: string, dtype: DType): Tolerance {
+ * ``*:runtimes``, else ``*``; looked up first in the architecture row of ``modelType`` (when it has
+ * tolerance rows), then in the generic table. */
+export function toleranceFor(backend: string, dtype: DType, modelType?: string, overrides?: Map<string, Row[]>): Tolerance {
   rows ??= loadRows();
+  const own = modelType ? (overrides ?? (byType ??= architectureTolerances())).get(modelType) ?? [] : [];
   const names = [backend, ...(backend.endsWith(RUNTIMES_SUFFIX) ? [`*${RUNTIMES_SUFFIX}`] : []), '*'];
-  for (const name of names) {
-    const row = rows.find((r) => r.backend === name && r.dtype === dtype);
-    if (row) return { atol: row.atol, rtol: row.rtol, scaleTol: row.scaleTol };
+  for (const table of [own, rows]) {
+    for (const name of names) {
+      const row = table.find((r) => r.backend === name && r.dtype === dtype);
+      if (row) return { atol: row.atol, rtol: row.rtol, scaleTol: row.scaleTol };
+    }
   }
   return { atol: 0, rtol: 0, scaleTol: 0 };
 }

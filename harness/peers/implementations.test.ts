@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../python/paths.js';
 import { WorkerRequestError } from '../worker/errors.js';
 import { PythonWorker } from '../worker/python-worker.js';
-import { PEER_FILES, PEERS_ENV, peerEnv } from './implementations.js';
+import { ADAPTER_FILES, PEERS_ENV, peerEnv } from './implementations.js';
 
 const PACKAGE = join(REPO_ROOT, 'exporters', 'hf_exporters');
 
@@ -38,10 +38,19 @@ describe('hf_exporters is independent of the upstream peer', () => {
     }
   });
 
-  it('the peer lives in the harness and is named only in the peer environment', () => {
-    expect(relative(REPO_ROOT, PEER_FILES.upstream)).toBe(join('harness', 'peers', 'upstream_exporters.py'));
+  it('both implementations are adapters in the harness; a peer is named only in the peer environment', () => {
+    expect(relative(REPO_ROOT, ADAPTER_FILES.ours)).toBe(join('harness', 'peers', 'ours_exporters.py'));
+    expect(relative(REPO_ROOT, ADAPTER_FILES.upstream)).toBe(join('harness', 'peers', 'upstream_exporters.py'));
     expect(peerEnv('ours')).toEqual({});
-    expect(peerEnv('upstream')).toEqual({ [PEERS_ENV]: PEER_FILES.upstream });
+    expect(peerEnv('upstream')).toEqual({ [PEERS_ENV]: ADAPTER_FILES.upstream });
+  });
+
+  it('no file under exporters/ imports the harness (the worker package or an adapter)', () => {
+    const harnessImport = /^\s*(import|from)\s+(sweep_worker|harness)\b|(import_module|__import__)\(\s*["'](sweep_worker|harness)\b/m;
+    expect(harnessImport.test('from sweep_worker.ops import OPS')).toBe(true);
+    const files = pythonFiles(join(REPO_ROOT, 'exporters'));
+    const offenders = files.filter((file) => harnessImport.test(readFileSync(file, 'utf8'))).map((file) => relative(REPO_ROOT, file));
+    expect(offenders).toEqual([]);
   });
 });
 

@@ -1,20 +1,23 @@
 // Whose exporter a sweep measures: ours (hf_exporters) or a peer run on the same jobs, inputs and
-// runtimes, so pass rates and errors compare one to one. A peer is a Python file the worker imports
-// at start when HF_EXPORTERS_WORKER_PEERS names it (exporters/hf_exporters/worker/implementations.py);
-// it registers one export per backend. hf_exporters never imports a peer.
+// runtimes, so pass rates and errors compare one to one. Each is an adapter file here that registers
+// one export per backend (harness/worker/python/sweep_worker/implementations.py): the worker always
+// loads ours_exporters.py, and a peer's file when SWEEP_WORKER_PEERS names it. The worker imports no
+// exporter itself, and hf_exporters imports nothing of the harness.
 import { join } from 'node:path';
 import { REPO_ROOT } from '../python/paths.js';
 
 export const IMPLEMENTATIONS = ['ours', 'upstream'] as const;
 export type Implementation = (typeof IMPLEMENTATIONS)[number];
 
-/** Each peer's Python file; a new peer is one entry here plus its file. */
-export const PEER_FILES: Record<Exclude<Implementation, 'ours'>, string> = {
+/** Each implementation's adapter file; a new peer is one entry here plus its file. */
+export const ADAPTER_FILES: Record<Implementation, string> = {
+  // hf_exporters, the system under test
+  ours: join(REPO_ROOT, 'harness', 'peers', 'ours_exporters.py'),
   // the pinned transformers' own transformers.exporters
   upstream: join(REPO_ROOT, 'harness', 'peers', 'upstream_exporters.py'),
 };
 
-export const PEERS_ENV = 'HF_EXPORTERS_WORKER_PEERS';
+export const PEERS_ENV = 'SWEEP_WORKER_PEERS';
 
 export function isPeer(implementation: Implementation | undefined): implementation is Exclude<Implementation, 'ours'> {
   return implementation !== undefined && implementation !== 'ours';
@@ -22,7 +25,7 @@ export function isPeer(implementation: Implementation | undefined): implementati
 
 /** The worker environment that loads ``implementation``'s peer file (none for ours). */
 export function peerEnv(implementation: Implementation | undefined): Record<string, string> {
-  return isPeer(implementation) ? { [PEERS_ENV]: PEER_FILES[implementation] } : {};
+  return isPeer(implementation) ? { [PEERS_ENV]: ADAPTER_FILES[implementation] } : {};
 }
 
 export function isImplementation(text: string): text is Implementation {

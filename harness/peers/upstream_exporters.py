@@ -1,12 +1,12 @@
 """The peer we compare against: the pinned transformers' own exporters (``transformers.exporters``),
 registered as implementation ``upstream`` of each worker backend.
 
-The worker imports this file only when the harness names it in ``HF_EXPORTERS_WORKER_PEERS``
+The worker imports this file only when the harness names it in ``SWEEP_WORKER_PEERS``
 (``export-sweep run --implementation upstream``); ``hf_exporters`` itself never imports it, nor
 ``transformers.exporters``. Upstream's exporters run as a user calls them, with their own configs
 and their own documented way to save; what they cannot export is a result, not something to patch
 here. The only code here is naming glue, so that each export leaves the same files and returns the
-same facts as ours (``hf_exporters/worker/backends.py``) and the worker's ``run`` op,
+same facts as ours (``ours_exporters.py`` beside it) and the worker's ``run`` op,
 onnxruntime-node and Python onnxruntime take upstream's artifacts exactly as they take ours:
 
 - ONNX outputs are named by upstream's own leaf paths (``past_key_values.layers.0.keys``, an
@@ -30,8 +30,9 @@ import torch
 from torch.utils import _pytree as pytree
 
 from hf_exporters.utils import get_leaf_tensors
-from hf_exporters.worker.backends import export_config
-from hf_exporters.worker.implementations import register_implementation
+from sweep_worker.artifact_files import save_pt2, save_pte
+from sweep_worker.dynamic_shapes_json import export_config
+from sweep_worker.implementations import register_implementation
 
 IMPLEMENTATION = "upstream"
 
@@ -60,11 +61,7 @@ class _LeafNames:
 def export_dynamo(model: torch.nn.Module, inputs: dict[str, torch.Tensor], config: dict[str, Any], out_dir: Path) -> tuple[Path, dict[str, Any]]:
     from transformers.exporters import DynamoExporter
 
-    program = DynamoExporter().export(model, dict(inputs), export_config(config))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "model.pt2"
-    torch.export.save(program, str(path))
-    return path, {}
+    return save_pt2(DynamoExporter().export(model, dict(inputs), export_config(config)), out_dir), {}
 
 
 @register_implementation(IMPLEMENTATION, "onnx")
@@ -115,14 +112,9 @@ def export_executorch(model: torch.nn.Module, inputs: dict[str, torch.Tensor], c
 
     eager = _eager_outputs(model, inputs)
     manager = ExecutorchExporter().export(model, dict(inputs), export_config(config))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "model.pte"
-    with open(path, "wb") as file:
-        manager.write_to_file(file)
     # The .pte returns the program's outputs flattened by pytree, the order tree_leaves gives eager's.
     eager_name = _LeafNames(eager)
     flat = pytree.tree_leaves(eager)
     outputs = [eager_name(leaf, f"output.{index}") for index, leaf in enumerate(flat)]
     io = {"inputs": _input_order(manager.exported_program()), "outputs": outputs, "leaves": outputs}
-    path.with_suffix(".pte.json").write_text(json.dumps(io))
-    return path, io
+    return save_pte(manager, out_dir, io), io

@@ -1,10 +1,14 @@
-// The skip lists: data, one entry per upstream bug and scope (model classes or model types, backends,
+// The expectations: data, one entry per upstream bug and scope (model classes or model types, backends,
 // modes, pin sets), each with the upstream issue that keeps it there. An entry either skips its jobs
-// or expects them to fail with a given error (xfail), so a fix upstream shows as xpass. The loader
-// refuses an entry it cannot trust (no link, unknown class or type, bad scope or pattern) and says
-// which file and line to fix, so a list cannot quietly grow into a way of hiding failures.
+// or expects them to fail with a given error (xfail), so a fix upstream shows as xpass. The
+// export-skip entries live in the architecture rows (``expect``, harness/architectures/); a
+// standalone list file ({"entries": [...]}, skip-lists/skip-list.schema.json) holds the
+// onnx-disable-optimize workarounds and the lists tests write. The loader refuses an entry it cannot
+// trust (no link, unknown class or type, bad scope or pattern) and says which file and line to fix,
+// so a list cannot quietly grow into a way of hiding failures.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { ARCHITECTURES_PATH, type Architectures, loadArchitectures, jsonLines } from '../architectures/architectures.js';
 import type { CatalogEntry } from '../catalog/catalog.js';
 import { REPO_ROOT } from '../python/paths.js';
 import { pinSetName } from '../python/pin-set.js';
@@ -82,29 +86,6 @@ function names(value: unknown): string[] | undefined {
   return Array.isArray(list) && list.length && list.every((v) => typeof v === 'string' && v.trim() !== '') ? list as string[] : undefined;
 }
 
-/** The line of each element of the top-level "entries" array, found by scanning the JSON text. */
-function entryLines(text: string): number[] {
-  const lines: number[] = [];
-  let depth = 0;
-  let line = 1;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === '\n') line += 1;
-    if (inString) {
-      if (ch === '\\') i += 1;
-      else if (ch === '"') inString = false;
-      continue;
-    }
-    if (ch === '"') inString = true;
-    else if (ch === '{' || ch === '[') {
-      if (ch === '{' && depth === 2) lines.push(line);
-      depth += 1;
-    } else if (ch === '}' || ch === ']') depth -= 1;
-  }
-  return lines;
-}
-
 function scopeProblems(entry: Record<string, unknown>, known: KnownModels | undefined): string[] {
   if ((entry.class === undefined) === (entry.type === undefined)) {
     return ['needs exactly one of "class" (model classes) and "type" (config.model_type values)'];
@@ -142,11 +123,30 @@ function pinProblems(entry: Record<string, unknown>): string[] {
   return pins.filter((name) => !existsSync(join(REPO_ROOT, 'pins', `${name}.txt`))).map((name) => `pin set '${name}' has no pins/${name}.txt`);
 }
 
-function problems(entry: Record<string, unknown>, list: SkipListName, known: KnownModels | undefined): string[] {
+/** What an entry of a row (model type ``type``) may name: ``class`` narrows it to classes of the
+ * row's type, ``type`` widens it to more types (the row's own among them), neither covers the type. */
+function rowScopeProblems(entry: Record<string, unknown>, type: string, known: KnownModels | undefined): string[] {
+  if (entry.class !== undefined && entry.type !== undefined) return ['has both "class" and "type"; "class" narrows the row to some classes, "type" widens it to more model types: keep one'];
+  if (entry.type !== undefined) {
+    const types = names(entry.type);
+    if (!types) return ['"type" must be a model type or a non-empty list of them'];
+    if (!types.includes(type)) return [`"type" lists ${types.join(', ')} but not the row's own type '${type}'; add it, or move the entry to the row of its type`];
+    return scopeProblems({ type: types }, known);
+  }
+  if (entry.class === undefined) return [];
+  const classes = names(entry.class);
+  if (!classes) return ['"class" must be a name or a non-empty list of names'];
+  const found = scopeProblems({ class: classes }, known);
+  if (found.length || !known) return found;
+  return classes.filter((name) => !known.find((e) => e.class === name)!.model_types.includes(type))
+    .map((name) => `class '${name}' is not of model type '${type}' (its types: ${known.find((e) => e.class === name)!.model_types.join(', ')}); move the entry to that row`);
+}
+
+function problems(entry: Record<string, unknown>, list: SkipListName, scope: string[]): string[] {
   const found: string[] = [];
   const text = (key: string) => typeof entry[key] === 'string' && (entry[key] as string).trim() !== '';
   for (const key of ['reason', 'todo']) if (!text(key)) found.push(`"${key}" is missing or empty`);
-  found.push(...scopeProblems(entry, known), ...expectationProblems(entry, list), ...pinProblems(entry));
+  found.push(...scope, ...expectationProblems(entry, list), ...pinProblems(entry));
   if (!text('link')) found.push('has no upstream link; add "link": "https://github.com/<org>/<repo>/issues/<n>" (or /pull/<n>)');
   else if (!UPSTREAM_LINK.test(entry.link as string)) found.push(`link '${entry.link}' is not a GitHub issue or pull-request URL`);
   if (!text('added') || !DATE.test(entry.added as string)) found.push('"added" must be the date the entry was added, YYYY-MM-DD');
@@ -188,15 +188,15 @@ export function loadSkipList(file: string, list: SkipListName, known?: KnownMode
     throw new SkipListError(`${shown}: not valid JSON (${(error as Error).message}); fix the syntax.`);
   }
   if (!Array.isArray(data.entries)) throw new SkipListError(`${shown}: expected {"entries": [...]} at the top level.`);
-  const lines = entryLines(text);
+  const lines = jsonLines(text);
   const errors: string[] = [];
   const entries = (data.entries as Record<string, unknown>[]).map((entry, i) => {
-    const line = lines[i] ?? 1;
+    const line = lines.get(`entries.${i}`) ?? 1;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
       errors.push(`${shown}:${line}: an entry must be an object`);
       return undefined;
     }
-    const found = problems(entry, list, known);
+    const found = problems(entry, list, scopeProblems(entry, known));
     for (const problem of found) errors.push(`${shown}:${line}: ${[entry.class ?? entry.type ?? 'entry'].flat().join(', ')}: ${problem}`);
     return found.length ? undefined : normalised(entry, list, shown, line);
   });
@@ -204,11 +204,35 @@ export function loadSkipList(file: string, list: SkipListName, known?: KnownMode
   return entries.filter((e): e is LoadedEntry => e !== undefined);
 }
 
+/** The rows' ``expect`` entries, as export-skip entries in row order; throws SkipListError naming
+ * file:line, row and entry for every bad one, and every row keyed by a model type ``known`` lacks. */
+export function loadExpectations(architectures: Architectures, known?: KnownModels): LoadedEntry[] {
+  const lines = jsonLines(architectures.text);
+  const errors: string[] = [];
+  const knownTypes = known && new Set(known.flatMap((e) => e.model_types));
+  const entries = Object.entries(architectures.rows).flatMap(([type, row]) => {
+    if (knownTypes && !knownTypes.has(type)) {
+      errors.push(`${architectures.file}:${lines.get(`rows.${type}`) ?? 1}: rows.${type}: '${type}' is not a model type of the pinned transformers (see \`export-sweep list --family ${type}\`); fix the row's key`);
+    }
+    return (row.expect ?? []).map((entry, index) => {
+      const line = lines.get(`rows.${type}.expect.${index}`) ?? 1;
+      const found = problems(entry, 'export-skip', rowScopeProblems(entry, type, known));
+      const named = [entry.class ?? entry.type ?? type].flat().join(', ');
+      for (const problem of found) errors.push(`${architectures.file}:${line}: rows.${type}.expect[${index}] (${named}): ${problem}`);
+      return found.length ? undefined : normalised(entry.class === undefined ? { type, ...entry } : entry, 'export-skip', architectures.file, line);
+    });
+  });
+  if (errors.length) throw new SkipListError(`invalid expectations:\n  ${errors.join('\n  ')}`);
+  return entries.filter((e): e is LoadedEntry => e !== undefined);
+}
+
 export interface SkipLists { exportSkip: LoadedEntry[]; disableOptimize: LoadedEntry[] }
 
-export function loadSkipLists(dir = join(REPO_ROOT, 'skip-lists'), known?: KnownModels): SkipLists {
+/** The export-skip entries of the architecture rows at ``path`` and the onnx-disable-optimize list
+ * of ``dir``. */
+export function loadSkipLists(path = ARCHITECTURES_PATH, known?: KnownModels, dir = join(REPO_ROOT, 'skip-lists')): SkipLists {
   return {
-    exportSkip: loadSkipList(join(dir, 'export-skip.json'), 'export-skip', known),
+    exportSkip: loadExpectations(loadArchitectures(path), known),
     disableOptimize: loadSkipList(join(dir, 'onnx-disable-optimize.json'), 'onnx-disable-optimize', known),
   };
 }

@@ -7,12 +7,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { isPeer, type Implementation } from '../peers/implementations.js';
-import { cacheRoot } from '../python/paths.js';
+import { ADAPTER_FILES, isPeer, type Implementation } from '../peers/implementations.js';
+import { cacheRoot, REPO_ROOT } from '../python/paths.js';
 import { pinFile, pinSetKey } from '../python/pin-set.js';
 import type { ExportInfo } from '../runtimes/backend-runtimes.js';
 import type { Job } from './jobs.js';
-import { RECIPE_CODE, recipeHash, sourceHash } from './source-hash.js';
+import { RECIPE_CODE, recipeHash, sourceHash, WORKER } from './source-hash.js';
 
 /** The export request's own part (without model and paths): what the worker is asked to make. */
 export function exportRequest(job: Job, exportConfig: Record<string, unknown> | undefined, implementation: Implementation | undefined) {
@@ -23,7 +23,6 @@ export function exportRequest(job: Job, exportConfig: Record<string, unknown> | 
 }
 
 const PACKAGE = 'exporters/hf_exporters';
-const WORKER = `${PACKAGE}/worker`;
 
 /** The version line a pin set gives a package (``transformers==5.16.1``), or null. */
 function pinnedVersion(name: string): string | null {
@@ -31,14 +30,16 @@ function pinnedVersion(name: string): string | null {
   return line?.trim() ?? null;
 }
 
-/** Whose export code makes the artifact. Ours: the package without its worker. A peer: its adapter
- * files and the pinned transformers it exports with, and our package as well, because the peer
- * runs inside our worker and imports its helpers and pytree registrations. */
-function exporterSource(implementation: Implementation | undefined): unknown {
-  const ours = sourceHash([PACKAGE], ['.py'], [WORKER]);
+/** Whose export code makes the artifact: the implementation's adapter file, and what it exports
+ * with. Ours: hf_exporters. A peer: the pinned transformers, and hf_exporters as well, because the
+ * upstream adapter names outputs with hf_exporters' leaf flattening. */
+export function exporterSource(implementation: Implementation | undefined): unknown {
+  const ours = sourceHash([PACKAGE], ['.py']);
+  const name = implementation ?? 'ours';
+  const adapter = sourceHash([relative(REPO_ROOT, ADAPTER_FILES[name])], ['.py']);
   return isPeer(implementation)
-    ? { peer: implementation, adapter: sourceHash(['harness/peers'], ['.py', '.ts']), transformers: pinnedVersion('transformers'), host: ours }
-    : { ours };
+    ? { peer: implementation, adapter, transformers: pinnedVersion('transformers'), host: ours }
+    : { ours, adapter };
 }
 
 /** Everything a job's artifact is made from. ``modelContent``: checkpointContent() of its resolved
@@ -48,7 +49,7 @@ export function artifactKey(job: Job, request: ReturnType<typeof exportRequest>,
     .update(JSON.stringify({
       model: job.model, modelContent, backend: job.backend, mode: job.mode, request, pins: pinSetKey(),
       exporter: exporterSource(isPeer(request.implementation) ? request.implementation : undefined),
-      // the worker's ops and backend registry drive every implementation's export and its Python runtimes
+      // the worker's ops and runners drive every implementation's export and run its artifacts
       worker: sourceHash([WORKER], ['.py'], RECIPE_CODE),
       recipe: recipeHash(),
     }))

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadModelEntries, selectModels } from '../catalog/default-models.js';
 import { downloadRepo } from '../hub/hub-download.js';
 import { startLocalHub, type LocalHub } from '../hub/local-hub.js';
-import { artifactKey, exportRequest } from './artifact-cache.js';
+import { artifactKey, exporterSource, exportRequest } from './artifact-cache.js';
+import { sourceHash, WORKER } from './source-hash.js';
 import { checkpointContent } from './checkpoint-content.js';
 import { expandJobs } from './jobs.js';
 import { cachedResult, resultKey, storeResult } from './result-cache.js';
@@ -86,6 +87,13 @@ describe('cache keys', () => {
     expect(artifactKey(job, request, 'sha256:b')).not.toBe(key);
     expect(artifactKey(job, exportRequest(job, undefined, 'upstream'), 'sha256:a')).not.toBe(key);
     expect(resultKey(artifactKey(job, request, 'sha256:b'), undefined)).not.toBe(resultKey(key, undefined));
+  });
+
+  it('hash each implementation by its own adapter, ours by hf_exporters alone (not the worker that drives it)', () => {
+    const hfExporters = sourceHash(['exporters/hf_exporters'], ['.py']);
+    expect(exporterSource(undefined)).toEqual({ ours: hfExporters, adapter: sourceHash(['harness/peers/ours_exporters.py'], ['.py']) });
+    expect(exporterSource('upstream')).toMatchObject({ peer: 'upstream', adapter: sourceHash(['harness/peers/upstream_exporters.py'], ['.py']) });
+    expect(WORKER.startsWith('exporters/')).toBe(false);
   });
 
   it('give back a stored pass with the run that produced it, and never keep a failure', async () => {

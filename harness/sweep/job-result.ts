@@ -3,7 +3,7 @@ import type { FuzzSummary } from '../fuzz/shape-fuzz.js';
 import type { TokenMatch } from '../generation/token-match.js';
 import type { SkipRef } from '../skips/skip-list.js';
 import type { RemoteCode } from '../worker/protocol.js';
-import type { Mode, Shape } from './jobs.js';
+import type { Job, Mode, Shape } from './jobs.js';
 
 /**
  * What a job's verdict means (README, "Reading a result"):
@@ -172,3 +172,9 @@ export const failedWhenRun = (r: Pick<JobResult, 'status'>): boolean => r.status
 
 /** The job reached the exporter: the jobs a backend's "reached" pass rate is taken over. */
 export const reachedExporter = (r: Pick<JobResult, 'status'>): boolean => r.status !== 'broken' && r.status !== 'skipped';
+
+/** What every result of ``job`` starts from, whoever makes it (a forward or generate job, a skip, the
+ * pool after a crash); a job that loads its model adds the class it loaded and its remote code. */
+export function baseResult(job: Job): Pick<JobResult, 'id' | 'model' | 'modelClass' | 'remoteCode' | 'backend' | 'mode'> {
+  return { id: job.id, model: job.model.id, modelClass: job.model.class, backend: job.backend, mode: job.mode };
+}

@@ -45,7 +45,7 @@ function checkpointLines(entry: ModelEntry, modelDir: string | undefined, stage:
   if (stage === 'checkpoint' && !entry.source) {
     // the tiny checkpoint never got written: build it again, the way the worker's make_tiny does
     return [
-      'from hf_exporters.worker.tiny_checkpoint import make_tiny_checkpoint',
+      'from sweep_worker.tiny_checkpoint import make_tiny_checkpoint',
       '',
       'MODEL_DIR = tempfile.mkdtemp(prefix="repro-checkpoint-")',
       `make_tiny_checkpoint(${JSON.stringify(entry.class)}, ${JSON.stringify(entry.model_type)}, ${py(entry.config)}, ${entry.seed}, MODEL_DIR)`,
@@ -60,7 +60,7 @@ export function reproScript(facts: ReproFacts): string {
   const stage = result.errorInfo?.stage ?? result.stage;
   const { debug_plant: plant, ...exportConfig } = config;
   const exporter = EXPORTERS[job.backend] ?? 'DynamoExporter';
-  const tolerance = toleranceFor(job.backend, 'float32');
+  const tolerance = toleranceFor(job.backend, 'float32', job.model.model_type);
   const lines = [
     '#!/usr/bin/env python',
     `"""Reproduction of export-sweep job ${result.id}: ${result.status} at ${stage ?? '?'}.`,
@@ -100,8 +100,7 @@ export function reproScript(facts: ReproFacts): string {
   if (job.mode === 'generate') {
     // a generate job's prompt file and the worker's own ops: the loop has no public entry point
     lines.push(
-      'from hf_exporters.worker import ops',
-      'from hf_exporters.worker import generation_ops',
+      'from sweep_worker import generation_ops, ops',
       '',
       'ops._MODELS["model"] = model',
       'print(generation_ops.generate_eager("model", INPUTS, 8)["tokens"])',
@@ -118,7 +117,7 @@ export function reproScript(facts: ReproFacts): string {
   }
   if (stage === 'inputs' || !inputs) {
     lines.push(
-      'from hf_exporters.worker.sample_inputs import build_recipe',
+      'from sweep_worker.sample_inputs import build_recipe',
       '',
       'inputs, _ = build_recipe(model, batch=2, seq=7)  # the recipe the job could not build inputs with',
     );
@@ -129,7 +128,7 @@ export function reproScript(facts: ReproFacts): string {
     ? [
       '# the job exported under a planted bug (a test-only worker option): plant it the same way',
       'os.environ["HF_EXPORTERS_WORKER_DEBUG"] = "1"',
-      'from hf_exporters.worker.planted_bugs import planted',
+      'from sweep_worker.planted_bugs import planted',
       '',
       `plant = planted(${JSON.stringify(plant)}, model)`,
     ]
@@ -149,22 +148,23 @@ export function reproScript(facts: ReproFacts): string {
     );
     return `${lines.join('\n')}\n`;
   }
-  // run and compare failures: export through the backend entry the worker uses (it calls
-  // ${exporter} and writes the files the runtime needs), run in the backend's Python runtime, compare
+  // run and compare failures: export through the adapter the worker uses (it calls ${exporter} and
+  // writes the files the runtime needs), run with the worker's runner for the backend, compare
   lines.push(
     'from pathlib import Path',
     '',
     'from hf_exporters.utils import get_leaf_tensors',
-    'from hf_exporters.worker.backends import get_backend',
+    'from sweep_worker.implementations import get_export',
+    'from sweep_worker.runners import run_artifact',
     '',
-    `backend = get_backend(${JSON.stringify(job.backend)})`,
+    `BACKEND = ${JSON.stringify(job.backend)}`,
     'with plant:',
-    '    artifact, _ = backend.export(model, inputs, dict(CONFIG), Path(tempfile.mkdtemp(prefix="repro-artifact-")))',
+    '    artifact, _ = get_export(BACKEND)(model, inputs, dict(CONFIG), Path(tempfile.mkdtemp(prefix="repro-artifact-")))',
     ...(facts.runInputs
       ? ['run_inputs = read_inputs(RUN_INPUTS)', 'with torch.no_grad():', '    expected = model(**run_inputs)']
       : ['run_inputs = inputs']),
     '# padded positions are compared too (the harness leaves them out): a difference only there is no bug',
-    'actual = get_leaf_tensors(backend.run(artifact, run_inputs))',
+    'actual = run_artifact(BACKEND, artifact, run_inputs)',
     'worst, failed = 0.0, []',
     'for name, want in get_leaf_tensors(expected).items():',
     '    got = actual.get(name)',

@@ -1,7 +1,7 @@
 // Whole results of identical jobs, reused. A job with the same artifact key (checkpoint content,
 // exporter, worker and recipe source, backend, mode, export config, pins), the same fuzzing (cases, seed, replay path) and the
-// same checking code (comparisons, tolerances, fuzzer, runtimes, onnxruntime-node) ends the same
-// way, so a re-run of an unchanged job needs no worker at all. The artifact cache alone still pays
+// same checking code (comparisons, tolerances, fuzzer, runtimes, onnxruntime-node, the architecture
+// rows' tolerances) ends the same way, so a re-run of an unchanged job needs no worker at all. The artifact cache alone still pays
 // for the eager runs, the runtimes and the fuzzing, and for starting the workers that do them.
 //
 // Only passes are kept, as Bazel's --cache_test_results=auto and rustc's compiletest keep only
@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { toleranceData } from '../architectures/architectures.js';
 import { cacheRoot, REPO_ROOT } from '../python/paths.js';
 import type { JobResult } from './job-result.js';
 import type { FuzzSettings } from './run-job.js';
@@ -28,7 +29,7 @@ export function resultKey(artifactKey: string, fuzz: FuzzSettings | undefined): 
   return createHash('sha256')
     .update(JSON.stringify({
       artifactKey, fuzz: fuzz ? { numRuns: fuzz.numRuns, seed: fuzz.seed, path: fuzz.path ?? null } : null,
-      checks: sourceHash(CHECKING_CODE, ['.ts', '.json']), onnxruntimeNode: onnxruntimeNodeVersion(),
+      checks: sourceHash(CHECKING_CODE, ['.ts', '.json']), rowTolerances: toleranceData(), onnxruntimeNode: onnxruntimeNodeVersion(),
     }))
     .digest('hex').slice(0, 24);
 }

@@ -11,7 +11,7 @@ import { onnxGreedyGenerate } from '../generation/onnx-generate.js';
 import { matchTokens } from '../generation/token-match.js';
 import { readSafetensors, writeSafetensors } from '../tensors/safetensors.js';
 import type { PythonWorker } from '../worker/python-worker.js';
-import type { GenerationCheck, JobResult } from './job-result.js';
+import { baseResult, type GenerationCheck, type JobResult } from './job-result.js';
 import { Ladder, StageError } from './job-stage.js';
 import { jobWorkDir, type Job } from './jobs.js';
 import { DEFAULT_MODELS_PER_WORKER, evictModels, loadedClass, useModel } from './model-cache.js';
@@ -44,9 +44,7 @@ export async function runGenerateJob(worker: PythonWorker, job: Job, context: Jo
   const dir = jobWorkDir(context.workDir, job.id);
   await mkdir(dir, { recursive: true });
   const durationsMs: JobResult['durationsMs'] = { total: 0, eager: 0, run: 0 };
-  const base: Pick<JobResult, 'id' | 'model' | 'modelClass' | 'remoteCode' | 'backend' | 'mode'> = {
-    id: job.id, model: job.model.id, modelClass: job.model.class, backend: job.backend, mode: job.mode,
-  };
+  const base = baseResult(job);
   const generation: GenerationCheck = { steps: GENERATE_STEPS, runtime: job.backend === 'onnx' ? 'onnxruntime-node' : job.backend, prompts: [] };
   const finish = (fields: Partial<JobResult>): JobResult => ({
     ...base, status: 'pass', shapes: [], generation, artifactPath: exported?.manifest, ...fields,

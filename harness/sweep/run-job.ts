@@ -14,7 +14,7 @@ import { runtimesFor, type ExportInfo, type RuntimeContext } from '../runtimes/b
 import type { OnnxRunner } from '../runtimes/onnx-runner.js';
 import { readSafetensors } from '../tensors/safetensors.js';
 import type { PythonWorker } from '../worker/python-worker.js';
-import type { ErrorInfo, JobResult, JobStatus, RuntimeCheck, ShapeCheck, Stage } from './job-result.js';
+import { baseResult, type ErrorInfo, type JobResult, type JobStatus, type RuntimeCheck, type ShapeCheck, type Stage } from './job-result.js';
 import { cachedArtifact, exportRequest, storeArtifact } from './artifact-cache.js';
 import { Ladder, StageError } from './job-stage.js';
 import { leafError, leafErrors } from './leaf-error.js';
@@ -78,9 +78,7 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
   const dir = jobWorkDir(workDir, job.id);
   await mkdir(dir, { recursive: true });
   const durationsMs: JobResult['durationsMs'] = { total: 0, eager: 0, run: 0, crossRun: 0 };
-  const base: Pick<JobResult, 'id' | 'model' | 'modelClass' | 'remoteCode' | 'backend' | 'mode'> = {
-    id: job.id, model: job.model.id, modelClass: job.model.class, backend: job.backend, mode: job.mode,
-  };
+  const base = baseResult(job);
   const runtimes = runtimesFor(job.backend);
   const ladder = new Ladder(context.stages);
   // The boundary's cost: tensor files read here, plus the worker's own tensor I/O and the IPC
@@ -140,10 +138,10 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
       if (!primary) {
         primary = ran;
         durationsMs.run! += ran.ms;
-        checks.push(check(runtime.name, 'eager', compareOutputs(expected, ran.outputs, job.backend, filter), withLeaves));
+        checks.push(check(runtime.name, 'eager', compareOutputs(expected, ran.outputs, job.backend, filter, job.model.model_type), withLeaves));
       } else {
         durationsMs.crossRun! += ran.ms;
-        checks.push(check(runtime.name, runtimes[0].name, compareOutputs(primary.outputs, ran.outputs, `${job.backend}:runtimes`), withLeaves));
+        checks.push(check(runtime.name, runtimes[0].name, compareOutputs(primary.outputs, ran.outputs, `${job.backend}:runtimes`, undefined, job.model.model_type), withLeaves));
       }
     }
     const [first] = checks;

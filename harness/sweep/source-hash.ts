@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { recipeData } from '../architectures/architectures.js';
 import { REPO_ROOT } from '../python/paths.js';
 
 const hashes = new Map<string, string>();
@@ -36,11 +37,14 @@ export function sourceHash(paths: string[], extensions: string[], exclude: strin
   return digest;
 }
 
-const WORKER = 'exporters/hf_exporters/worker';
-/** What builds a tiny checkpoint and every sample input: a change here is a different model or
- * different inputs, even with the same entry, so cache keys and tiny-checkpoint folders include it. */
-export const RECIPE_CODE = [`${WORKER}/tiny_config.py`, `${WORKER}/sample_inputs.py`, `${WORKER}/tiny_checkpoint.py`, 'harness/catalog/tiny-config-overrides.json'];
+/** The harness's Python worker package (protocol, ops, runners, recipes). */
+export const WORKER = 'harness/worker/python/sweep_worker';
+/** The code that builds a tiny checkpoint and every sample input: a change here is a different model
+ * or different inputs, even with the same entry, so cache keys and tiny-checkpoint folders include it. */
+export const RECIPE_CODE = [`${WORKER}/tiny_config.py`, `${WORKER}/sample_inputs.py`, `${WORKER}/tiny_checkpoint.py`];
 
+/** The recipe code and the architecture rows' ``tinyConfig`` and ``inputs`` (not their tolerances or
+ * expectations: editing a skip entry rebuilds no tiny checkpoint). */
 export function recipeHash(): string {
-  return sourceHash(RECIPE_CODE, ['.py', '.json']);
+  return createHash('sha256').update(JSON.stringify([sourceHash(RECIPE_CODE, ['.py']), recipeData()])).digest('hex').slice(0, 16);
 }

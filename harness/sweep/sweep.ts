@@ -15,7 +15,7 @@ import type { PythonWorker } from '../worker/python-worker.js';
 import { artifactKey, exportRequest } from './artifact-cache.js';
 import { checkpointContent } from './checkpoint-content.js';
 import { tinyCheckpoint, type ModelResolver } from './checkpoints.js';
-import { isFailure, passed, type ErrorInfo, type JobResult, type Stage } from './job-result.js';
+import { baseResult, isFailure, passed, type ErrorInfo, type JobResult, type Stage } from './job-result.js';
 import { errorInfo as errorInfo_ } from './job-stage.js';
 import { writeRepro } from './repro.js';
 import { jobSeed, jobWorkDir, type Job, type Mode } from './jobs.js';
@@ -74,10 +74,6 @@ export interface SweepRun {
 }
 
 const DEFAULT_SHAPES = 10;
-
-function baseResult(job: Job): Pick<JobResult, 'id' | 'model' | 'modelClass' | 'backend' | 'mode'> {
-  return { id: job.id, model: job.model.id, modelClass: job.model.class, backend: job.backend, mode: job.mode };
-}
 
 /** A job the pool could not bring to a result of its own: its worker crashed, hung or ran out of
  * memory (``crashed``/``timeout``), or the job threw what no stage reports. ``stages``: the rungs it

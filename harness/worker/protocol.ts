@@ -1,4 +1,4 @@
-// The harness's side of the worker protocol (Python side: exporters/hf_exporters/worker/protocol.py).
+// The harness's side of the worker protocol (Python side: harness/worker/python/sweep_worker/protocol.py).
 // One JSON object per line each way; tensors travel as safetensors files whose paths do.
 
 // 2: error replies carry the cause chain and any native stderr; sample_inputs says what it fed.

@@ -6,7 +6,7 @@ import { WorkerCrashError, WorkerRequestError, WorkerTimeoutError } from './erro
 import { PROTOCOL_VERSION, type OpName, type Ops, type ReadyEvent, type Reply } from './protocol.js';
 
 export interface PythonWorkerOptions {
-  /** Executable and arguments; default: bin/py -m hf_exporters.worker. */
+  /** Executable and arguments; default: bin/py -m sweep_worker. */
   command?: string;
   args?: string[];
   env?: Record<string, string>;
@@ -54,7 +54,7 @@ export class PythonWorker {
 
   constructor(options: PythonWorkerOptions = {}) {
     this.stderrTailBytes = options.stderrTailBytes ?? 16_384;
-    this.child = spawn(options.command ?? PYTHON_LAUNCHER, options.args ?? ['-m', 'hf_exporters.worker'], {
+    this.child = spawn(options.command ?? PYTHON_LAUNCHER, options.args ?? ['-m', 'sweep_worker'], {
       env: { ...process.env, PYTHONUNBUFFERED: '1', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -88,7 +88,7 @@ export class PythonWorker {
       if ('event' in message) {
         clearTimeout(readyTimer);
         if (message.v !== PROTOCOL_VERSION) {
-          onReadyFail(new Error(`worker speaks protocol ${message.v}, harness ${PROTOCOL_VERSION}: update exporters/ and harness/ together`));
+          onReadyFail(new Error(`worker speaks protocol ${message.v}, harness ${PROTOCOL_VERSION}: update harness/worker/protocol.ts and harness/worker/python/sweep_worker/protocol.py together`));
           this.kill();
         } else onReady(message);
         return;

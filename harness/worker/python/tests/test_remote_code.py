@@ -10,10 +10,9 @@ import pytest
 import torch
 import transformers
 
-from hf_exporters.worker.model_folder import load_model, remote_code_info
-from hf_exporters.worker.protocol import InputError
+from sweep_worker.model_folder import load_model, remote_code_info
+from sweep_worker.protocol import InputError
 
-from .tiny_models import TINY, text_inputs
 
 # The repo's own subclass: another name, and a forward whose output differs from BertModel's by 1.
 MODELING_CUSTOM = '''
@@ -30,7 +29,7 @@ class CustomBertModel(BertModel):
 
 def _stock_bert(folder: Path) -> Path:
     torch.manual_seed(0)
-    config = transformers.BertConfig(**TINY["bert"][1])
+    config = transformers.BertConfig(vocab_size=128, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64)
     transformers.BertModel(config).save_pretrained(folder, safe_serialization=True)
     return folder
 
@@ -60,7 +59,7 @@ def test_trust_loads_the_repo_class_and_its_forward(remote_repo: Path) -> None:
     assert remote_code_info(model, remote_repo) == {"module": "modeling_custom", "class": "CustomBertModel", "files": ["modeling_custom.py"], "generative": False}
     stock = transformers.BertModel.from_pretrained(str(remote_repo), local_files_only=True, use_safetensors=True).eval()
     assert remote_code_info(stock, remote_repo) is None
-    feeds = text_inputs(stock, batch=2, seq=5)
+    feeds = {"input_ids": torch.randint(0, 128, (2, 5), generator=torch.Generator().manual_seed(0))}
     with torch.no_grad():
         custom_out = model(**feeds).last_hidden_state
         stock_out = stock(**feeds).last_hidden_state
@@ -83,7 +82,7 @@ def test_trust_never_falls_back_to_a_stock_class(tmp_path: Path) -> None:
 
 def test_load_op_reports_the_remote_class(remote_repo: Path) -> None:
     """The worker's ``load`` reply is what the job's modelClass and the report are built from."""
-    from hf_exporters.worker.ops import OPS
+    from sweep_worker.ops import OPS
 
     reply = OPS["load"](model_dir=str(remote_repo), handle="remote-test", trust_remote_code=True)
     try:

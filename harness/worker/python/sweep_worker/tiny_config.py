@@ -2,7 +2,11 @@
 
 Generic rules by attribute name (layers 2, heads 2, hidden 32, vocab 512, images 32 px, experts 4),
 applied recursively to nested sub-configs (text, vision, audio, encoder, decoder, ...); what the
-rules get wrong for one architecture is fixed by overrides passed in as data.
+rules get wrong for one architecture is fixed by overrides passed in as data: its row's
+``tinyConfig`` in harness/architectures/architectures.json (docs/architectures.md). The derived
+sizes filled here (Falcon-H1's ``mamba_d_ssm``, ``mamba_d_head``, Mamba-2's heads and groups, latent
+attention's KV heads) stay code: they are relations between shrunk values, for any config or
+sub-config carrying the attributes, not constants a row could hold.
 """
 
 from __future__ import annotations

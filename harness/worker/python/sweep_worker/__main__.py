@@ -1,4 +1,4 @@
-"""``python -m hf_exporters.worker``: a long-lived worker speaking the protocol on stdin/stdout."""
+"""``python -m sweep_worker``: a long-lived worker speaking the protocol on stdin/stdout."""
 
 from __future__ import annotations
 
@@ -35,12 +35,12 @@ def main() -> None:
 
     if threads:
         torch.set_num_threads(int(threads))
-    from .implementations import load_peers
+    from .implementations import load_implementations
     from .ops import OPS
     from .protocol import PROTOCOL_VERSION, WorkerError, error_reply
     from .tensor_files import IO_MS
 
-    load_peers()  # only the peer files the harness names in HF_EXPORTERS_WORKER_PEERS
+    load_implementations()  # ours, and only the peer files the harness names in SWEEP_WORKER_PEERS
 
     _reply(out, {"v": PROTOCOL_VERSION, "event": "ready", **OPS["hello"]()})
     for line in sys.stdin:

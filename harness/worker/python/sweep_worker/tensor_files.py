@@ -13,7 +13,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from ..utils import get_leaf_tensors
+from hf_exporters.utils import get_leaf_tensors
 from .protocol import InputError
 
 # safetensors sorts its header; the order of inputs is the exported signature's order, so it travels

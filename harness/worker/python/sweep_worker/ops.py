@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from hf_exporters.pins import installed_version
 
-from ..pins import installed_version
-from .backends import get_backend
 from .catalog import list_model_classes
 from .implementations import OURS, get_export
 from .model_folder import load_model, remote_code_info
 from .planted_bugs import planted
 from .protocol import PROTOCOL_VERSION, InputError, WorkerError
+from .runners import check_backend, run_artifact
 from .sample_inputs import build_recipe, inputs_not_fed
 from .tensor_files import read_tensors, write_tensors
 from .tiny_checkpoint import make_tiny_checkpoint
@@ -151,12 +151,12 @@ def export(
 
 @op("run")
 def run(backend: str, artifact: str, inputs: str, out: str) -> dict[str, Any]:
-    spec, feeds = get_backend(backend), read_tensors(inputs)
-    path = Path(artifact)
+    check_backend(backend)
+    feeds, path = read_tensors(inputs), Path(artifact)
     if not path.is_file():
         raise InputError(f"artifact '{artifact}' does not exist; export it first (op 'export').")
     try:
-        outputs, ms = _timed(lambda: spec.run(path, feeds))
+        outputs, ms = _timed(lambda: run_artifact(backend, path, feeds))
     except Exception as err:
         raise RunError(f"{backend} artifact run failed: {_one_line(err)}") from err
     return {"path": out, "tensors": write_tensors(outputs, out), "run_ms": ms}
@@ -180,8 +180,8 @@ def time_runs(model: str, inputs: str, backend: str | None = None, artifact: str
     with torch.no_grad():
         result = {"eager_ms": median_ms(lambda: module(**feeds))}
     if backend and artifact:
-        spec = get_backend(backend)  # sessions are cached by the backend, so runs after the first are steady state
-        result["artifact_ms"] = median_ms(lambda: spec.run(Path(artifact), feeds))
+        # the runner keeps its session, so runs after the first are steady state
+        result["artifact_ms"] = median_ms(lambda: run_artifact(backend, Path(artifact), feeds))
     return result
 
 

@@ -38,3 +38,11 @@ def dynamic_shapes_from_json(spec: dict[str, Any]) -> dict[str, Any]:
             raise InputError(f"dynamic_shapes['{input_name}'] must map dimension indices to dims, got {dims!r}.")
         result[input_name] = {int(index): dim(value, f"['{input_name}'][{index}]") for index, value in dims.items()}
     return result
+
+
+def export_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A request's JSON config made ready for an exporter: ``dynamic_shapes`` turned into ``Dim`` specs."""
+    ready = dict(config)
+    if ready.get("dynamic_shapes") is not None:
+        ready["dynamic_shapes"] = dynamic_shapes_from_json(ready["dynamic_shapes"])
+    return ready

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from hf_exporters.worker.planted_bugs import planted
-from hf_exporters.worker.protocol import InputError
+from sweep_worker.planted_bugs import planted
+from sweep_worker.protocol import InputError
 
 
 class _Head(torch.nn.Module):

@@ -8,9 +8,9 @@ import sys
 
 import transformers
 
-from hf_exporters.worker.protocol import PROTOCOL_VERSION, InputError, WorkerError, cause_chain, error_reply
-from hf_exporters.worker.sample_inputs import build_recipe, inputs_not_fed
-from hf_exporters.worker.tiny_config import tiny_config
+from sweep_worker.protocol import PROTOCOL_VERSION, InputError, WorkerError, cause_chain, error_reply
+from sweep_worker.sample_inputs import build_recipe, inputs_not_fed
+from sweep_worker.tiny_config import tiny_config
 
 
 class ExportError(WorkerError):
@@ -72,7 +72,7 @@ def test_native_stderr_attached_to_any_link_travels_with_the_reply() -> None:
 def test_the_worker_process_replies_with_the_chain() -> None:
     # the real worker, over its real stdio protocol: a load of a folder that does not exist
     request = {"v": PROTOCOL_VERSION, "id": 1, "op": "load", "args": {"model_dir": "/nonexistent/model"}}
-    done = subprocess.run([sys.executable, "-m", "hf_exporters.worker"], input=json.dumps(request) + "\n",
+    done = subprocess.run([sys.executable, "-m", "sweep_worker"], input=json.dumps(request) + "\n",
                           capture_output=True, text=True, timeout=300, env={**os.environ, "HF_EXPORTERS_THREADS": "1"})
     ready, reply = (json.loads(line) for line in done.stdout.splitlines())
     assert ready["protocol"] == PROTOCOL_VERSION == reply["v"]

@@ -17,21 +17,20 @@ from typing import Any
 
 import torch
 
-from ..generation import (
+from hf_exporters.generation import (
     GenerationExportError,
     eager_generate,
-    executorch_method_runner,
     generation_components,
     greedy_generate,
-    nest_names,
-    onnx_session_runner,
     prefill_specialises_length,
 )
-from ..utils import get_leaf_tensors
-from .backends import _executorch_method, _load_dynamo, _onnx_session, executorch_bounds_of, get_backend
+from hf_exporters.utils import get_leaf_tensors
+
+from .implementations import get_export
 from .ops import ExportError, RunError, _model, _one_line, op
 from .planted_bugs import planted
 from .protocol import InputError
+from .runners import artifact_runner
 from .tensor_files import read_tensors
 
 MANIFEST = "generation.json"
@@ -58,12 +57,12 @@ def generate_eager(model: str, inputs: str, max_new_tokens: int = 8) -> dict[str
     return {"tokens": tokens.tolist(), "gaps": gaps.tolist(), "ms": (time.perf_counter() - start) * 1000}
 
 
-def _export_component(spec: Any, backend: str, name: str, component: torch.nn.Module, config: dict[str, Any], out_dir: Path) -> dict[str, Any]:
+def _export_component(export: Any, backend: str, name: str, component: torch.nn.Module, config: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     start = time.perf_counter()
     try:
         with torch.no_grad():
             outputs = list(get_leaf_tensors(component(**component.sample_inputs)))
-        artifact, facts = spec.export(component, component.sample_inputs, dict(config), out_dir)
+        artifact, facts = export(component, component.sample_inputs, dict(config), out_dir)
     except (InputError, TypeError, ValueError) as err:
         raise InputError(f"component '{name}': {_one_line(err)}") from err
     except Exception as err:
@@ -90,7 +89,7 @@ def export_generation(model: str, backend: str, inputs: str, out_dir: str, confi
     length (``prefill_specialises_length``) gets a prefill per length, ``prefill@<length>``, listed in
     the manifest's ``prefill_by_length``. A ``debug_plant`` in ``config`` (test workers only) is planted
     in decode alone, as a wrong decode is what a generation loop must catch."""
-    spec, module, prompt = get_backend(backend), _model(model), read_tensors(inputs)
+    export, module, prompt = get_export(backend), _model(model), read_tensors(inputs)
     config = dict(config or {})
     plant = config.pop("debug_plant", None)
     try:
@@ -102,7 +101,7 @@ def export_generation(model: str, backend: str, inputs: str, out_dir: str, confi
                                 "config": _loop_config(module), "components": {}}
     for name, component in components.items():
         with planted(plant if name == "decode" else None, component):
-            manifest["components"][name] = _export_component(spec, backend, name, component, config, root / name)
+            manifest["components"][name] = _export_component(export, backend, name, component, config, root / name)
     if more_inputs and "prefill" in components and prefill_specialises_length(components):
         by_length = {str(_prompt_length(prompt)): "prefill"}
         for path in more_inputs:
@@ -113,7 +112,7 @@ def export_generation(model: str, backend: str, inputs: str, out_dir: str, confi
             prefill = generation_components(module, other)["prefill"]
             by_length[length] = f"prefill@{length}"
             manifest["components"][by_length[length]] = _export_component(
-                spec, backend, by_length[length], prefill, config, root / by_length[length])
+                export, backend, by_length[length], prefill, config, root / by_length[length])
         manifest["prefill_by_length"] = by_length
     root.mkdir(parents=True, exist_ok=True)
     (root / MANIFEST).write_text(json.dumps(manifest, indent=1))
@@ -134,22 +133,6 @@ def prefill_for(manifest: dict[str, Any], prompt: dict[str, torch.Tensor]) -> di
     return components
 
 
-def _file_runner(backend: str, path: Path, inputs: list[str], outputs: list[str]) -> Any:
-    if backend == "dynamo":
-        module = _load_dynamo(str(path), path.stat().st_mtime)
-
-        def run(feeds: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-            with torch.no_grad():
-                return get_leaf_tensors(module(**nest_names(feeds)))
-
-        return run
-    if backend == "onnx":
-        return onnx_session_runner(_onnx_session(str(path), path.stat().st_mtime))
-    if backend == "executorch":
-        return executorch_method_runner(_executorch_method(str(path), path.stat().st_mtime), inputs, outputs, executorch_bounds_of(path))
-    raise InputError(f"generate_artifact has no runner for backend '{backend}'; use dynamo, onnx or executorch.")
-
-
 @op("generate_artifact")
 def generate_artifact(manifest: str, inputs: str, max_new_tokens: int = 8) -> dict[str, Any]:
     """Greedy generation over the components ``export_generation`` wrote (``manifest`` is its
@@ -165,8 +148,7 @@ def generate_artifact(manifest: str, inputs: str, max_new_tokens: int = 8) -> di
     start = time.perf_counter()
     try:
         chosen = prefill_for(spec, prompt)
-        runners = {name: _file_runner(spec["backend"], Path(entry["artifact"]), entry["inputs"], entry["outputs"])
-                   for name, entry in chosen.items()}
+        runners = {name: artifact_runner(spec["backend"], Path(entry["artifact"])) for name, entry in chosen.items()}
         io = {name: entry["inputs"] for name, entry in chosen.items()}
         tokens = greedy_generate(runners, io, prompt, max_new_tokens, types.SimpleNamespace(**spec["config"]))
     except InputError:

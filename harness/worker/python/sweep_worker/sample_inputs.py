@@ -4,13 +4,20 @@ Seeded, so eager and every exported artifact see identical tensors. Batch and se
 and 7: a size of 1 would make torch.export specialise that dimension (0/1 specialisation,
 https://github.com/pytorch/pytorch/issues/151582) and hide dynamic-shape bugs. Each recipe also
 says which dims may vary and within which range, for the dynamic-shape fuzzing.
+
+The recipes are generic: by input name, config attribute, the forward's signature and docstring, and
+task suffixes of the class name. What one architecture needs beyond them is its row's ``inputs`` in
+harness/architectures/architectures.json (docs/architectures.md), read by ``_row_inputs``.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
+import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -34,6 +41,21 @@ def _first(configs: list[Any], *attrs: str, default: Any = None) -> Any:
             if value is not None:
                 return value
     return default
+
+
+@functools.cache
+def _architecture_rows() -> dict[str, Any]:
+    """The harness's architecture rows, found above this package (the worker is harness code)."""
+    for folder in Path(__file__).resolve().parents:
+        rows = folder / "harness" / "architectures" / "architectures.json"
+        if rows.is_file():
+            return json.loads(rows.read_text(encoding="utf-8"))["rows"]
+    raise FileNotFoundError(f"no harness/architectures/architectures.json above {__file__}; run the worker from the repository")
+
+
+def _row_inputs(config: Any) -> dict[str, Any]:
+    """The input-recipe overrides of the row of ``config.model_type`` (empty without one)."""
+    return _architecture_rows().get(getattr(config, "model_type", None), {}).get("inputs", {})
 
 
 def forward_parameters(model: torch.nn.Module) -> dict[str, inspect.Parameter]:
@@ -79,10 +101,10 @@ class Recipe:
         size = _first(configs, "image_size", "img_size", "input_size", default=32)
         height, width = (size, size) if isinstance(size, int) else (size[-2], size[-1])
         self.dynamic[name] = {0: ["batch", 1, 8]}
-        # Perceiver's frame count is for its video autoencoder, not the image classifiers sharing its config
-        frames = None if _first(configs, "num_latents") else _first(configs, "num_frames", "frames_per_clip")
-        if type(self.model).__name__.endswith("ForKeypointMatching") or hasattr(self.config, "coarse_matching_threshold"):
+        frames = _first(configs, "num_frames", "frames_per_clip")
+        if type(self.model).__name__.endswith("ForKeypointMatching"):
             frames = 2  # keypoint matchers take image pairs: (batch, 2, channels, height, width)
+        frames = _row_inputs(self.config).get("imageFrames", frames)  # a row's own (EfficientLoFTR, Perceiver)
         if frames is not None or name == "pixel_values_videos":  # video models: (batch, frames, channels, height, width)
             return torch.randn(self.batch, frames or 4, channels, height, width, generator=self.generator)
         return torch.randn(self.batch, channels, height, width, generator=self.generator)

@@ -4,10 +4,10 @@ import pytest
 import torch
 import transformers
 
-from hf_exporters.worker.protocol import InputError
-from hf_exporters.worker.sample_inputs import build_recipe
-from hf_exporters.worker.tiny_config import shrink_config_dict, tiny_config
-from hf_exporters.worker.tiny_probe import probe_tiny
+from sweep_worker.protocol import InputError
+from sweep_worker.sample_inputs import build_recipe
+from sweep_worker.tiny_config import shrink_config_dict, tiny_config
+from sweep_worker.tiny_probe import probe_tiny
 
 
 def test_sizes_shrink_and_nested_configs_too() -> None:
@@ -151,3 +151,12 @@ def test_padded_positions_hold_the_pad_token() -> None:
     expected = pad if isinstance(pad, int) and 0 <= pad < model.config.text_config.vocab_size else 0
     masked = inputs["attention_mask"] == 0
     assert masked.any() and (inputs["input_ids"][masked] == expected).all()
+
+
+def test_an_architecture_row_overrides_the_generic_image_recipe() -> None:
+    # harness/architectures/architectures.json: efficientloftr's inputs.imageFrames 2 (image pairs for
+    # its backbone model too), perceiver's null (plain images although its config names num_frames)
+    loftr = transformers.EfficientLoFTRModel(tiny_config("efficientloftr", {"out_features": [16, 16, 32, 32]})).eval()
+    assert build_recipe(loftr)[0]["pixel_values"].shape == (2, 2, 3, 32, 32)
+    perceiver = transformers.PerceiverForImageClassificationLearned(tiny_config("perceiver")).eval()
+    assert perceiver.config.num_frames and build_recipe(perceiver)[0]["pixel_values"].shape == (2, 3, 32, 32)
