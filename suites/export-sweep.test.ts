@@ -2,48 +2,68 @@
 // leaf by leaf at the traced sample and, when dynamic, at fuzzed shapes it never saw (size 1 along
 // each dynamic dim among them); ONNX files also agree between onnxruntime-node and Python
 // onnxruntime; .pte files run in the ExecuTorch runtime; a generate job's loop gives eager's tokens
-// at both prompt lengths. One test per job, so vitest's filters (-t 'tiny-llama') and reporters
-// apply per job.
+// at both prompt lengths. One test per job, so vitest's reporters (allure included) apply per job.
 //
-// Two ways to get the results:
-//   SWEEP_RUN=DIR            check the run folder of `export-sweep run` (bin/test sets it to CI's run of
-//                            the README's first command: the whole default set, every backend and mode,
-//                            no cache). The status is the CLI's; these are the checks the CLI does not
-//                            make: the runtimes each backend ran in, the fuzzed-shape counts, where the
-//                            generation loop ran, skips backed by an upstream link, and that the run is
-//                            the whole default sweep with a result for every job.
-//   otherwise                run the jobs here, on the selection below:
-//     SWEEP_MODELS=all | a,b   (default: a small selection of the default set)
-//     SWEEP_BACKENDS=a,b       (default: all)      SWEEP_SHAPES=N fuzzed shapes (default 10)
-//     SWEEP_MODES=a,b          (default: static,dynamic,generate)
-// suites/generation.test.ts adds a vision-language model, a T5 that decodes varied tokens and the
-// planted wrong-cache check.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCatalog } from '../harness/catalog/catalog.js';
-import { list } from '../harness/cli/args.js';
-import { loadModelEntries, selectModels } from '../harness/catalog/default-models.js';
+// A thin wrapper over `export-sweep run` (harness/cli/run-command.ts): the run is the CLI's, with its
+// flags, defaults, run folder, dashboard and exit status; the tests are the checks the CLI does not
+// make: the runtimes each backend ran in, the fuzzed-shape counts, where the generation loop ran and
+// that eager's tokens vary, skips backed by an upstream link. Two ways to get the results:
+//   SWEEP_RUN=DIR     check the run folder of an earlier `export-sweep run` job by job, sweeping
+//                     nothing (bin/test sets it to CI's run of the README's first command: the whole
+//                     default set, every backend and mode, no cache; then it also checks that the
+//                     run is that sweep, with a result for every job and none reused).
+//   SWEEP_ARGS='...'  run `export-sweep run SWEEP_ARGS` first (split as a shell splits words, quotes
+//                     kept), then check it. The flags and their defaults are the CLI's own, parsed by
+//                     its parser: `export-sweep run --help` lists them. Unset, the run is
+//                     `export-sweep run` with no flags: the whole default set, every backend and mode,
+//                     10 fuzzed shapes per dynamic job, a random seed (printed, and recorded in the
+//                     manifest), one worker per core, the artifact and result caches on, the run folder
+//                     reports/<timestamp>. For example:
+//                       SWEEP_ARGS='--models tiny-bert,tiny-gpt2 --backends onnx --shapes 50 --seed 7'
+//                       SWEEP_ARGS='--family llama --modes generate --no-artifact-cache --jobs 2'
+//                       SWEEP_ARGS='--resume reports/2026-11-30T09-00-00-000Z'   (finish, then check it)
+//                       SWEEP_ARGS='--models tiny-bert --junit out/junit.xml --allure out/allure-results'
+// The selection decides what runs; vitest's -t only narrows which jobs' checks are shown. A bad flag
+// fails the file at once with the CLI's one-line message. suites/generation.test.ts adds a
+// vision-language model, a T5 that decodes varied tokens and the planted wrong-cache check.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadModelEntries } from '../harness/catalog/default-models.js';
+import { splitArgs, UsageError } from '../harness/cli/args.js';
+import { executeRun, planRun, type RunPlan } from '../harness/cli/run-command.js';
 import { reportJobToAllure, throwIfBroken } from '../harness/report/allure-job.js';
 import { RunFolder, selectionJobs } from '../harness/results/run-folder.js';
-import { loadSkipLists } from '../harness/skips/skip-list.js';
 import { isExpected, type JobResult } from '../harness/sweep/job-result.js';
-import { BACKENDS, expandJobs, MODES, SAMPLE_SHAPE, type Job, type Mode } from '../harness/sweep/jobs.js';
+import { BACKENDS, MODES, SAMPLE_SHAPE, type Job } from '../harness/sweep/jobs.js';
 import { GENERATE_PROMPT_LENGTHS, GENERATE_STEPS } from '../harness/sweep/run-generate-job.js';
-import { SweepSession } from '../harness/sweep/sweep.js';
 
 const runDir = process.env.SWEEP_RUN;
-const folder = runDir ? new RunFolder(runDir) : undefined;
-const manifest = folder?.readManifest();
+const sweepArgs = process.env.SWEEP_ARGS;
+for (const gone of ['SWEEP_MODELS', 'SWEEP_BACKENDS', 'SWEEP_MODES', 'SWEEP_SHAPES']) {
+  if (process.env[gone] !== undefined) {
+    throw new Error(`${gone} is no longer read: give the run's flags in SWEEP_ARGS, e.g. SWEEP_ARGS='--models tiny-bert --backends onnx --shapes 50' (\`export-sweep run --help\` lists them)`);
+  }
+}
+if (runDir && sweepArgs !== undefined) throw new Error('SWEEP_RUN checks an existing run and SWEEP_ARGS sweeps a new one: set one of them');
 
-const LOCAL_MODELS = ['tiny-llama', 'tiny-qwen3', 'tiny-gpt2', 'tiny-bert', 'tiny-t5'];
-const wanted = process.env.SWEEP_MODELS === 'all' ? undefined : list(process.env.SWEEP_MODELS) ?? LOCAL_MODELS;
-const jobs = manifest
-  ? selectionJobs(manifest.selection)
-  : expandJobs(selectModels(loadModelEntries(), wanted), list(process.env.SWEEP_BACKENDS) ?? [...BACKENDS],
-    (list(process.env.SWEEP_MODES) ?? MODES) as Mode[]);
-const shapes = manifest ? manifest.selection.shapes : Number(process.env.SWEEP_SHAPES ?? 10);
+/** The CLI's plan for SWEEP_ARGS; a usage error reads as the CLI's, naming the variable. */
+async function planFromEnvironment(): Promise<RunPlan> {
+  let plan: RunPlan | undefined;
+  try {
+    plan = await planRun(splitArgs(sweepArgs ?? '', 'SWEEP_ARGS'));
+  } catch (error) {
+    if (error instanceof UsageError) throw new Error(`SWEEP_ARGS='${sweepArgs}': ${error.message}; see \`export-sweep run --help\``);
+    throw error;
+  }
+  if (!plan) throw new Error('SWEEP_ARGS asks for --help (printed above): give it the flags of a run');
+  return plan;
+}
+
+const plan = runDir ? undefined : await planFromEnvironment();
+const manifest = runDir ? new RunFolder(runDir).readManifest() : undefined;
+const folder = new RunFolder(runDir ?? plan!.runDir);
+const selection = manifest?.selection ?? plan!.selection;
+const jobs = selectionJobs(selection);
+const shapes = selection.shapes;
 const backends = [...new Set(jobs.map((job) => job.backend))];
 
 // The default tiny T5 and Whisper greedily repeat one token at both prompt lengths (T5 token 0,
@@ -52,22 +72,19 @@ const backends = [...new Set(jobs.map((job) => job.backend))];
 // Every other generative model must decode varied tokens.
 const REPEATS_ONE_TOKEN = new Set(['tiny-t5', 'tiny-whisper']);
 
-let session: SweepSession | undefined;
+// The sweep's own bound: every job at most its timeout (--timeout, default 600 s) one after the
+// other, plus the checkpoints; the pool kills a job that overruns, so this only catches a hung harness.
+const SWEEP_TIMEOUT_MS = Math.min(2 ** 31 - 1, (jobs.length + 1) * Number(plan?.values.timeout ?? 600) * 1000);
+
 let stored: Map<string, JobResult> | undefined;
 beforeAll(async () => {
-  if (folder) {
-    stored = new Map(folder.results().map((r) => [r.id, r]));
-    return;
-  }
-  const skipLists = loadSkipLists(undefined, await loadCatalog());
-  session = new SweepSession({ jobs, runDir: await mkdtemp(join(tmpdir(), 'sweep-')), workers: 2, skipLists, fuzz: { numRuns: shapes, seed: 20261129 } });
-});
-afterAll(() => session?.close());
+  if (plan) await executeRun(plan); // its exit status is left out: each job's test gives that job's verdict
+  stored = new Map(folder.results().map((r) => [r.id, r]));
+}, plan ? SWEEP_TIMEOUT_MS : undefined);
 
-async function resultOf(job: Job): Promise<JobResult> {
-  if (!stored) return session!.run(job);
-  const result = stored.get(job.id);
-  if (!result) throw new Error(`${runDir} has no result for ${job.id}: the sweep stopped before it (its log says why); finish it with export-sweep run --resume ${runDir}`);
+function resultOf(job: Job): JobResult {
+  const result = stored!.get(job.id);
+  if (!result) throw new Error(`${folder.dir} has no result for ${job.id}: the sweep stopped before it (its log says why); finish it with export-sweep run --resume ${folder.dir}`);
   return result;
 }
 
@@ -117,22 +134,18 @@ describe.runIf(manifest)('the CI sweep run', () => {
     expect(selection.modes).toEqual([...MODES]);
     expect(selection.shard).toBeUndefined();
     expect(selection.shapes).toBeGreaterThan(0);
-    const results = folder!.results();
+    const results = folder.results();
     // a reused result would be a warm cache answering for this commit
     expect(results.filter((r) => r.resultCached || r.artifactCached).map((r) => r.id)).toEqual([]);
     expect(results.map((r) => r.id).sort()).toEqual([...manifest!.jobs].sort());
   });
 });
 
-// Run here, a test's wall time includes waiting for a free worker behind the other concurrent jobs
-// (ExecuTorch generate jobs take minutes each on 2 workers); each job has the pool's own timeout.
-const QUEUED_JOB_TIMEOUT_MS = 40 * 60_000;
-
 describe.each(backends)('%s', (backend) => {
-  it.concurrent.each(jobs.filter((job) => job.backend === backend).map((job) => [job.id, job] as const))('%s', async (_, job) => {
-    const result = await resultOf(job);
+  it.each(jobs.filter((job) => job.backend === backend).map((job) => [job.id, job] as const))('%s', async (_, job) => {
+    const result = resultOf(job);
     await reportJobToAllure(job, result);
     throwIfBroken(result); // allure files a job that never reached the exporter as broken, not failed
     expectConforms(job, result);
-  }, QUEUED_JOB_TIMEOUT_MS);
+  });
 });

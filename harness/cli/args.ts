@@ -25,10 +25,13 @@ export function parseCommand<O extends Options>(args: string[], usage: string, o
   return parsed;
 }
 
-/** node's text for an unknown flag goes on about positionals after `--`; the flag is the news. */
+/** node's text for an unknown flag goes on about positionals after `--`, and for a missing value
+ * (`--jobs --models x`, `--jobs` last) runs to three lines; a usage error is one line, the flag first. */
 function parserMessage(error: Error & { code?: string }): string {
-  const flag = /'([^']+)'/.exec(error.message)?.[1];
-  return error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag ? `unknown option '${flag}'` : error.message;
+  const flag = /'(--?[\w-]+)/.exec(error.message)?.[1];
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag) return `unknown option '${flag}'`;
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag && /ambiguous|missing/.test(error.message)) return `${flag} needs a value`;
+  return error.message.split('\n')[0];
 }
 
 /** `--jobs -1` as `--jobs=-1`: node's parser calls a value starting with a dash "ambiguous", which
@@ -43,6 +46,30 @@ function joinNegativeValues(args: string[], options: Options): string[] {
     } else out.push(args[i]);
   }
   return out;
+}
+
+/** A command line held in one string (an environment variable such as SWEEP_ARGS) as argv, split as
+ * a shell splits words: on blanks, with '...' and "..." quoting (a glob like '*ForCausalLM' stays
+ * one word). No expansion of any kind; an unclosed quote is a usage error. */
+export function splitArgs(text: string, name = 'the command line'): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  let quote: string | undefined;
+  for (const char of text) {
+    if (quote) {
+      if (char === quote) quote = undefined;
+      else word += char;
+    } else if (char === "'" || char === '"') {
+      quote = char;
+      word ??= '';
+    } else if (/\s/.test(char)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else word = (word ?? '') + char;
+  }
+  if (quote) throw new UsageError(`${name} has an unclosed ${quote}: ${text}`);
+  if (word !== undefined) words.push(word);
+  return words;
 }
 
 /** A comma-separated list; one that names nothing (`--models ,`) is a usage error, never "all". */
@@ -62,17 +89,23 @@ export function seedInt(value: string | undefined, flag: string): number | undef
   return n;
 }
 
+/** Plain decimal digits only: Number() would also take '1e3', '0x10', ' 4' and '4.0' as counts. */
+function count(value: string): number | undefined {
+  const n = Number(value);
+  return /^\d+$/.test(value) && Number.isSafeInteger(n) ? n : undefined;
+}
+
 export function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got '${value}'`);
+  const n = count(value);
+  if (n === undefined || n < 1) throw new UsageError(`${flag} must be a positive integer, got '${value}'`);
   return n;
 }
 
 export function nonNegativeInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be an integer >= 0, got '${value}'`);
+  const n = count(value);
+  if (n === undefined) throw new UsageError(`${flag} must be an integer >= 0, got '${value}'`);
   return n;
 }
 

@@ -11,6 +11,7 @@ import { renderTable } from '../report/table.js';
 import { expectationNote } from '../report/error-text.js';
 import { replayCommand } from '../report/model-report.js';
 import { writeJunit } from '../report/junit.js';
+import { writeAllureResults } from '../report/allure-results.js';
 import { writeRunReport } from '../report/write-report.js';
 import { RunFolder, selectionJobs, type Selection } from '../results/run-folder.js';
 import { loadSkipLists } from '../skips/skip-list.js';
@@ -60,6 +61,8 @@ options:
                     transformers' own transformers.exporters, run on the same jobs and runtimes)
   --out DIR         run folder (default: reports/<timestamp>)
   --junit FILE      also write the results as JUnit XML (one testsuite per backend; README, "JUnit XML")
+  --allure DIR      also write the results as allure-results (one result file per job, attachments;
+                    earlier allure files in DIR are removed): \`npx allure generate DIR\` renders them
 
 One process writes a run folder at a time: run --out, run --resume and merge take RUN/writer.lock
 (pid, host, start time) and a second writer is refused at once; the lock of a process that died is
@@ -73,7 +76,7 @@ const OPTIONS = {
   'max-memory': { type: 'string' }, shapes: { type: 'string' }, seed: { type: 'string' }, replay: { type: 'string' },
   resume: { type: 'string' }, shard: { type: 'string' }, 'probe-skips': { type: 'boolean' }, pins: { type: 'string' },
   'hub-url': { type: 'string' }, 'trust-remote-code': { type: 'boolean' }, implementation: { type: 'string' }, out: { type: 'string' },
-  'no-artifact-cache': { type: 'boolean' }, 'recycle-after': { type: 'string' }, junit: { type: 'string' },
+  'no-artifact-cache': { type: 'boolean' }, 'recycle-after': { type: 'string' }, junit: { type: 'string' }, allure: { type: 'string' },
 } as const;
 
 /** Switches the Python side to another pin set before any worker starts. */
@@ -120,11 +123,38 @@ export function summary(results: JobResult[], runDir: string): string[] {
   ];
 }
 
+/** --junit FILE and --allure DIR, for run and report alike: the run folder's results in CI's formats. */
+export async function writeOtherReports(values: { junit?: string; allure?: string }, results: JobResult[], runDir: string): Promise<void> {
+  if (values.junit) {
+    writeJunit(values.junit, results, runDir);
+    console.log(`junit: ${values.junit}`);
+  }
+  if (values.allure) {
+    const written = await writeAllureResults(values.allure, results, runDir, new RunFolder(runDir).readManifest());
+    console.log(`allure: ${values.allure} (${written} results; render: npx allure generate ${values.allure} -o allure-report)`);
+  }
+}
+
 type RunValues = NonNullable<ReturnType<typeof parseCommand<typeof OPTIONS>>>['values'];
 
-export async function runCommand(args: string[]): Promise<number> {
+/** A run as its flags decide it, checked but not started: no folder locked, no worker running.
+ * The CLI's `run` executes it at once; suites/export-sweep.test.ts plans from SWEEP_ARGS the same way,
+ * so both entry points share every flag and default. */
+export interface RunPlan {
+  values: RunValues;
+  selection: Selection;
+  runDir: string;
+  /** Every job of the run folder once it is complete (a resumed run's finished ones too). */
+  jobs: Job[];
+  catalog: CatalogEntry[];
+  replay?: { seed: number; path?: string };
+}
+
+/** The plan for ``args`` (run's flags), or undefined when --help was asked for (the usage is printed).
+ * Throws a UsageError for any bad flag. */
+export async function planRun(args: string[]): Promise<RunPlan | undefined> {
   const parsed = parseCommand(args, RUN_USAGE, OPTIONS);
-  if (!parsed) return 0;
+  if (!parsed) return undefined;
   const { values, positionals } = parsed;
   // every number is checked before a folder is locked or a worker started
   positiveInt(values.jobs, '--jobs');
@@ -135,50 +165,58 @@ export async function runCommand(args: string[]): Promise<number> {
   seedInt(values.seed, '--seed');
   usePins(values.pins);
   const replay = values.replay ? parseReplay(values.replay) : undefined;
-  let selection: Selection;
-  let jobs: Job[];
-  let runDir: string;
   // the skip lists are checked against the catalog on every run, so it is always at hand
   const catalog = await loadCatalog();
-  const lock = (dir: string) => new RunFolder(dir).lock(values.resume ? 'run --resume' : 'run --out');
-  let held;
   if (values.resume) {
-    runDir = values.resume;
-    const folder = new RunFolder(runDir);
-    folder.readManifest(); // a folder that is not a run is named as such, and gets no lock file
-    // before reading what is missing: a second resume must not see the same jobs as missing
-    held = lock(runDir);
-    const manifest = folder.readManifest();
-    selection = manifest.selection;
-    jobs = folder.missingJobs();
-    for (const note of folder.readResults().notes) console.warn(`export-sweep: ${note}`);
-    console.log(`export-sweep: resuming ${runDir}: ${jobs.length} of ${manifest.jobs.length} jobs have no result yet`);
-  } else {
-    const picked = await selectEntries({ ...values, pattern: positionals[0] }, catalog);
-    selection = {
-      models: picked.models,
-      backends: list(values.backends, '--backends') ?? [...BACKENDS],
-      modes: (list(values.modes, '--modes') ?? MODES) as Mode[],
-      shapes: nonNegativeInt(values.shapes, '--shapes') ?? 10,
-      seed: replay?.seed ?? seedInt(values.seed, '--seed') ?? Math.floor(Math.random() * 0x7fffffff),
-      shard: values.shard ? parseShard(values.shard) : undefined,
-      probeSkips: values['probe-skips'],
-      implementation: parseImplementation(values.implementation),
-    };
-    jobs = selectionJobs(selection);
-    runDir = values.out ?? join(REPO_ROOT, 'reports', new Date().toISOString().replace(/[:.]/g, '-'));
-    // the lock first: two `run --out DIR` at once would both find no run there
-    held = lock(runDir);
-    if (new RunFolder(runDir).exists()) {
-      held.release();
-      throw new UsageError(`${runDir} already holds a run; use --resume ${runDir} to finish it, or another --out`);
-    }
+    // a folder that is not a run is named as such, and gets no lock file
+    const { selection } = new RunFolder(values.resume).readManifest();
+    return { values, selection, runDir: values.resume, jobs: selectionJobs(selection), catalog, replay };
   }
+  const picked = await selectEntries({ ...values, pattern: positionals[0] }, catalog);
+  const selection: Selection = {
+    models: picked.models,
+    backends: list(values.backends, '--backends') ?? [...BACKENDS],
+    modes: (list(values.modes, '--modes') ?? MODES) as Mode[],
+    shapes: nonNegativeInt(values.shapes, '--shapes') ?? 10,
+    seed: replay?.seed ?? seedInt(values.seed, '--seed') ?? Math.floor(Math.random() * 0x7fffffff),
+    shard: values.shard ? parseShard(values.shard) : undefined,
+    probeSkips: values['probe-skips'],
+    implementation: parseImplementation(values.implementation),
+  };
+  const runDir = values.out ?? join(REPO_ROOT, 'reports', new Date().toISOString().replace(/[:.]/g, '-'));
+  return { values, selection, runDir, jobs: selectionJobs(selection), catalog, replay };
+}
+
+/** Runs a plan into its run folder under the folder's lock, prints the matrix and findings, writes
+ * the dashboard (and --junit, --allure); the exit code: 1 when a job failed that no entry expects. */
+export async function executeRun(plan: RunPlan): Promise<number> {
+  const { values, runDir } = plan;
+  const folder = new RunFolder(runDir);
+  // the lock first: two `run --out DIR` at once would both find no run there, and a second resume
+  // must not see the same jobs as missing
+  const held = folder.lock(values.resume ? 'run --resume' : 'run --out');
+  let jobs: Job[];
+  let selection = plan.selection;
   try {
-    return await sweepInto(runDir, jobs, selection, catalog, values, replay);
+    if (values.resume) {
+      const manifest = folder.readManifest();
+      selection = manifest.selection;
+      jobs = folder.missingJobs();
+      for (const note of folder.readResults().notes) console.warn(`export-sweep: ${note}`);
+      console.log(`export-sweep: resuming ${runDir}: ${jobs.length} of ${manifest.jobs.length} jobs have no result yet`);
+    } else {
+      if (folder.exists()) throw new UsageError(`${runDir} already holds a run; use --resume ${runDir} to finish it, or another --out`);
+      jobs = plan.jobs;
+    }
+    return await sweepInto(runDir, jobs, selection, plan.catalog, values, plan.replay);
   } finally {
     held.release();
   }
+}
+
+export async function runCommand(args: string[]): Promise<number> {
+  const plan = await planRun(args);
+  return plan ? executeRun(plan) : 0;
 }
 
 async function sweepInto(
@@ -207,9 +245,6 @@ async function sweepInto(
   const { results: all, notes } = new RunFolder(runDir).readResults();
   for (const note of notes) console.warn(`export-sweep: ${note}`);
   console.log(`\n${renderTable(all, { colour: process.stdout.isTTY && !process.env.NO_COLOR, runDir })}${summary(all, runDir).map((l) => `\n${l}`).join('')}\n\nresults: ${run.resultsPath} (${(run.wallMs / 1000).toFixed(1)} s)\ndashboard: ${writeRunReport(runDir).index}`);
-  if (values.junit) {
-    writeJunit(values.junit, all, runDir);
-    console.log(`junit: ${values.junit}`);
-  }
+  await writeOtherReports(values, all, runDir);
   return all.some(isFailure) ? 1 : 0;
 }

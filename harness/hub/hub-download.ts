@@ -7,11 +7,15 @@
 // always asks the hub for the revision and the listing, even for a commit already in the cache.
 // A branch or tag costs one request (its commit) before a cached snapshot is used, since it may have
 // moved; a full commit costs none. Every request has its own deadline (hub-fetch.ts).
+// At most HUB_DOWNLOADS_AT_ONCE repos download at a time in a process (p-limit): a sweep asks for
+// every model's checkpoint at once, and twenty weight downloads sharing one line would each crawl
+// past its per-chunk deadline; bounded, the first checkpoints arrive early and their jobs start.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, realpath, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { downloadFileToCacheDir, listFiles, modelInfo, type ListFileEntry } from '@huggingface/hub';
+import pLimit from 'p-limit';
 import { hubFetch, HubTimeoutError, hubTimeoutMs } from './hub-fetch.js';
 
 export interface DownloadRepoOptions {
@@ -64,9 +68,18 @@ const REMOTE_CODE_CONFIGS = ['config.json', 'tokenizer_config.json', 'preprocess
 // Beside snapshots/ and blobs/, like Python's own .no_exist/: the hub cache scanners skip it.
 const MANIFEST_DIR = '.export-sweep';
 
+/** Repos whose files are being fetched at once (asking a branch's commit included); a cached full commit takes no slot. */
+export const HUB_DOWNLOADS_AT_ONCE = 4;
+const downloads = pLimit(HUB_DOWNLOADS_AT_ONCE);
+
+/** How many downloads hold a slot and how many wait for one. */
+export function hubDownloadQueue(): { active: number; waiting: number } {
+  return { active: downloads.activeCount, waiting: downloads.pendingCount };
+}
+
 /** Download (or find in the cache) `repo` at `revision`; returns the snapshot folder to load from. */
 export async function downloadRepo(options: DownloadRepoOptions): Promise<string> {
-  const { repo, hubUrl, cacheDir } = options;
+  const { repo, cacheDir } = options;
   const revision = options.revision ?? 'main';
   if (!REPO_ID.test(repo) || repo.split('/').includes('..')) {
     throw new HubDownloadError(`repo id '${repo}' is not of the form org/name: pass the id as the hub shows it`);
@@ -80,7 +93,16 @@ export async function downloadRepo(options: DownloadRepoOptions): Promise<string
       return checkSnapshot(manifest, options, storage); // no request: a commit's files never change
     }
   }
+  return downloads(() => {
+    // a sweep closing while this waited for a slot: nothing to start
+    options.signal?.throwIfAborted();
+    return fetchRepo(options, revision, storage);
+  });
+}
 
+/** downloadRepo's part that asks the hub: the commit, the listing, the files, each verified. */
+async function fetchRepo(options: DownloadRepoOptions, revision: string, storage: string): Promise<string> {
+  const { repo, hubUrl, cacheDir } = options;
   const fetch = hubFetch(hubUrl, options.timeoutMs ?? hubTimeoutMs(), options.signal);
   const sha = await resolveCommit(repo, revision, hubUrl, fetch);
   const cached = await readManifest(storage, sha);

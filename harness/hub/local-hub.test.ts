@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileDownloadInfo, listFiles, modelInfo, pathsInfo } from '@huggingface/hub';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeSafetensors } from '../tensors/safetensors.js';
-import { downloadRepo, hashFile, verifySnapshot } from './hub-download.js';
+import { downloadRepo, hashFile, HUB_DOWNLOADS_AT_ONCE, hubDownloadQueue, verifySnapshot } from './hub-download.js';
 import { startLocalHub, type LocalHub } from './local-hub.js';
 
 const CONFIG = { model_type: 'bert', hidden_size: 3, vocab_size: 4 };
@@ -112,6 +112,36 @@ describe('local hub and downloadRepo', () => {
     );
     const sha = (await readFile(join(cache, 'models--org--moving', 'refs', 'main'), 'utf8'));
     expect(await downloadRepo({ repo: 'org/moving', revision: sha, hubUrl: moving.url, cacheDir: cache })).toBe(join(cache, 'models--org--moving', 'snapshots', sha));
+  });
+
+  it('downloads at most HUB_DOWNLOADS_AT_ONCE repos at a time; the rest wait their turn and all arrive', async () => {
+    const many = HUB_DOWNLOADS_AT_ONCE + 2;
+    const caches = await Promise.all(Array.from({ length: many }, () => cacheDir()));
+    let most = 0;
+    const watch = setInterval(() => { most = Math.max(most, hubDownloadQueue().active); }, 1);
+    try {
+      const started = caches.map((cache) => downloadRepo({ repo: 'org/tiny', hubUrl: hub.url, cacheDir: cache }));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(hubDownloadQueue()).toEqual({ active: HUB_DOWNLOADS_AT_ONCE, waiting: many - HUB_DOWNLOADS_AT_ONCE });
+      const snapshots = await Promise.all(started);
+      expect(snapshots.map((s, i) => s.startsWith(caches[i]))).toEqual(caches.map(() => true));
+    } finally {
+      clearInterval(watch);
+    }
+    expect(most).toBeLessThanOrEqual(HUB_DOWNLOADS_AT_ONCE);
+    expect(hubDownloadQueue()).toEqual({ active: 0, waiting: 0 });
+  });
+
+  it('a download still waiting for its turn when the sweep closes starts nothing', async () => {
+    const closing = new AbortController();
+    const caches = await Promise.all(Array.from({ length: HUB_DOWNLOADS_AT_ONCE + 1 }, () => cacheDir()));
+    const started = caches.map((cache) => downloadRepo({ repo: 'org/tiny', hubUrl: hub.url, cacheDir: cache, signal: cache === caches.at(-1) ? closing.signal : undefined }));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(hubDownloadQueue().waiting).toBe(1);
+    closing.abort(new Error('the sweep is closing'));
+    await expect(started.at(-1)).rejects.toThrow('the sweep is closing');
+    await Promise.all(started.slice(0, -1));
+    expect(await readdir(caches.at(-1)!)).toEqual([]);
   });
 
   it('names a corrupted blob in the cache on the next download and on verify', async () => {

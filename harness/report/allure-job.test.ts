@@ -1,13 +1,13 @@
 // The allure data a job's result turns into, caught by allure's own message-holding runtime in
-// place of allure-vitest's for the length of each call, then the status allure-vitest would give
-// the test for what throwIfBroken throws (allure's getStatusFromError, which its reporter calls).
+// place of allure-vitest's for the length of each call (allureMessages, as the CLI's writer catches
+// it), then the status allure-vitest would give the test for what throwIfBroken throws (allure's
+// getStatusFromError, which its reporter calls).
 import { Status } from 'allure-js-commons';
 import { getStatusFromError, type RuntimeMessage } from 'allure-js-commons/sdk';
-import { getGlobalTestRuntime, MessageHolderTestRuntime, setGlobalTestRuntime } from 'allure-js-commons/sdk/runtime';
 import { describe, expect, it } from 'vitest';
 import type { JobResult } from '../sweep/job-result.js';
 import type { Job } from '../sweep/jobs.js';
-import { BrokenJobError, reportJobToAllure, throwIfBroken } from './allure-job.js';
+import { allureMessages as messagesOf, BrokenJobError, throwIfBroken } from './allure-job.js';
 import { BROKEN_AT_EAGER, PARTIAL, SHAPE_MISMATCH } from './example-results.js';
 
 const jobOf = (r: JobResult): Job => ({
@@ -15,17 +15,7 @@ const jobOf = (r: JobResult): Job => ({
   model: { id: r.model, class: r.modelClass, model_type: 'llava', task: 'image-text-to-text', seed: 0, config: {} },
 });
 
-async function allureMessages(result: JobResult): Promise<RuntimeMessage[]> {
-  const previous = getGlobalTestRuntime();
-  const holder = new MessageHolderTestRuntime();
-  setGlobalTestRuntime(holder);
-  try {
-    await reportJobToAllure(jobOf(result), result);
-  } finally {
-    setGlobalTestRuntime(previous);
-  }
-  return holder.messages();
-}
+const allureMessages = (result: JobResult) => messagesOf(jobOf(result), result);
 
 const attachments = (messages: RuntimeMessage[]) => Object.fromEntries(messages.flatMap((m) =>
   m.type === 'attachment_content' ? [[m.data.name, Buffer.from(m.data.content, m.data.encoding).toString('utf8')]] : []));

@@ -1,11 +1,14 @@
-// A sweep job's result as allure data, for the vitest suites: labels to group by (epic = backend,
+// A sweep job's result as allure data, one model for both entry points: the vitest suites report it
+// through allure-vitest's runtime, the CLI (`run --allure`, `report --allure`, allure-results.ts)
+// captures the same calls as messages and writes them itself. Labels to group by (epic = backend,
 // feature = family, story = class), parameters, the stage ladder as steps, the comparison as a step,
 // the error whole (traceback, cause chain, native stderr) and the smallest failing shape as
 // attachments. A broken job is allure's own "broken" (a problem of the test set-up, not a failed
 // check): allure-vitest takes a test's status from what it throws, hence throwIfBroken.
 import * as allure from 'allure-js-commons';
 import { Status } from 'allure-js-commons';
-import { getStatusFromError } from 'allure-js-commons/sdk';
+import { getStatusFromError, type RuntimeMessage } from 'allure-js-commons/sdk';
+import { getGlobalTestRuntime, MessageHolderTestRuntime, setGlobalTestRuntime } from 'allure-js-commons/sdk/runtime';
 import { entryName } from '../skips/skip-list.js';
 import { failedWhenRun, type JobResult } from '../sweep/job-result.js';
 import type { Job } from '../sweep/jobs.js';
@@ -17,11 +20,13 @@ export async function reportJobToAllure(job: Job, result: JobResult): Promise<vo
   await allure.story(job.model.class);
   await allure.parameter('mode', job.mode);
   await allure.parameter('shape', `${result.shapes[0]?.shape.batch ?? '-'}x${result.shapes[0]?.shape.seq ?? '-'}`);
-  await allure.parameter('status', result.status);
+  // what varies from run to run of the same job stays out of allure's history id, so a job's history
+  // (and a retry's) is one line whatever its status
+  await allure.parameter('status', result.status, { excluded: true });
   if (result.skip) await allure.link(result.skip.link, `skip-list ${result.skip.kind ?? 'skip'}: ${entryName(result.skip)}`, 'issue');
   const note = expectationNote(result);
   if (note) await allure.description(note);
-  if (result.reusedFrom) await allure.parameter('reused from', `${result.reusedFrom.runDir} (${result.reusedFrom.finishedAt})`);
+  if (result.reusedFrom) await allure.parameter('reused from', `${result.reusedFrom.runDir} (${result.reusedFrom.finishedAt})`, { excluded: true });
   if (result.inputsFed) await allure.parameter('inputs fed', result.inputsFed.join(', ') || '-');
   if (result.inputsNotFed?.length) await allure.parameter('inputs not fed (untested)', result.inputsNotFed.join(', '));
   const failedRung = failedWhenRun(result) ? failedStage(result)?.split(':')[0] : undefined;
@@ -57,6 +62,20 @@ export async function reportJobToAllure(job: Job, result: JobResult): Promise<vo
   } else if (result.error) {
     await allure.attachment('error', `${result.error}\n${result.stderrTail ?? ''}`, 'text/plain');
   }
+}
+
+/** The allure messages reportJobToAllure makes for a job, caught by allure's own message-holding
+ * runtime in place of whatever runtime is set (allure-vitest's in a suite) for the length of the call. */
+export async function allureMessages(job: Job, result: JobResult): Promise<RuntimeMessage[]> {
+  const previous = getGlobalTestRuntime();
+  const holder = new MessageHolderTestRuntime();
+  setGlobalTestRuntime(holder);
+  try {
+    await reportJobToAllure(job, result);
+  } finally {
+    setGlobalTestRuntime(previous);
+  }
+  return holder.messages();
 }
 
 /** A job that never reached the exporter. Not an assertion: allure files the test as broken. */

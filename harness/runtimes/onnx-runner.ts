@@ -1,5 +1,9 @@
 // Runs .onnx artifacts in onnxruntime-node, the way a JavaScript consumer would: loaded from the
 // file path (so the .onnx_data sidecar resolves), fed typed arrays, outputs read back by name.
+// No concurrency bound here (p-limit bounds hub downloads, hub-download.ts): onnxruntime-node 1.30
+// creates a session and runs it synchronously on the main thread (its backend.js defers each call
+// with setImmediate and the binding returns no promise), so runs never overlap, and the sessions alive
+// at once are the running jobs' own, released when each job ends (run-job.ts).
 import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import ort from 'onnxruntime-node';
