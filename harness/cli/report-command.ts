@@ -16,7 +16,7 @@ status on a terminal), its failures, partial jobs' unfed inputs, the fuzzing's s
 shapes with their replay commands, and skip-list entries that no longer hold (stale, xpass, or an
 xfail entry's job failing with another error). Reads one result per job (the last line of a job
 id); a damaged results.jsonl line is refused by file and line (fix: \`export-sweep repair RUN\`).
---junit FILE also writes the results as JUnit XML (README, "JUnit XML"), --allure DIR as allure-results
+--junit FILE also writes the results as JUnit XML (docs/reports.md, "JUnit XML"), --allure DIR as allure-results
 (one result file per job; earlier allure files in DIR are removed), as \`run\` does with the same flags.`;
 
 export async function reportCommand(args: string[]): Promise<number> {

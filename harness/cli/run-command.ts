@@ -60,7 +60,7 @@ options:
   --implementation I  whose exporter: ours (hf_exporters, default) or upstream (the pinned
                     transformers' own transformers.exporters, run on the same jobs and runtimes)
   --out DIR         run folder (default: reports/<timestamp>)
-  --junit FILE      also write the results as JUnit XML (one testsuite per backend; README, "JUnit XML")
+  --junit FILE      also write the results as JUnit XML (one testsuite per backend; docs/reports.md, "JUnit XML")
   --allure DIR      also write the results as allure-results (one result file per job, attachments;
                     earlier allure files in DIR are removed): \`npx allure generate DIR\` renders them
 
