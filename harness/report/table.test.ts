@@ -76,7 +76,7 @@ describe('the terminal matrix with xfail and xpass', () => {
   });
 
   it('lists the xpass among the failures with its stale entry, and the xfail apart with its real status', () => {
-    expect(table).toMatch(/failures:\n {2}tiny-gpt2\/executorch\/dynamic: xpass: max abs 1\.2e-6\n {4}xpass: the xfail entry skip-lists\/export-skip\.json:7 \(GPT2LMHeadModel\) expects \/logits: shape\/, but the job passes: remove the entry/);
-    expect(table).toMatch(/expected failures \(xfail entries; not failures of the run\):\n {2}tiny-gpt2\/executorch\/static: mismatch at compare: OutputMismatch: logits: shape \[2, 1, 96\], eager \[2, 7, 96\] \(skip-lists\/export-skip\.json:7 https:\/\/github\.com\/pytorch\/executorch\/issues\/1\)/);
+    expect(table).toMatch(/failures:\n {2}tiny-gpt2\/executorch\/dynamic: xpass: max abs 1\.2e-6\n {4}xpass: the xfail entry harness\/architectures\/architectures\.json:7 \(GPT2LMHeadModel\) expects \/logits: shape\/, but the job passes: remove the entry/);
+    expect(table).toMatch(/expected failures \(xfail entries; not failures of the run\):\n {2}tiny-gpt2\/executorch\/static: mismatch at compare: OutputMismatch: logits: shape \[2, 1, 96\], eager \[2, 7, 96\] \(harness\/architectures\/architectures\.json:7 https:\/\/github\.com\/pytorch\/executorch\/issues\/1\)/);
   });
 });
