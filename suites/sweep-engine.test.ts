@@ -139,6 +139,9 @@ describe('run folders: kill -9 and --resume, shards and merge', () => {
     }
     const shardJobs = [1, 2].map((i) => new RunFolder(join(root, `shard${i}`)).readManifest().jobs);
     expect(shardJobs[0].filter((id) => shardJobs[1].includes(id))).toEqual([]);
+    // by class: a model's jobs all run in one shard, where its tiny model is built and loaded once
+    const modelsOf = (ids: string[]) => new Set(ids.map((id) => id.split('/')[0]));
+    expect([...modelsOf(shardJobs[0])].filter((model) => modelsOf(shardJobs[1]).has(model))).toEqual([]);
     expect(new RunFolder(join(root, 'merged')).readManifest().jobs.sort()).toEqual(fullResults.map((r) => r.id).sort());
   }, 600_000);
 });

@@ -1,4 +1,5 @@
 // export-sweep command line: one module per command, each with its own --help.
+import { costsCommand } from './costs-command.js';
 import { coverageCommand } from './coverage-command.js';
 import { diffCommand } from './diff-command.js';
 import { listCommand } from './list-command.js';
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; about
   list: { run: listCommand, about: 'list every model class of the pinned transformers (or --default: the default set)' },
   replay: { run: replayCommand, about: "re-run one job of a run from its fuzz failure's seed and path" },
   merge: { run: mergeCommand, about: 'combine the shard folders of one sweep into one run folder' },
+  costs: { run: costsCommand, about: 'record the job times of runs in the cost table that balances --shard' },
   report: { run: reportCommand, about: "print a run folder's matrix, failures and findings" },
   repair: { run: repairCommand, about: 'move the damaged lines of a run folder\'s results.jsonl aside, so it can be reported and resumed' },
   diff: { run: diffCommand, about: 'compare two runs job by job: regressions, fixes, error and tolerance changes' },

@@ -13,7 +13,7 @@ import { replayCommand } from '../report/model-report.js';
 import { writeJunit } from '../report/junit.js';
 import { writeAllureResults } from '../report/allure-results.js';
 import { writeRunReport } from '../report/write-report.js';
-import { RunFolder, selectionJobs, type Selection } from '../results/run-folder.js';
+import { manifestJobs, RunFolder, selectionJobs, type Selection } from '../results/run-folder.js';
 import { loadSkipLists } from '../skips/skip-list.js';
 import { resolveModelFrom } from '../sweep/checkpoints.js';
 import { isFailure, type JobResult } from '../sweep/job-result.js';
@@ -45,7 +45,8 @@ options:
   --seed S          the run's fuzzing seed (default: random, recorded in the manifest)
   --replay S[:P]    replay a fuzz failure: seed S (and fast-check path P) as printed for the job
   --resume RUN      finish an interrupted run: only the jobs without a result in RUN
-  --shard i/n       run slice i of n of the jobs (merge the slices with \`export-sweep merge\`)
+  --shard i/n       run slice i of n: whole models, balanced by recorded job cost (harness/sweep/job-costs.json;
+                    refresh it with \`export-sweep costs RUN...\`); merge the slices with \`export-sweep merge\`
   --probe-skips     run skip-listed jobs anyway and report entries that now pass as stale
                     (xfail entries need no probe: their jobs always run)
   --pins NAME       run under pins/NAME.txt (its own cached Python environment)
@@ -169,8 +170,8 @@ export async function planRun(args: string[]): Promise<RunPlan | undefined> {
   const catalog = await loadCatalog();
   if (values.resume) {
     // a folder that is not a run is named as such, and gets no lock file
-    const { selection } = new RunFolder(values.resume).readManifest();
-    return { values, selection, runDir: values.resume, jobs: selectionJobs(selection), catalog, replay };
+    const manifest = new RunFolder(values.resume).readManifest();
+    return { values, selection: manifest.selection, runDir: values.resume, jobs: manifestJobs(manifest), catalog, replay };
   }
   const picked = await selectEntries({ ...values, pattern: positionals[0] }, catalog);
   const selection: Selection = {

@@ -10,7 +10,8 @@ import type { Implementation } from '../peers/implementations.js';
 import { pinSetKey, pinSetName } from '../python/pin-set.js';
 import { REPO_ROOT } from '../python/paths.js';
 import type { JobResult } from '../sweep/job-result.js';
-import { expandJobs, shardJobs, type Job, type Mode, type Shard } from '../sweep/jobs.js';
+import { expandJobs, type Job, type Mode, type Shard } from '../sweep/jobs.js';
+import { shardJobs } from '../sweep/shard-plan.js';
 import { CorruptResultsError, ResultStore } from './result-store.js';
 import { RunFolderLock } from './run-folder-lock.js';
 
@@ -63,6 +64,13 @@ function git(...args: string[]): string | null {
 export function selectionJobs(selection: Selection): Job[] {
   const jobs = expandJobs(selection.models, selection.backends, selection.modes);
   return selection.shard ? shardJobs(jobs, selection.shard) : jobs;
+}
+
+/** The jobs a run folder was started with, as its manifest lists them: a resumed shard keeps its
+ * slice even when the cost table that planned it has changed since. */
+export function manifestJobs(manifest: Pick<RunManifest, 'selection' | 'jobs'>): Job[] {
+  const ids = new Set(manifest.jobs);
+  return expandJobs(manifest.selection.models, manifest.selection.backends, manifest.selection.modes).filter((job) => ids.has(job.id));
 }
 
 export function newManifest(selection: Selection, versions: Record<string, string | null>): RunManifest {

@@ -56,11 +56,5 @@ export function parseShard(text: string): Shard {
   return { index, count };
 }
 
-/** Shard i of n: every n-th job of the selection sorted by id, so the slices are balanced, disjoint
- * and the same on every machine that sees the same selection. */
-export function shardJobs<T extends { id: string }>(jobs: T[], shard: Shard): T[] {
-  return [...jobs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).filter((_, i) => i % shard.count === shard.index - 1);
-}
-
 /** Where a job keeps its inputs, outputs, artifact and repro files inside the run folder's ``jobs/``. */
 export const jobWorkDir = (workDir: string, jobId: string) => join(workDir, jobId.replaceAll('/', '__'));
