@@ -42,7 +42,7 @@ export type Reply =
 
 /** Each op's arguments and result, so a call site is checked against the worker's contract. */
 export interface Ops {
-  hello: { args: Record<string, never>; result: { protocol: number; pid: number; versions: Record<string, string | null> } };
+  hello: { args: Record<string, never>; result: { protocol: number; pid: number; threads: number; versions: Record<string, string | null> } };
   catalog: {
     args: Record<string, never>;
     result: { classes: { class: string; model_type: string; model_types: string[]; task: string; tasks: string[]; modality: 'text' | 'vision' | 'audio' | 'multimodal' | 'time-series'; generative: boolean }[] };

@@ -39,7 +39,7 @@ class RunError(WorkerError):
 def op(name: str, *, debug: bool = False) -> Callable[[Op], Op]:
     def decorator(fn: Op) -> Op:
         # Crash and hang ops exist to test the harness's isolation; a normal worker never offers them.
-        if not debug or os.environ.get("HF_EXPORTERS_WORKER_DEBUG") == "1":
+        if not debug or os.environ.get("SWEEP_WORKER_DEBUG") == "1":
             OPS[name] = fn
         return fn
 
@@ -66,7 +66,10 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
 @op("hello")
 def hello() -> dict[str, Any]:
     packages = ("torch", "transformers", "onnx", "onnxscript", "onnxruntime", "executorch", "safetensors")
-    return {"protocol": PROTOCOL_VERSION, "pid": os.getpid(), "versions": {p: installed_version(p) for p in packages}}
+    return {
+        "protocol": PROTOCOL_VERSION, "pid": os.getpid(), "threads": torch.get_num_threads(),
+        "versions": {p: installed_version(p) for p in packages},
+    }
 
 
 @op("catalog")
