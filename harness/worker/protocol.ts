@@ -74,8 +74,9 @@ export interface Ops {
   export: {
     /** ``implementation``: whose exporter (default ours; a peer only when the worker loaded it). */
     args: { model: string; backend: string; inputs: string; out_dir: string; config?: Record<string, unknown>; implementation?: string };
-    /** ONNX exports add their input and output names, and the eager leaf path of each output. */
-    result: { artifact: string; bytes: number; export_ms: number; inputs?: string[]; outputs?: string[]; leaves?: string[] };
+    /** ONNX exports add their input and output names, and the eager leaf path of each output.
+     * ``export_stages_ms``: the export's time by library stage (sweep_worker/stage_clock.py). */
+    result: { artifact: string; bytes: number; export_ms: number; export_stages_ms?: Record<string, number>; inputs?: string[]; outputs?: string[]; leaves?: string[] };
   };
   run: {
     args: { backend: string; artifact: string; inputs: string; out: string };
