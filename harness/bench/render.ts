@@ -1,5 +1,7 @@
 // BENCHMARKS.md from one bench run's data: every figure with its baseline, ratio and target.
 import { DEFAULT_RECYCLE_AFTER_JOBS } from '../worker/pool.js';
+import type { CatalogSample } from './catalog-sample.js';
+import { renderCatalogSample } from './render-catalog.js';
 import type { Speedups } from './speedups.js';
 import type { SweepFigures } from './sweep-figures.js';
 
@@ -14,6 +16,8 @@ export interface BenchData {
   exportOptimize: { optimizedMedianMs: number; unoptimizedMedianMs: number };
   upstreamExport: Record<string, { jobs: number; oursMs: number; peerMs: number }>;
   benchMs: number;
+  /** The catalog sample (catalog-sample.ts), measured on its own date. */
+  catalog?: CatalogSample;
 }
 
 const f = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
@@ -98,6 +102,7 @@ export function renderBenchmarks(d: BenchData): string {
     '|---|---|---|---|---|---|---|',
     ...g.memory.perWorker.map((w) => `| ${w.pid} | ${w.jobs} | ${w.firstMb} MB | ${w.lastMb} MB | ${w.maxMb} MB | ${f(w.lastMb / w.firstMb)}x | ${f(w.mbPerJob, 1)} MB |`),
     '',
+    ...(d.catalog ? renderCatalogSample(d.catalog) : []),
   ];
   return `${lines.join('\n')}\n`;
 }
