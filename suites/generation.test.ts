@@ -81,7 +81,7 @@ describe('a decode exported with a wrong cache layout', () => {
     const planted = expandJobs(selectModels(loadModelEntries(), ['tiny-llama']), ['onnx'], ['generate']);
     const run = await runSweep({
       jobs: planted, runDir: join(root, 'planted'), workers: 1,
-      workerEnv: { HF_EXPORTERS_WORKER_DEBUG: '1' }, exportConfig: () => ({ debug_plant: 'swap-cache' }),
+      workerEnv: { SWEEP_WORKER_DEBUG: '1' }, exportConfig: () => ({ debug_plant: 'swap-cache' }),
     });
     const [result] = run.results;
     expect(result).toMatchObject({ status: 'mismatch', stage: 'generate' });

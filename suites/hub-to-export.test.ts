@@ -1,6 +1,6 @@
 // End to end through the real download path: a synthetic tiny checkpoint is generated, served by the
 // local hub on 127.0.0.1, downloaded into the HF cache layout, loaded, exported and checked.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { loadCatalog, type CatalogEntry } from '../harness/catalog/catalog.js';
 import { loadTinyOverrides } from '../harness/catalog/tiny-overrides.js';
 import { compareOutputs } from '../harness/compare/compare.js';
 import { parseSource, resolveSource } from '../harness/source/model-source.js';
+import { syntheticHubRoot, syntheticRepo } from '../harness/source/synthetic-source.js';
 import { readSafetensors } from '../harness/tensors/safetensors.js';
 import { PythonWorker } from '../harness/worker/python-worker.js';
 
@@ -29,6 +30,12 @@ describe('synthetic model through the local hub', () => {
     });
     expect(folder).toContain(join(root, 'cache'));
     expect(folder).toMatch(/models--synthetic--[\w-]+\/snapshots\/[0-9a-f]{40}$/);
+    // stored once: the hub's file and the downloaded blob are the same inode, and no build folder is left
+    const entry = catalog.find((e) => e.class === className)!;
+    const repo = syntheticRepo(entry, loadTinyOverrides()[entry.model_type]);
+    const [served, downloaded] = await Promise.all([stat(join(syntheticHubRoot(), repo, 'model.safetensors')), stat(join(folder, 'model.safetensors'))]);
+    expect(served.ino).toBe(downloaded.ino);
+    expect((await readdir(join(syntheticHubRoot(), 'synthetic'))).filter((name) => name.includes('.building-'))).toEqual([]);
     const { handle } = await worker.request('load', { model_dir: folder, handle: className });
     const inputs = join(root, `${className}-inputs.safetensors`);
     await worker.request('sample_inputs', { model: handle, out: inputs, padding: 'left' });

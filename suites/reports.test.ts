@@ -25,7 +25,7 @@ const jobs = expandJobs(selectModels(loadModelEntries(), ['tiny-bert', 'tiny-gpt
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'reports-'));
-  const common = { jobs, workers: 2, fuzz: { numRuns: 3, seed: 3 }, workerEnv: { HF_EXPORTERS_WORKER_DEBUG: '1' } };
+  const common = { jobs, workers: 2, fuzz: { numRuns: 3, seed: 3 }, workerEnv: { SWEEP_WORKER_DEBUG: '1' } };
   baseline = (await runSweep({ ...common, runDir: join(root, 'runs', 'a-baseline') })).results;
   const skipFile = join(root, 'export-skip.json');
   writeFileSync(skipFile, JSON.stringify({ entries: [{

@@ -17,7 +17,7 @@ import type { JobResult } from '../harness/sweep/job-result.js';
 import { expandJobs } from '../harness/sweep/jobs.js';
 import { runSweep } from '../harness/sweep/sweep.js';
 
-const debugEnv = { HF_EXPORTERS_WORKER_DEBUG: '1' };
+const debugEnv = { SWEEP_WORKER_DEBUG: '1' };
 let root: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'engine-'));

@@ -48,7 +48,7 @@ describe('a re-run of unchanged jobs', () => {
     const options: Omit<SweepOptions, 'runDir'> = {
       jobs, workers: 2, fuzz: { numRuns: 4, seed: 7 }, artifactCache: true, cacheDir: join(root, 'cache-rerun'),
       // a bug only sequence length 1 shows: the fuzzer finds it, so this job fails in both runs
-      workerEnv: { HF_EXPORTERS_WORKER_DEBUG: '1' }, exportConfig: (job) => (job.model.id === 'tiny-llama' ? { debug_plant: 'seq-one' } : undefined),
+      workerEnv: { SWEEP_WORKER_DEBUG: '1' }, exportConfig: (job) => (job.model.id === 'tiny-llama' ? { debug_plant: 'seq-one' } : undefined),
     };
     const first = byId((await runSweep({ ...options, runDir: join(root, 'first') })).results);
     const second = byId((await runSweep({ ...options, runDir: join(root, 'second') })).results);

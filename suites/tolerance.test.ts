@@ -98,7 +98,7 @@ describe('the same model exported with one weight row 1% off (debug plant wrong-
   beforeAll(async () => {
     run = await runSweep({
       jobs, runDir: join(root, 'wrong-weight'), workers: 1, jobTimeoutMs: JOB_TIMEOUT_MS, artifactCache: false, resultCache: false,
-      workerEnv: { HF_EXPORTERS_WORKER_DEBUG: '1' }, exportConfig: () => ({ debug_plant: 'wrong-weight' }),
+      workerEnv: { SWEEP_WORKER_DEBUG: '1' }, exportConfig: () => ({ debug_plant: 'wrong-weight' }),
     });
   }, 4 * JOB_TIMEOUT_MS);
 

@@ -60,7 +60,7 @@ beforeAll(async () => {
   runDir = join(await mkdtemp(join(tmpdir(), 'verdicts-')), 'run');
   const catalog = await loadCatalog();
   await runSweep({
-    jobs, runDir, workers: 1, workerEnv: { HF_EXPORTERS_WORKER_DEBUG: '1' }, fuzz: { numRuns: 3, seed: 7 },
+    jobs, runDir, workers: 1, workerEnv: { SWEEP_WORKER_DEBUG: '1' }, fuzz: { numRuns: 3, seed: 7 },
     resolveModel: resolveModelFrom({ catalog, overrides: loadTinyOverrides() }),
     exportConfig: (job) => (plants[job.id] ? { debug_plant: plants[job.id] } : undefined),
   });

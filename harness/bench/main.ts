@@ -52,7 +52,7 @@ const fresh = await timedSweep(root, 'fresh', { jobs: warmJobs, workers: 1, recy
 const latency: { model: string; nodeMs: number; pythonOrtMs: number; eagerMs: number }[] = [];
 {
   const runner = new OnnxRunner({ intraOpNumThreads: 1 });
-  const worker = new PythonWorker({ env: { HF_EXPORTERS_THREADS: '1' } });
+  const worker = new PythonWorker({ env: { SWEEP_WORKER_THREADS: '1' } });
   try {
     for (const model of models) {
       const result = full.results.find((r) => r.id === `${model.id}/onnx/static` && r.status === 'pass');

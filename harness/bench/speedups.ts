@@ -79,7 +79,7 @@ export async function measureSpeedups(root: string, models: ModelEntry[], worker
   // on one thread, which tells what the threads do from what the second process does
   for (const [n, threads] of [[1, workers], [1, 1], [2, Math.max(1, Math.floor(workers / 2))]]) {
     const fuzzed = await timedSweep(root, `fuzz-${n}x${threads}`, {
-      ...cached, jobs: fuzzJobs, workers: n, fuzz: { numRuns: 400, seed: 2 }, workerEnv: { HF_EXPORTERS_THREADS: String(threads) },
+      ...cached, jobs: fuzzJobs, workers: n, fuzz: { numRuns: 400, seed: 2 }, workerEnv: { SWEEP_WORKER_THREADS: String(threads) },
     });
     const cases = sum(fuzzed.results.map((r) => r.fuzz?.cases ?? 0));
     fuzzScaling.push({ workers: n, threads, jobs: fuzzJobs.length, cases, spanMs: fuzzed.spanMs, casesPerSecond: cases / (fuzzed.spanMs / 1000) });

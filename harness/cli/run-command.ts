@@ -19,7 +19,7 @@ import { resolveModelFrom } from '../sweep/checkpoints.js';
 import { isFailure, type JobResult } from '../sweep/job-result.js';
 import { BACKENDS, MODES, parseShard, type Job, type Mode } from '../sweep/jobs.js';
 import { runSweep, type SweepOptions } from '../sweep/sweep.js';
-import { DEFAULT_RECYCLE_AFTER_JOBS } from '../worker/pool.js';
+import { DEFAULT_RECYCLE_AFTER_JOBS, DEFAULT_WORKER_THREADS } from '../worker/pool.js';
 import { list, nonNegativeInt, parseCommand, positiveInt, seedInt, SELECTION_USAGE, UsageError } from './args.js';
 import { Progress } from './progress.js';
 import { selectEntries } from './selection.js';
@@ -39,6 +39,7 @@ options:
   --backends a,b    ${BACKENDS.join(', ')} (default: all)
   --modes a,b       static, dynamic, generate (default: all; generate only for generative classes)
   --jobs N          parallel workers (default: cores = ${availableParallelism()})
+  --threads N       torch threads in each worker (default ${DEFAULT_WORKER_THREADS}: a sweep's parallelism is its workers)
   --timeout S       seconds one job may take before its worker is killed (default 600)
   --max-memory MB   resident memory one worker may use before it is killed (default: 80% of RAM / jobs)
   --shapes N        fuzzed shapes per dynamic job (default 10; 50 for a nightly run; 0: sample only)
@@ -73,7 +74,7 @@ stops the workers and exits (143 or 130), keeping every finished result for --re
 
 const OPTIONS = {
   models: { type: 'string' }, family: { type: 'string' }, task: { type: 'string' }, modality: { type: 'string' },
-  backends: { type: 'string' }, modes: { type: 'string' }, jobs: { type: 'string' }, timeout: { type: 'string' },
+  backends: { type: 'string' }, modes: { type: 'string' }, jobs: { type: 'string' }, threads: { type: 'string' }, timeout: { type: 'string' },
   'max-memory': { type: 'string' }, shapes: { type: 'string' }, seed: { type: 'string' }, replay: { type: 'string' },
   resume: { type: 'string' }, shard: { type: 'string' }, 'probe-skips': { type: 'boolean' }, pins: { type: 'string' },
   'hub-url': { type: 'string' }, 'trust-remote-code': { type: 'boolean' }, implementation: { type: 'string' }, out: { type: 'string' },
@@ -159,6 +160,7 @@ export async function planRun(args: string[]): Promise<RunPlan | undefined> {
   const { values, positionals } = parsed;
   // every number is checked before a folder is locked or a worker started
   positiveInt(values.jobs, '--jobs');
+  positiveInt(values.threads, '--threads');
   positiveInt(values.timeout, '--timeout');
   positiveInt(values['max-memory'], '--max-memory');
   parseRecycleAfter(values['recycle-after']);
@@ -235,6 +237,7 @@ async function sweepInto(
     jobs, runDir, selection, workers, skipLists, probeSkips: selection.probeSkips, implementation: selection.implementation,
     jobTimeoutMs: timeout && timeout * 1000,
     maxMemoryMb: positiveInt(values['max-memory'], '--max-memory'),
+    threads: positiveInt(values.threads, '--threads'),
     trustRemoteCode: values['trust-remote-code'],
     artifactCache: !values['no-artifact-cache'],
     recycleAfterJobs: parseRecycleAfter(values['recycle-after']),

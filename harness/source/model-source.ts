@@ -2,18 +2,15 @@
 // cache layout), `synthetic:ClassName` (a tiny seeded checkpoint built from the generic tiny config,
 // published into the local hub and downloaded from it, so the real download path runs), and
 // `local:path` (a folder used as it is).
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CatalogEntry } from '../catalog/catalog.js';
 import { downloadRepo } from '../hub/hub-download.js';
 import { startLocalHub, type LocalHub } from '../hub/local-hub.js';
 import { cacheRoot } from '../python/paths.js';
-import { pinSetKey } from '../python/pin-set.js';
-import { recipeHash } from '../sweep/source-hash.js';
 import type { PythonWorker } from '../worker/python-worker.js';
 import { SelectionError } from '../sweep/selection-error.js';
+import { makeTiny, publishSynthetic, shareWithSnapshot, syntheticHubRoot, syntheticRepo } from './synthetic-source.js';
 
 export type SourceSpec =
   | { kind: 'hub'; repo: string; revision: string }
@@ -64,27 +61,20 @@ export async function resolveSource(spec: SourceSpec, context: SourceContext): P
   }
   const entry = context.catalog.find((e) => e.class === spec.className);
   if (!entry) throw new Error(`synthetic:${spec.className} is not a class of the pinned transformers; see 'export-sweep list'`);
-  // The overrides and the code that builds tiny checkpoints are part of the name, so editing either
-  // never serves a stale checkpoint.
-  const overridesKey = createHash('sha256').update(JSON.stringify({ overrides: context.overrides[entry.model_type] ?? {}, recipe: recipeHash() })).digest('hex').slice(0, 8);
-  const repo = `synthetic/${entry.class}-${overridesKey}`;
-  const hubRoot = join(cacheRoot(), 'local-hub', pinSetKey());
-  const repoDir = join(hubRoot, repo);
-  if (!existsSync(join(repoDir, 'model.safetensors'))) {
-    const built = join(cacheRoot(), 'tiny', pinSetKey(), `${entry.class}-${overridesKey}`);
-    const make = (worker: PythonWorker) => worker.request('make_tiny', {
-      model_class: entry.class, model_type: entry.model_type, out_dir: built, config: context.overrides[entry.model_type], shrink: true,
-    });
-    if (context.worker) await make(context.worker);
-    else if (context.onWorker) await context.onWorker(make);
-    else throw new Error(`synthetic:${spec.className} is built by a Python worker: pass worker or onWorker in the source context`);
-    await mkdir(join(hubRoot, 'synthetic'), { recursive: true });
-    await cp(built, repoDir, { recursive: true });
-  }
+  const config = context.overrides[entry.model_type];
+  const repo = syntheticRepo(entry, config);
+  await publishSynthetic(repo, (outDir) => {
+    const make = (worker: PythonWorker) => makeTiny(worker, entry, config, outDir);
+    if (context.worker) return make(context.worker);
+    if (context.onWorker) return context.onWorker(make);
+    throw new Error(`synthetic:${spec.className} is built by a Python worker: pass worker or onWorker in the source context`);
+  });
   let hub: LocalHub | undefined;
   try {
-    const hubUrl = context.hubUrl ?? (hub = await startLocalHub(hubRoot)).url;
-    return await downloadRepo({ repo, revision: 'main', hubUrl, cacheDir, trustRemoteCode: context.trustRemoteCode, signal: context.signal });
+    const hubUrl = context.hubUrl ?? (hub = await startLocalHub(syntheticHubRoot())).url;
+    const snapshot = await downloadRepo({ repo, revision: 'main', hubUrl, cacheDir, trustRemoteCode: context.trustRemoteCode, signal: context.signal });
+    if (hub) await shareWithSnapshot(repo, snapshot); // only our own hub serves exactly what we built
+    return snapshot;
   } finally {
     await hub?.close();
   }

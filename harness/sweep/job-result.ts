@@ -117,6 +117,9 @@ export interface JobResult {
     tensorIo?: number; ipc?: number;
     total: number;
   };
+  /** The export's time by library stage (trace, decompose, onnx_translate, onnx_optimize, lower,
+   * to_executorch, other: the exporter's own work and saving), each without the stages it calls. */
+  exportStagesMs?: Record<string, number>;
   artifactBytes?: number;
   /** The artifact came from the cache of an identical earlier job: no export ran. */
   artifactCached?: boolean;

@@ -107,7 +107,7 @@ export function reproScript(facts: ReproFacts): string {
     );
     if (stage !== 'eager' && stage !== 'inputs') {
       lines.push(
-        `os.environ["HF_EXPORTERS_WORKER_DEBUG"] = "1"` + (plant ? '' : '  # harmless without a plant'),
+        `os.environ["SWEEP_WORKER_DEBUG"] = "1"` + (plant ? '' : '  # harmless without a plant'),
         `out = tempfile.mkdtemp(prefix="repro-generate-")`,
         `manifest = generation_ops.export_generation("model", ${JSON.stringify(job.backend)}, INPUTS, out, {**CONFIG, "dynamic": True${plant ? `, "debug_plant": ${JSON.stringify(plant)}` : ''}})`,
         'print(generation_ops.generate_artifact(manifest["manifest"], INPUTS, 8)["tokens"])',
@@ -127,7 +127,7 @@ export function reproScript(facts: ReproFacts): string {
   const plantLines = plant
     ? [
       '# the job exported under a planted bug (a test-only worker option): plant it the same way',
-      'os.environ["HF_EXPORTERS_WORKER_DEBUG"] = "1"',
+      'os.environ["SWEEP_WORKER_DEBUG"] = "1"',
       'from sweep_worker.planted_bugs import planted',
       '',
       `plant = planted(${JSON.stringify(plant)}, model)`,

@@ -100,6 +100,7 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
   const runtimeContext: RuntimeContext = { worker, onnx, backend: job.backend, read };
   const shapes: ShapeCheck[] = [];
   let artifactBytes: number | undefined;
+  let exportStagesMs: Record<string, number> | undefined;
   let artifactPath: string | undefined;
   let fuzz: FuzzSummary | undefined;
   let artifactCached = false;
@@ -171,6 +172,7 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
     artifactCached = Boolean(cached);
     durationsMs.export = cached ? 0 : exported.export_ms;
     artifactBytes = exported.bytes;
+    if (!cached) exportStagesMs = exported.export_stages_ms;
     artifactPath = exported.artifact;
     ladder.reach('load'); // the artifact loads into each runtime as it first runs
     const sampleCheck = await checkShape(handle, exported, SAMPLE_SHAPE, sample, eager.path, true);
@@ -223,6 +225,7 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
       errorInfo,
       durationsMs: { ...durationsMs, ...boundary(), total: performance.now() - start },
       artifactBytes,
+      exportStagesMs,
       artifactPath,
       maxAbsError: Math.max(...shapes.map((s) => s.maxAbsError)),
       maxRelError: Math.max(...shapes.map((s) => s.maxRelError)),
@@ -242,6 +245,7 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
       errorInfo: error.info,
       durationsMs: { ...durationsMs, ...boundary(), total: performance.now() - start },
       artifactBytes,
+      exportStagesMs,
       artifactPath,
       shapes,
       error: error.message.split('\n').slice(0, 5).join('\n'),

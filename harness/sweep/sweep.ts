@@ -36,6 +36,8 @@ export interface SweepOptions {
   workers?: number;
   jobTimeoutMs?: number;
   maxMemoryMb?: number;
+  /** Torch threads per worker; default DEFAULT_WORKER_THREADS (worker/pool.ts). */
+  threads?: number;
   /** Replace a worker after this many jobs (bounds memory growth; 1 = a fresh process per job,
    * 0 never); default DEFAULT_RECYCLE_AFTER_JOBS (worker/pool.ts). */
   recycleAfterJobs?: number;
@@ -148,7 +150,7 @@ export class SweepSession {
     this.folder = new RunFolder(options.runDir);
     this.pool = new WorkerPool({
       size: options.workers, jobTimeoutMs: options.jobTimeoutMs, maxMemoryMb: options.maxMemoryMb, recycleAfterJobs: options.recycleAfterJobs,
-      worker: { env: { ...peerEnv(options.implementation), ...options.workerEnv } },
+      threads: options.threads, worker: { env: { ...peerEnv(options.implementation), ...options.workerEnv } },
     });
   }
 

@@ -7,7 +7,7 @@ import { useModel } from '../sweep/model-cache.js';
 import { DEFAULT_RECYCLE_AFTER_JOBS, WorkerPool } from './pool.js';
 import type { PythonWorker } from './python-worker.js';
 
-const debugWorker = { env: { HF_EXPORTERS_WORKER_DEBUG: '1' } };
+const debugWorker = { env: { SWEEP_WORKER_DEBUG: '1' } };
 let pool: WorkerPool | undefined;
 
 afterEach(async () => {
@@ -16,6 +16,15 @@ afterEach(async () => {
 });
 
 describe('WorkerPool', () => {
+  it('gives each worker one torch thread by default, and the count asked for', async () => {
+    pool = new WorkerPool({ size: 1 });
+    const lone = await pool.run(async (w) => (await w.request('hello', {})).threads);
+    await pool.close();
+    pool = new WorkerPool({ size: 1, threads: 2 });
+    const asked = await pool.run(async (w) => (await w.request('hello', {})).threads);
+    expect([lone.status === 'ok' && lone.value, asked.status === 'ok' && asked.value]).toEqual([1, 2]);
+  });
+
   it('reports a segfaulting worker as crashed with its stderr tail, and keeps serving', async () => {
     pool = new WorkerPool({ size: 2, worker: debugWorker, jobTimeoutMs: 60_000 });
     await pool.warm();

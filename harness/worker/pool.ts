@@ -11,6 +11,13 @@ export type JobOutcome<T> =
   | { status: 'error'; error: Error; workerPid?: number; ms: number; peakRssMb?: number };
 
 /**
+ * Torch threads per worker. One: a sweep's parallelism is its workers, and a worker's tiny-model
+ * matmuls gain nothing from a second thread while losing much to a busy core (BENCHMARKS.md, fuzz
+ * throughput: one worker with two threads ran 11x slower than with one on a loaded machine).
+ */
+export const DEFAULT_WORKER_THREADS = 1;
+
+/**
  * A worker's resident memory grows job after job (BENCHMARKS.md figure 7: about 1 GB at its first
  * job, then 7-18 MB more per job, 1.25-1.7x after 40-50 jobs). Replacing it after 100 jobs keeps it
  * near 2.5 GB, inside the default --max-memory of a 16 GB, 4-core runner (3.2 GB each), while the
@@ -30,6 +37,8 @@ export interface WorkerPoolOptions {
   recycleAfterJobs?: number;
   /** Kill a worker whose resident memory passes this (MB); default 80% of RAM over the workers. */
   maxMemoryMb?: number;
+  /** Torch threads in each worker; default DEFAULT_WORKER_THREADS. */
+  threads?: number;
 }
 
 export interface RunOptions {
@@ -121,10 +130,9 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const threads = String(Math.max(1, Math.floor(availableParallelism() / this.size)));
     const worker = new PythonWorker({
       ...this.options.worker,
-      env: { HF_EXPORTERS_THREADS: threads, ...this.options.worker?.env },
+      env: { SWEEP_WORKER_THREADS: String(this.options.threads ?? DEFAULT_WORKER_THREADS), ...this.options.worker?.env },
     });
     const slot = { worker, jobs: 0 };
     this.all.add(slot);

@@ -42,7 +42,7 @@ export type Reply =
 
 /** Each op's arguments and result, so a call site is checked against the worker's contract. */
 export interface Ops {
-  hello: { args: Record<string, never>; result: { protocol: number; pid: number; versions: Record<string, string | null> } };
+  hello: { args: Record<string, never>; result: { protocol: number; pid: number; threads: number; versions: Record<string, string | null> } };
   catalog: {
     args: Record<string, never>;
     result: { classes: { class: string; model_type: string; model_types: string[]; task: string; tasks: string[]; modality: 'text' | 'vision' | 'audio' | 'multimodal' | 'time-series'; generative: boolean }[] };
@@ -74,8 +74,9 @@ export interface Ops {
   export: {
     /** ``implementation``: whose exporter (default ours; a peer only when the worker loaded it). */
     args: { model: string; backend: string; inputs: string; out_dir: string; config?: Record<string, unknown>; implementation?: string };
-    /** ONNX exports add their input and output names, and the eager leaf path of each output. */
-    result: { artifact: string; bytes: number; export_ms: number; inputs?: string[]; outputs?: string[]; leaves?: string[] };
+    /** ONNX exports add their input and output names, and the eager leaf path of each output.
+     * ``export_stages_ms``: the export's time by library stage (sweep_worker/stage_clock.py). */
+    result: { artifact: string; bytes: number; export_ms: number; export_stages_ms?: Record<string, number>; inputs?: string[]; outputs?: string[]; leaves?: string[] };
   };
   run: {
     args: { backend: string; artifact: string; inputs: string; out: string };

@@ -29,8 +29,8 @@ def main() -> None:
     out = _protocol_stream()
     # A native crash then leaves the Python stack in stderr, which the harness reports with the job.
     faulthandler.enable(file=sys.stderr)
-    logging.basicConfig(level=os.environ.get("HF_EXPORTERS_LOG", "WARNING"), stream=sys.stderr)
-    threads = os.environ.get("HF_EXPORTERS_THREADS")
+    logging.basicConfig(level=os.environ.get("SWEEP_WORKER_LOG", "WARNING"), stream=sys.stderr)
+    threads = os.environ.get("SWEEP_WORKER_THREADS")
     import torch
 
     if threads:

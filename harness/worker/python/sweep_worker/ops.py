@@ -16,6 +16,7 @@ from .catalog import list_model_classes
 from .implementations import OURS, get_export
 from .model_folder import load_model, remote_code_info
 from .planted_bugs import planted
+from .stage_clock import stage_clock
 from .protocol import PROTOCOL_VERSION, InputError, WorkerError
 from .runners import check_backend, run_artifact
 from .sample_inputs import build_recipe, inputs_not_fed
@@ -39,7 +40,7 @@ class RunError(WorkerError):
 def op(name: str, *, debug: bool = False) -> Callable[[Op], Op]:
     def decorator(fn: Op) -> Op:
         # Crash and hang ops exist to test the harness's isolation; a normal worker never offers them.
-        if not debug or os.environ.get("HF_EXPORTERS_WORKER_DEBUG") == "1":
+        if not debug or os.environ.get("SWEEP_WORKER_DEBUG") == "1":
             OPS[name] = fn
         return fn
 
@@ -66,7 +67,10 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
 @op("hello")
 def hello() -> dict[str, Any]:
     packages = ("torch", "transformers", "onnx", "onnxscript", "onnxruntime", "executorch", "safetensors")
-    return {"protocol": PROTOCOL_VERSION, "pid": os.getpid(), "versions": {p: installed_version(p) for p in packages}}
+    return {
+        "protocol": PROTOCOL_VERSION, "pid": os.getpid(), "threads": torch.get_num_threads(),
+        "versions": {p: installed_version(p) for p in packages},
+    }
 
 
 @op("catalog")
@@ -136,7 +140,7 @@ def export(
     config = dict(config or {})
     plant = config.pop("debug_plant", None)
     try:
-        with planted(plant, module):
+        with planted(plant, module), stage_clock() as stages:
             (artifact, facts), ms = _timed(lambda: export_fn(module, feeds, config, Path(out_dir)))
     except (InputError, TypeError, ValueError) as err:
         # the exporters raise these for a bad config or dynamic_shapes, which is the caller's to fix
@@ -146,7 +150,8 @@ def export(
     except Exception as err:
         raise ExportError(f"{label} export failed: {_one_line(err)}") from err
     size = sum(f.stat().st_size for f in artifact.parent.iterdir() if f.name.startswith(artifact.name))  # with sidecars
-    return {"artifact": str(artifact), "bytes": size, "export_ms": ms, **facts}
+    stages["other"] = max(0.0, ms - sum(stages.values()))
+    return {"artifact": str(artifact), "bytes": size, "export_ms": ms, "export_stages_ms": stages, **facts}
 
 
 @op("run")

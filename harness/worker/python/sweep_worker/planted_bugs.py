@@ -1,6 +1,6 @@
 """Export bugs planted on purpose, to prove the harness catches what it claims to catch.
 
-Offered only to a worker started with HF_EXPORTERS_WORKER_DEBUG=1. Each bug lives inside the traced
+Offered only to a worker started with SWEEP_WORKER_DEBUG=1. Each bug lives inside the traced
 graph (a forward hook runs under torch.export), so every backend's artifact carries it while eager,
 run after the export with the hook removed, stays right.
 """
@@ -106,8 +106,8 @@ def planted(name: str | None, model: torch.nn.Module) -> Iterator[None]:
     if name is None:
         yield
         return
-    if os.environ.get("HF_EXPORTERS_WORKER_DEBUG") != "1":
-        raise InputError("debug_plant is a test-only export option; start the worker with HF_EXPORTERS_WORKER_DEBUG=1.")
+    if os.environ.get("SWEEP_WORKER_DEBUG") != "1":
+        raise InputError("debug_plant is a test-only export option; start the worker with SWEEP_WORKER_DEBUG=1.")
     if name in FAULTS:
         FAULTS[name]()
     if name in OUTPUT_PLANTS:

@@ -18,7 +18,7 @@ class _Head(torch.nn.Module):
 
 
 def test_wrong_weight_perturbs_one_row_of_the_last_linear_and_restores_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_EXPORTERS_WORKER_DEBUG", "1")
+    monkeypatch.setenv("SWEEP_WORKER_DEBUG", "1")
     torch.manual_seed(0)
     model = _Head().eval()
     original = model.head.weight
@@ -38,7 +38,7 @@ def test_wrong_weight_perturbs_one_row_of_the_last_linear_and_restores_it(monkey
 
 
 def test_wrong_weight_restores_the_weight_when_the_export_raises(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_EXPORTERS_WORKER_DEBUG", "1")
+    monkeypatch.setenv("SWEEP_WORKER_DEBUG", "1")
     model = _Head()
     original = model.head.weight
     with pytest.raises(RuntimeError, match="export failed"), planted("wrong-weight", model):
@@ -47,6 +47,6 @@ def test_wrong_weight_restores_the_weight_when_the_export_raises(monkeypatch: py
 
 
 def test_wrong_weight_names_what_it_needs_on_a_model_without_a_linear(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_EXPORTERS_WORKER_DEBUG", "1")
+    monkeypatch.setenv("SWEEP_WORKER_DEBUG", "1")
     with pytest.raises(InputError, match="needs a torch.nn.Linear"), planted("wrong-weight", torch.nn.ReLU()):
         pass

@@ -73,7 +73,7 @@ def test_the_worker_process_replies_with_the_chain() -> None:
     # the real worker, over its real stdio protocol: a load of a folder that does not exist
     request = {"v": PROTOCOL_VERSION, "id": 1, "op": "load", "args": {"model_dir": "/nonexistent/model"}}
     done = subprocess.run([sys.executable, "-m", "sweep_worker"], input=json.dumps(request) + "\n",
-                          capture_output=True, text=True, timeout=300, env={**os.environ, "HF_EXPORTERS_THREADS": "1"})
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "SWEEP_WORKER_THREADS": "1"})
     ready, reply = (json.loads(line) for line in done.stdout.splitlines())
     assert ready["protocol"] == PROTOCOL_VERSION == reply["v"]
     assert reply["ok"] is False and reply["error"]["type"] == "InputError"
