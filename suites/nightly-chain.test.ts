@@ -3,11 +3,11 @@
 // hold every job once with the statuses of an unsharded run, and diff against it shows no change;
 // a regression, or a shard that never ran, fails the merge step once everything is written.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheRoot, REPO_ROOT } from '../harness/python/paths.js';
 import { RunFolder } from '../harness/results/run-folder.js';
 import type { JobResult } from '../harness/sweep/job-result.js';
@@ -26,6 +26,11 @@ beforeAll(async () => {
   mkdirSync(cache);
   symlinkSync(join(cacheRoot(), 'python'), join(cache, 'python'));
   env = { ...process.env, EXPORT_SWEEP_CACHE: cache };
+});
+// CI's machine is kept between runs; the shared environments' link goes first, so nothing follows it
+afterAll(() => {
+  unlinkSync(join(root, 'cache', 'python'));
+  rmSync(root, { recursive: true, force: true });
 });
 
 /** A script of bin/ as the workflow calls it. */
