@@ -7,12 +7,14 @@ const f = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '
 const pct = (part: number, whole: number) => `${f((100 * part) / whole, 1)}%`;
 const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
 const PARTS = ['load', 'eager', 'export', 'run', 'crossRun', 'fuzz', 'tensorIo', 'ipc'];
+const STAGE_ORDER = ['trace', 'decompose', 'onnx_translate', 'onnx_optimize', 'lower', 'to_executorch', 'other'];
 
 export function renderCatalogSample(c: CatalogSample): string[] {
   const hours = c.oneMachineMs / 3_600_000;
   const sixteen = c.shards.find((s) => s.count === 16);
   const spread = sixteen ? sixteen.maxMs / sixteen.minMs - 1 : NaN;
-  const stages = [...new Set(Object.values(c.exportStages).flatMap((s) => Object.keys(s)))];
+  const seen = new Set(Object.values(c.exportStages).flatMap((s) => Object.keys(s)));
+  const stages = [...STAGE_ORDER.filter((stage) => seen.has(stage)), ...[...seen].filter((stage) => !STAGE_ORDER.includes(stage))];
   const classes = c.measured.flatMap((part) => part.classes).length;
   const wallMs = sum(c.measured.map((part) => part.wallMs));
   const disk = { stored: sum(c.measured.map((p) => p.disk.storedBytes)), three: sum(c.measured.map((p) => p.disk.threeCopiesBytes)) };
@@ -35,12 +37,12 @@ export function renderCatalogSample(c: CatalogSample): string[] {
       `| 16 shards: slowest / quickest - 1 | ${f(100 * spread, 1)}% | <= 15%: ${verdict(spread <= 0.15)} |`,
     ] : []),
     '',
-    'Where the sample\'s job time goes (share of each row\'s total; "other" is the rest: tensors in and out of files on the TypeScript side, comparison, the job\'s own bookkeeping):',
+    'Where the sample\'s job time goes (share of each row\'s total time in jobs, from each result\'s `durationsMs`; the parts can overlap, since a fuzzed case\'s eager and runs also count in `fuzz`, so a row may add up past 100%):',
     '',
-    `| jobs | count | total | ${PARTS.join(' | ')} | other |`,
-    `|---|---|---|${PARTS.map(() => '---|').join('')}---|`,
+    `| jobs | count | total | ${PARTS.join(' | ')} |`,
+    `|---|---|---|${PARTS.map(() => '---|').join('')}`,
     ...Object.entries(c.time).sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, p]) =>
-      `| ${key} | ${p.jobs} | ${f(p.total / 1000, 0)} s | ${PARTS.map((name) => pct(p[name] ?? 0, p.total)).join(' | ')} | ${pct(p.total - sum(PARTS.map((name) => p[name] ?? 0)), p.total)} |`),
+      `| ${key} | ${p.jobs} | ${f(p.total / 1000, 0)} s | ${PARTS.map((name) => pct(p[name] ?? 0, p.total)).join(' | ')} |`),
     '',
     ...(stages.length ? [] : ['No export of the measured jobs finished yet.', '']),
     ...(stages.length ? ['The export by library stage (`exportStagesMs`, forward jobs; share of the backend\'s export time):', ''] : []),
