@@ -36,6 +36,7 @@ describe('empty values are usage errors, never "no filter"', () => {
 describe('negative numbers reach the option\'s own check', () => {
   it.each([
     ['--jobs', '-1', '--jobs must be a positive integer, got \'-1\''],
+    ['--threads', '0', '--threads must be a positive integer, got \'0\''],
     ['--timeout', '-2', '--timeout must be a positive integer, got \'-2\''],
     ['--max-memory', '-100', '--max-memory must be a positive integer, got \'-100\''],
     ['--shapes', '-3', '--shapes must be an integer >= 0, got \'-3\''],
