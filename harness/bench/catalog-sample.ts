@@ -11,9 +11,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { loadCatalog, type CatalogEntry } from '../catalog/catalog.js';
-import type { ModelEntry } from '../catalog/default-models.js';
 import { loadTinyOverrides } from '../catalog/tiny-overrides.js';
-import { sourceEntry } from '../cli/selection.js';
+import { catalogClassEntry } from '../cli/selection.js';
 import { cacheRoot } from '../python/paths.js';
 import { pinSetKey } from '../python/pin-set.js';
 import { RunFolder } from '../results/run-folder.js';
@@ -119,7 +118,8 @@ function stagesOf(results: JobResult[]): CatalogSample['exportStages'] {
 
 /** Estimated shard walls: each catalog class costed as the last measured class at or before it by name. */
 function shardEstimates(catalog: CatalogEntry[], measured: string[], results: JobResult[], perClassMs: number, workers: number, counts: number[]) {
-  const costs = recordCosts({ ...loadCostTable(), classes: {} }, results).table.classes;
+  const stored = loadCostTable();
+  const costs = recordCosts({ ...stored, classes: {} }, results).table.classes;
   const sorted = [...catalog].sort(byName);
   const known = [...measured].sort();
   let at = 0;
@@ -129,8 +129,8 @@ function shardEstimates(catalog: CatalogEntry[], measured: string[], results: Jo
     classes[entry.class] = costs[known[at]] ?? {};
   }
   // A job the measured class did not run (skip-listed, or not generative) costs nothing, as there.
-  const table = { defaults: Object.fromEntries(Object.keys(loadCostTable().defaults).map((k) => [k, 0])), perClass: perClassMs / 1000, classes };
-  const jobs = expandJobs(sorted.map((e) => ({ ...sourceEntry(`synthetic:${e.class}`, catalog), id: e.class })), BACKENDS, MODES);
+  const table = { defaults: Object.fromEntries(Object.keys(stored.defaults).map((k) => [k, 0])), perClass: perClassMs / 1000, classes };
+  const jobs = expandJobs(sorted.map((e) => catalogClassEntry(e, catalog)), BACKENDS, MODES);
   return counts.map((count) => {
     const walls = planShards(jobs, count, table).map((s) => (s.cost * 1000) / workers);
     return { count, maxMs: Math.max(...walls), minMs: Math.min(...walls) };
@@ -167,7 +167,7 @@ export async function measureCatalogSample(settings: SampleSettings): Promise<Ca
     const loadStart = loadavg()[0];
     const cache = join(dir, 'cache');
     await coldCache(cache);
-    const models: ModelEntry[] = classesOf(next).map((e) => ({ ...sourceEntry(`synthetic:${e.class}`, catalog), id: e.class }));
+    const models = classesOf(next).map((e) => catalogClassEntry(e, catalog));
     const common = { skipLists: loadSkipLists(undefined, catalog), resolveModel: resolveModelFrom({ catalog, overrides: loadTinyOverrides() }), artifactCache: false, fuzz: { numRuns: shapes, seed: 1 } };
     await rm(join(dir, `part-${next}`), { recursive: true, force: true }); // a part cut short runs again whole
     console.log(`bench: catalog sample part ${next} of ${parts}: ${models.length} classes (${models.map((m) => m.id).join(', ')})`);

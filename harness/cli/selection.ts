@@ -15,6 +15,11 @@ export function sourceEntry(spec: string, catalog: CatalogEntry[] = []): ModelEn
   return { id: spec, class: name, model_type: known?.model_type ?? '', task: known?.task ?? '', seed: 0, config: {}, source: spec, generative: known?.generative };
 }
 
+/** A catalog class as a sweep entry: its tiny synthetic checkpoint, under the class's own name. */
+export function catalogClassEntry(entry: CatalogEntry, catalog: CatalogEntry[]): ModelEntry {
+  return { ...sourceEntry(`synthetic:${entry.class}`, catalog), id: entry.class };
+}
+
 export async function selectEntries(flags: SelectionFlags, catalog: CatalogEntry[]): Promise<{ models: ModelEntry[] }> {
   const requested = list(flags.models, '--models') ?? [];
   const sources = requested.filter((name) => name.includes(':'));
@@ -25,7 +30,7 @@ export async function selectEntries(flags: SelectionFlags, catalog: CatalogEntry
   models.push(...sources.map((spec) => sourceEntry(spec, catalog)));
   if (byCatalog) {
     const picked = pickFromCatalog(catalog, { family: flags.family, task: flags.task, modality: flags.modality, pattern: flags.pattern });
-    models.push(...picked.map((e) => ({ ...sourceEntry(`synthetic:${e.class}`, catalog), id: e.class })));
+    models.push(...picked.map((e) => catalogClassEntry(e, catalog)));
   }
   return { models };
 }
