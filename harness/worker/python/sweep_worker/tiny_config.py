@@ -20,13 +20,13 @@ HIDDEN, HEADS, KV_HEADS, FFN, LAYERS, VOCAB = 32, 2, 1, 64, 2, 512
 _LAYERS = {"num_hidden_layers", "num_layers", "n_layer", "n_layers", "num_decoder_layers", "encoder_layers",
            "decoder_layers", "num_encoder_layers", "num_blocks", "num_stacks"}
 _HEADS = {"num_attention_heads", "n_head", "num_heads", "encoder_attention_heads", "decoder_attention_heads", "n_heads",
-          "num_attention_heads_per_layer", "mamba_n_heads", "linear_num_value_heads", "index_n_heads"}
+          "num_attention_heads_per_layer", "mamba_n_heads", "mamba_num_heads", "linear_num_value_heads", "index_n_heads"}
 _KV_HEADS = {"num_key_value_heads", "num_kv_heads", "n_kv_heads", "multi_query_group_num", "num_key_value_attention_heads",
              "linear_num_key_heads"}
 _HIDDEN = {"hidden_size", "d_model", "n_embd", "embed_dim", "dim", "word_embed_proj_dim", "projection_dim", "embedding_size",
            "hidden_dim", "encoder_hidden_size", "text_embed_dim", "vision_embed_dim", "d_embed", "reassemble_hidden_size"}
 _FFN = {"intermediate_size", "ffn_dim", "d_ff", "n_inner", "encoder_ffn_dim", "decoder_ffn_dim", "d_inner",
-        "moe_intermediate_size", "shared_expert_intermediate_size", "ffn_hidden_size"}
+        "moe_intermediate_size", "shared_expert_intermediate_size", "moe_shared_expert_intermediate_size", "ffn_hidden_size"}
 _EXPERTS = {"num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts"}
 _EXPERTS_PER_TOKEN = {"num_experts_per_tok", "num_experts_per_token", "top_k", "moe_topk", "num_selected_experts", "moe_k"}
 _POSITIONS = {"max_position_embeddings", "n_positions", "max_seq_len", "max_sequence_length", "n_ctx", "max_target_positions",
@@ -72,8 +72,10 @@ def _shrink_int(name: str, value: int) -> int | None:
         return min(value, HIDDEN)
     if name == "num_self_attends_per_block":
         return min(value, LAYERS)
-    if name == "head_dim":
+    if name in ("head_dim", "mamba_head_dim"):
         return min(value, HIDDEN // HEADS)
+    if name == "ssm_state_size":  # NemotronH's SSM state (128 by default: a 10240-channel conv at hidden 32)
+        return min(value, 16)
     if name in ("qk_rope_head_dim", "qk_nope_head_dim"):  # multi-head latent attention (DeepSeek-style)
         return min(value, 8)
     if name in ("v_head_dim", "kv_lora_rank", "q_lora_rank", "index_head_dim", "linear_key_head_dim", "linear_value_head_dim"):
@@ -173,6 +175,8 @@ def _fill_derived_sizes(values: dict[str, Any]) -> None:
     if all(isinstance(values.get(k), int) for k in ("state_size", "expand", "num_heads", "head_dim", "n_groups")) and isinstance(hidden, int):
         values["head_dim"] = values["expand"] * hidden // values["num_heads"]  # Mamba-2: heads x head dim = inner size
         values["n_groups"] = 1  # and the heads split evenly into the groups
+    if isinstance(values.get("mamba_num_heads"), int) and isinstance(values.get("n_groups"), int):
+        values["n_groups"] = 1  # NemotronH: the shrunk SSM heads must still split evenly into the groups
     mamba_heads, expand = values.get("mamba_n_heads"), values.get("mamba_expand")
     if isinstance(values.get("mamba_d_head"), int) and isinstance(mamba_heads, int) and isinstance(expand, int) and isinstance(hidden, int):
         values["mamba_d_head"] = expand * hidden // mamba_heads  # heads x head dim must equal the inner size
