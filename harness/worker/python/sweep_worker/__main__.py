@@ -26,6 +26,10 @@ def _reply(stream: TextIO, message: dict[str, Any]) -> None:
 
 
 def main() -> None:
+    # Models load from folders the harness downloaded into its cache; a config whose defaults fetch
+    # more (EdgeTAM's timm backbone) must fail at once, not retry for 20 s or land outside the cache.
+    # Set before anything imports huggingface_hub, which reads it once.
+    os.environ["HF_HUB_OFFLINE"] = "1"
     out = _protocol_stream()
     # A native crash then leaves the Python stack in stderr, which the harness reports with the job.
     faulthandler.enable(file=sys.stderr)

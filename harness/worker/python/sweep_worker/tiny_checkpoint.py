@@ -27,6 +27,17 @@ def _json_floats(model_type: str, config: dict[str, Any]) -> dict[str, Any]:
             for key, value in config.items()}
 
 
+def _needs_the_hub(err: BaseException) -> bool:
+    from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
+
+    cause: BaseException | None = err
+    while cause is not None:
+        if isinstance(cause, (LocalEntryNotFoundError, OfflineModeIsEnabled)):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def make_tiny_checkpoint(
     model_class: str, model_type: str, config: dict[str, Any], seed: int, out_dir: str, shrink: bool = False
 ) -> dict[str, Any]:
@@ -35,10 +46,18 @@ def make_tiny_checkpoint(
     cls = resolve_model_class(model_class)
     try:
         model_config = tiny_config_for_class(cls, model_type, config) if shrink else AutoConfig.for_model(model_type, **_json_floats(model_type, config))
+        torch.manual_seed(seed)
+        model = cls(model_config).eval()
     except (ValueError, TypeError) as err:
         raise InputError(f"cannot build a '{model_type}' config from {sorted(config)}: {err}") from err
-    torch.manual_seed(seed)
-    model = cls(model_config).eval()
+    except OSError as err:
+        if _needs_the_hub(err):
+            raise InputError(
+                f"{model_class}: its '{model_type}' defaults fetch files from the Hugging Face Hub while building ({err.__class__.__name__}); "
+                "the worker never downloads on its own (HF_HUB_OFFLINE=1, sweep_worker/__main__.py): give the class a tinyConfig "
+                "in harness/architectures/architectures.json that needs no hub file, or install the package it falls back to"
+            ) from err
+        raise
     target = Path(out_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     # Written beside the target and renamed, so a crash never leaves a half checkpoint to be reused.

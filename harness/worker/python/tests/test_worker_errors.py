@@ -80,6 +80,21 @@ def test_the_worker_process_replies_with_the_chain() -> None:
     assert reply["error"]["causes"] == [{"type": "InputError", "message": reply["error"]["message"]}]
 
 
+def test_a_config_that_fetches_from_the_hub_is_refused_offline_with_the_fix(tmp_path) -> None:
+    # EdgeTAM's defaults load timm/repvit_m1 from huggingface.co: the worker must not download it
+    # (nor retry for 20 s where there is no network), and the error must say what to do
+    request = {"v": PROTOCOL_VERSION, "id": 1, "op": "make_tiny", "args": {
+        "model_class": "EdgeTamModel", "model_type": "edgetam", "out_dir": str(tmp_path / "edgetam"), "shrink": True}}
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
+    done = subprocess.run([sys.executable, "-m", "sweep_worker"], input=json.dumps(request) + "\n",
+                          capture_output=True, text=True, timeout=300, env={**env, "SWEEP_WORKER_THREADS": "1"})
+    _, reply = (json.loads(line) for line in done.stdout.splitlines())
+    assert reply["ok"] is False and reply["error"]["kind"] == "input" and reply["error"]["type"] == "OSError", reply
+    assert "HF_HUB_OFFLINE=1" in reply["error"]["message"] and "tinyConfig" in reply["error"]["message"]
+    assert "LocalEntryNotFoundError" in {link["type"] for link in reply["error"]["causes"]}
+    assert not (tmp_path / "edgetam").exists()
+
+
 def test_a_vision_language_model_fed_text_only_names_its_image_and_video_inputs() -> None:
     model = transformers.Qwen2VLForConditionalGeneration(tiny_config("qwen2_vl")).eval()
     inputs, _ = build_recipe(model, batch=2, seq=5)
