@@ -51,6 +51,11 @@ export interface CatalogSample {
   /** Worker time outside jobs per class (start, checkpoint build and download, waiting), ms. */
   perClassMs: number;
   oneMachineMs: number;
+  /** The one-machine figure of the export step alone (durationsMs.export) and of its library stages
+   * alone (exportStagesMs): what is left if everything the harness adds around them cost nothing. */
+  exportOnlyMs: { exporters: number; libraryStages: number };
+  /** The sample's classes with the most job time, most first. */
+  costliest: { class: string; ms: number }[];
   shards: { count: number; maxMs: number; minMs: number }[];
   threads?: { date: string; loadAverage: number; jobs: number; oneThreadMs: number; twoThreadsMs: number };
 }
@@ -196,6 +201,8 @@ export async function measureCatalogSample(settings: SampleSettings): Promise<Ca
   const wallMs = sum(done.map((part) => part.wallMs));
   const perClassMs = Math.max(0, wallMs * workers - sum(done.map((part) => part.jobMs))) / Math.max(1, classes.length);
   const threadsPath = join(dir, 'threads.json');
+  const perCatalogWall = catalog.length / Math.max(1, classes.length) / workers;
+  const byClass = [...groupBy(results, (r) => r.modelClass)].map(([name, rs]) => ({ class: name, ms: sum(rs.map((r) => r.durationsMs.total ?? 0)) }));
   return {
     catalogClasses: catalog.length,
     sampleSize: sample.length,
@@ -208,6 +215,11 @@ export async function measureCatalogSample(settings: SampleSettings): Promise<Ca
     exportStages: stagesOf(results),
     perClassMs,
     oneMachineMs: (wallMs * catalog.length) / Math.max(1, classes.length),
+    exportOnlyMs: {
+      exporters: sum(results.map((r) => r.durationsMs.export ?? 0)) * perCatalogWall,
+      libraryStages: sum(results.flatMap((r) => Object.values(r.exportStagesMs ?? {}))) * perCatalogWall,
+    },
+    costliest: byClass.sort((a, b) => b.ms - a.ms).slice(0, 5),
     shards: classes.length ? shardEstimates(catalog, classes, results, perClassMs, workers, [1, 16]) : [],
     threads: existsSync(threadsPath) ? JSON.parse(readFileSync(threadsPath, 'utf8')) : undefined,
   };

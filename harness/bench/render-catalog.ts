@@ -17,6 +17,7 @@ export function renderCatalogSample(c: CatalogSample): string[] {
   const stages = [...STAGE_ORDER.filter((stage) => seen.has(stage)), ...[...seen].filter((stage) => !STAGE_ORDER.includes(stage))];
   const classes = c.measured.flatMap((part) => part.classes).length;
   const wallMs = sum(c.measured.map((part) => part.wallMs));
+  const jobMs = sum(c.measured.map((part) => part.jobMs));
   const disk = { stored: sum(c.measured.map((p) => p.disk.storedBytes)), three: sum(c.measured.map((p) => p.disk.threeCopiesBytes)) };
   return [
     '## 8. The whole catalog, extrapolated from a sample',
@@ -36,6 +37,10 @@ export function renderCatalogSample(c: CatalogSample): string[] {
       `| 16-shard matrix, slowest shard | ${f(sixteen.maxMs / 60_000, 0)} min | <= 60 min: ${verdict(sixteen.maxMs <= 3_600_000)} |`,
       `| 16 shards: slowest / quickest - 1 | ${f(100 * spread, 1)}% | <= 15%: ${verdict(spread <= 0.15)} |`,
     ] : []),
+    `| one machine, the export step alone (\`durationsMs.export\`; nothing else costing anything) | ${f(c.exportOnlyMs.exporters / 3_600_000, 1)} h | a floor no harness cut lowers |`,
+    `| one machine, the export's library stages alone (\`exportStagesMs\`: torch.export, ONNX translation, ExecuTorch lowering) | ${f(c.exportOnlyMs.libraryStages / 3_600_000, 1)} h | lowered only by exporting less or by faster upstream releases |`,
+    '',
+    `The costliest classes of the sample (their jobs' time, share of all job time): ${c.costliest.map((k) => `${k.class} ${f(k.ms / 1000, 0)} s (${pct(k.ms, jobMs)})`).join(', ')}.`,
     '',
     'Where the sample\'s job time goes (share of each row\'s total time in jobs, from each result\'s `durationsMs`; the parts can overlap, since a fuzzed case\'s eager and runs also count in `fuzz`, so a row may add up past 100%):',
     '',
