@@ -148,26 +148,28 @@ export interface SampleSettings {
   size: number;
   parts: number;
   shapes: number;
+  /** false: no part swept, the figures only, from the parts measured so far (BENCH_CATALOG_MEASURE=0). */
+  measure: boolean;
 }
 
 export function defaultSampleSettings(): SampleSettings {
   const size = Number(process.env.BENCH_CATALOG_SAMPLE ?? 60);
   const parts = Number(process.env.BENCH_CATALOG_PARTS ?? 6);
   const dir = process.env.BENCH_CATALOG_DIR ?? join(cacheRoot(), 'bench-catalog', `${pinSetKey()}-${size}x${parts}`);
-  return { dir, size, parts, shapes: 10 };
+  return { dir, size, parts, shapes: 10, measure: process.env.BENCH_CATALOG_MEASURE !== '0' };
 }
 
 const partFile = (dir: string, part: number) => join(dir, `part-${part}.json`);
 
 /** Sweeps the next unmeasured part of the sample (if any), then the figures of every part measured. */
 export async function measureCatalogSample(settings: SampleSettings): Promise<CatalogSample> {
-  const { dir, size, parts, shapes } = settings;
+  const { dir, size, parts, shapes, measure } = settings;
   await mkdir(dir, { recursive: true });
   const catalog = await loadCatalog();
   const sample = sampleClasses(catalog, size);
   const classesOf = (part: number) => sample.filter((_, i) => i % parts === part - 1);
   const workers = availableParallelism();
-  const next = Array.from({ length: parts }, (_, i) => i + 1).find((part) => !existsSync(partFile(dir, part)));
+  const next = measure ? Array.from({ length: parts }, (_, i) => i + 1).find((part) => !existsSync(partFile(dir, part))) : undefined;
   if (next !== undefined) {
     const loadStart = loadavg()[0];
     const cache = join(dir, 'cache');
