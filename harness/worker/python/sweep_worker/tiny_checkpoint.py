@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from .model_folder import resolve_model_class
-from .protocol import InputError
+from .protocol import InputError, cause_chain
 from .tiny_config import tiny_config_for_class
 
 
@@ -27,15 +29,19 @@ def _json_floats(model_type: str, config: dict[str, Any]) -> dict[str, Any]:
             for key, value in config.items()}
 
 
-def _needs_the_hub(err: BaseException) -> bool:
-    from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
-
-    cause: BaseException | None = err
-    while cause is not None:
-        if isinstance(cause, (LocalEntryNotFoundError, OfflineModeIsEnabled)):
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return False
+@contextmanager
+def _refusing_hub_downloads(model_class: str, model_type: str) -> Iterator[None]:
+    """An offline refusal (the worker runs with HF_HUB_OFFLINE=1) as an InputError saying what to do."""
+    try:
+        yield
+    except OSError as err:
+        if not {"LocalEntryNotFoundError", "OfflineModeIsEnabled"} & {link["type"] for link in cause_chain(err)}:
+            raise
+        raise InputError(
+            f"{model_class}: its '{model_type}' defaults fetch files from the Hugging Face Hub while building ({err.__class__.__name__}); "
+            "the worker never downloads on its own (HF_HUB_OFFLINE=1, sweep_worker/__main__.py): give the class a tinyConfig "
+            "in harness/architectures/architectures.json that needs no hub file, or install the package it falls back to"
+        ) from err
 
 
 def make_tiny_checkpoint(
@@ -44,20 +50,13 @@ def make_tiny_checkpoint(
     from transformers import AutoConfig
 
     cls = resolve_model_class(model_class)
-    try:
-        model_config = tiny_config_for_class(cls, model_type, config) if shrink else AutoConfig.for_model(model_type, **_json_floats(model_type, config))
+    with _refusing_hub_downloads(model_class, model_type):
+        try:
+            model_config = tiny_config_for_class(cls, model_type, config) if shrink else AutoConfig.for_model(model_type, **_json_floats(model_type, config))
+        except (ValueError, TypeError) as err:
+            raise InputError(f"cannot build a '{model_type}' config from {sorted(config)}: {err}") from err
         torch.manual_seed(seed)
         model = cls(model_config).eval()
-    except (ValueError, TypeError) as err:
-        raise InputError(f"cannot build a '{model_type}' config from {sorted(config)}: {err}") from err
-    except OSError as err:
-        if _needs_the_hub(err):
-            raise InputError(
-                f"{model_class}: its '{model_type}' defaults fetch files from the Hugging Face Hub while building ({err.__class__.__name__}); "
-                "the worker never downloads on its own (HF_HUB_OFFLINE=1, sweep_worker/__main__.py): give the class a tinyConfig "
-                "in harness/architectures/architectures.json that needs no hub file, or install the package it falls back to"
-            ) from err
-        raise
     target = Path(out_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     # Written beside the target and renamed, so a crash never leaves a half checkpoint to be reused.
