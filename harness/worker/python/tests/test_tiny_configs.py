@@ -137,7 +137,7 @@ def test_sizes_the_config_derives_are_derived_again_from_the_shrunk_ones() -> No
 ])
 def test_hybrid_ssm_models_shrink_their_ssm_too(class_name: str, model_type: str) -> None:
     # NemotronH once kept its 128 SSM heads of 64 and a 128 state: a 10240-channel conv that made its
-    # two ONNX jobs take 19 min of the catalog sample's 58 (BENCHMARKS.md, section 8)
+    # two ONNX jobs take 19 min of the 46 min of job time of the catalog sample's part 1 (BENCHMARKS.md, section 8)
     model = getattr(transformers, class_name)(tiny_config(model_type))
     assert sum(p.numel() for p in model.parameters()) < 400_000
 
