@@ -26,8 +26,8 @@ const bert = (id: string, positions: number): ModelEntry => ({
   config: { vocab_size: 64, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: positions },
 });
 const models: Record<string, ModelEntry> = {
-  // needs timm, which the pins lack: its config and checkpoint cannot be built
-  timm: { id: 'needs-timm', class: 'TimmWrapperModel', model_type: 'timm_wrapper', task: 'image-classification', seed: 0, config: {} },
+  // needs torchaudio, which the pins lack (no release is built for torch 2.12): its checkpoint cannot be built
+  audio: { id: 'needs-torchaudio', class: 'HiggsAudioV2TokenizerModel', model_type: 'higgs_audio_v2_tokenizer', task: 'feature-extraction', seed: 0, config: {} },
   // its forward takes ``inputs``, a tensor no recipe builds
   perceiver: {
     id: 'perceiver-raw', class: 'PerceiverModel', model_type: 'perceiver', task: 'feature-extraction', seed: 0,
@@ -46,7 +46,7 @@ const models: Record<string, ModelEntry> = {
   qwen2vl: { id: 'qwen2-vl', class: 'Qwen2VLForConditionalGeneration', model_type: 'qwen2_vl', task: 'image-text-to-text', seed: 0, config: {}, source: 'synthetic:Qwen2VLForConditionalGeneration' },
 };
 const jobs: Job[] = [
-  ...expandJobs([models.timm, models.perceiver, models.shortBert, models.llama, models.qwen2vl], ['dynamo'], ['static']),
+  ...expandJobs([models.audio, models.perceiver, models.shortBert, models.llama, models.qwen2vl], ['dynamo'], ['static']),
   ...expandJobs([models.bert8, models.llama], ['dynamo'], ['dynamic']),
   ...expandJobs([models.shortGpt2], ['dynamo'], ['generate']),
 ];
@@ -71,9 +71,9 @@ beforeAll(async () => {
 describe('jobs that never reached the exporter are broken at the rung that failed', () => {
   it('checkpoint, inputs and eager failures are broken, with their stage and cause, and none is an export-error', () => {
     expect(Object.values(byId).filter((r) => r.status === 'export-error').map((r) => r.id)).toEqual(['tiny-llama/dynamo/static']);
-    const timm = byId['needs-timm/dynamo/static'];
-    expect(timm).toMatchObject({ status: 'broken', stage: 'checkpoint', stages: ['checkpoint'], errorInfo: { stage: 'checkpoint', type: 'ImportError' } });
-    expect(timm.errorInfo!.message).toMatch(/timm/);
+    const audio = byId['needs-torchaudio/dynamo/static'];
+    expect(audio).toMatchObject({ status: 'broken', stage: 'checkpoint', stages: ['checkpoint'], errorInfo: { stage: 'checkpoint', type: 'ImportError' } });
+    expect(audio.errorInfo!.message).toMatch(/needs torchaudio, which this pin set does not install/);
     const perceiver = byId['perceiver-raw/dynamo/static'];
     expect(perceiver).toMatchObject({ status: 'broken', stage: 'inputs', stages: ['checkpoint', 'inputs'], errorInfo: { type: 'InputError' } });
     expect(perceiver.error).toMatch(/no sample-input recipe fits PerceiverModel/);
@@ -128,7 +128,7 @@ describe('a real export failure keeps its error whole and leaves a reproduction'
     expect(markdown).toMatch(/DynamoExporter\(\)\.export\(model, inputs, export_config\)/);
     expect(markdown).toMatch(/\| torch \| \d+\.\d+/);
     expect(markdown).toMatch(/1\. `ExportError`: dynamo export failed/);
-    for (const id of ['needs-timm/dynamo/static', 'perceiver-raw/dynamo/static', 'bert-4-positions/dynamo/static', 'gpt2-4-positions/dynamo/generate']) {
+    for (const id of ['needs-torchaudio/dynamo/static', 'perceiver-raw/dynamo/static', 'bert-4-positions/dynamo/static', 'gpt2-4-positions/dynamo/generate']) {
       expect(existsSync(join(jobWorkDir(join(runDir, 'jobs'), id), 'repro.md')), id).toBe(true);
     }
     const ran = spawnSync(PYTHON_LAUNCHER, [join(dir, 'repro.py')], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 600_000 });

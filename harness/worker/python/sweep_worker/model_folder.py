@@ -59,6 +59,14 @@ def resolve_model_class(name: str) -> type:
     import transformers
 
     cls = getattr(transformers, name, None)
+    # transformers stands a placeholder in for a class whose packages are missing; it is a class of
+    # the catalog all the same, so say which package, not that the name is unknown
+    needs = getattr(cls, "_backends", None)
+    if needs and not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
+        raise ImportError(
+            f"model class '{name}' needs {', '.join(needs)}, which this pin set does not install: add it to the "
+            "pin set's .in file (pins/README.md) where a release fits the pinned torch, or give the class an expectation."
+        )
     if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
         raise InputError(f"model class '{name}' is not a transformers model class; use a name such as LlamaForCausalLM.")
     return cls

@@ -6,8 +6,10 @@ import os
 import subprocess
 import sys
 
+import pytest
 import transformers
 
+from sweep_worker.model_folder import resolve_model_class
 from sweep_worker.protocol import PROTOCOL_VERSION, InputError, WorkerError, cause_chain, error_reply
 from sweep_worker.sample_inputs import build_recipe, inputs_not_fed
 from sweep_worker.tiny_config import tiny_config
@@ -117,3 +119,12 @@ def test_text_and_single_modality_models_list_nothing() -> None:
         model = cls(tiny_config(model_type)).eval()
         inputs, _ = build_recipe(model, batch=2, seq=5)
         assert inputs_not_fed(model, inputs) == [], model_type
+
+
+def test_a_class_whose_package_the_pins_lack_names_the_package_not_an_unknown_class() -> None:
+    # transformers hands out a placeholder for HiggsAudioV2TokenizerModel without torchaudio (which
+    # no release builds for the pinned torch): the job must read as a missing package, not a typo
+    with pytest.raises(ImportError, match=r"'HiggsAudioV2TokenizerModel' needs torchaudio, which this pin set does not install"):
+        resolve_model_class("HiggsAudioV2TokenizerModel")
+    with pytest.raises(Exception, match=r"is not a transformers model class"):
+        resolve_model_class("NoSuchModelForAnything")
