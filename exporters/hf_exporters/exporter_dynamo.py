@@ -14,7 +14,7 @@ import inspect
 import json
 import logging
 import sys
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 import torch
@@ -23,7 +23,7 @@ from torch.export import Dim, ExportedProgram
 
 from .base import HfExporter
 from .configs import DynamoConfig, coerce_config
-from .utils import apply_patches, patch_model_config, prepare_for_export
+from .utils import apply_patches, patch_model_config, prepare_for_export, register_patch
 from .utils.forward_swap import replace_forward
 
 logger = logging.getLogger(__name__)
@@ -55,8 +55,32 @@ def patch_forward_signature(model: torch.nn.Module, inputs: Mapping[str, Any]) -
 
 # ── Stage 2: Model patches ─────────────────────────────────────────────────────────────────────
 # Reversible swaps of non-exportable model code, registered with @register_patch("dynamo", ...) in
-# this section and installed by apply_patches("dynamo") for the trace. None is needed yet for the
-# architectures the sweep covers; add one here with the model-side bug it works around.
+# this section and installed by apply_patches("dynamo") for the trace (the ONNX and ExecuTorch
+# exporters trace through it too). Each names the model-side bug it works around.
+
+
+@register_patch("dynamo", "transformers.cache_utils.LinearAttentionLayer.update_conv_state")
+def _conv_state_prefill_without_a_length_branch(original: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    # At prefill, transformers left-pads a prompt shorter than the conv kernel in a Python branch on
+    # its length. torch.export keeps the branch of the traced sample (length >= kernel) and guards
+    # on it, so a dynamic export of every Mamba2-style mixer (Bamba, NemotronH, Qwen3.5, FalconH1,
+    # LFM2, ...) fails below the kernel size (dynamo: "Guard failed: input_ids.size()[1] >= 4") or,
+    # where the guard is dropped (ONNX), returns conv states of the prompt's length instead of the
+    # kernel's. Padding by the whole kernel at every length stores the same state without a branch;
+    # the returned states are longer by zeros on the left, which every caller's causal conv ignores
+    # (each keeps the last seq_len outputs). Decode steps and record_past keep the original.
+    def update_conv_state(self: Any, conv_states: torch.Tensor, state_idx: int = 0, conv_kernel_size: int | None = None, **kwargs: Any) -> torch.Tensor:
+        if self.record_past or (self.is_conv_states_initialized[state_idx] and self.has_previous_state[state_idx]):
+            return original(self, conv_states, state_idx, conv_kernel_size, **kwargs)
+        if not self.is_conv_states_initialized[state_idx]:
+            self.lazy_initialization(conv_states=conv_states, state_idx=state_idx, conv_kernel_size=conv_kernel_size)
+        self.has_previous_state[state_idx] = True
+        kernel = self.conv_kernel_size[state_idx]
+        padded = torch.nn.functional.pad(conv_states, (kernel, 0))
+        self.conv_states[state_idx].copy_(padded[..., -kernel:])
+        return padded
+
+    return update_conv_state
 
 
 # ── Stage 3: Pytree registration ───────────────────────────────────────────────────────────────

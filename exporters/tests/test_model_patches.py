@@ -1,0 +1,76 @@
+"""The model-side patches of the dynamo stage 2, each with the upstream failure it works around
+reproduced on a real transformers model: the unpatched export fails, ours matches eager."""
+
+import pytest
+import torch
+import transformers
+
+from hf_exporters import DynamoExporter, OnnxExporter
+from hf_exporters.utils import get_leaf_tensors
+
+
+class UnpatchedDynamoExporter(DynamoExporter):
+    """torch.export as upstream runs it: our exporter without any registered patch."""
+
+    patch_backends = ()
+
+
+class UnpatchedModelOnnxExporter(OnnxExporter):
+    """Our ONNX exporter without the model-side (dynamo) patches."""
+
+    patch_backends = ("onnx",)
+
+
+def tiny_bamba() -> torch.nn.Module:
+    # one Mamba2 mixer layer and one attention layer; a chunk longer than every sequence below, so
+    # only the conv branch depends on the length
+    torch.manual_seed(0)
+    config = transformers.AutoConfig.for_model(
+        "bamba", vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, mamba_n_heads=4, mamba_d_head=16, mamba_n_groups=1, mamba_d_state=8, mamba_d_conv=4,
+        mamba_chunk_size=64, attn_layer_indices=[1], max_position_embeddings=64)
+    return transformers.BambaModel(config).eval()
+
+
+def token_inputs(batch: int, seq: int) -> dict[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seq)
+    return {"input_ids": torch.randint(0, 64, (batch, seq), generator=generator), "attention_mask": torch.ones(batch, seq, dtype=torch.long)}
+
+
+@pytest.fixture(scope="module")
+def bamba() -> torch.nn.Module:
+    return tiny_bamba()
+
+
+def test_unpatched_conv_state_prefill_guards_the_sequence_to_the_kernel_size(bamba) -> None:
+    program = UnpatchedDynamoExporter().export(bamba, token_inputs(2, 7), {"dynamic": True})
+    with pytest.raises(AssertionError, match=r"Guard failed: .*size\(\)\[1\] >= 4"):
+        program.module()(**token_inputs(1, 1))
+
+
+@pytest.mark.parametrize("seq", [1, 3, 4, 9])
+def test_conv_state_prefill_matches_eager_below_and_above_the_kernel_size(bamba, seq: int) -> None:
+    program = DynamoExporter().export(bamba, token_inputs(2, 7), {"dynamic": True})
+    inputs = token_inputs(1, seq)
+    with torch.no_grad():
+        expected = get_leaf_tensors(bamba(**inputs))
+    got = get_leaf_tensors(program.module()(**inputs))
+    assert list(got) == list(expected)
+    for name in expected:
+        torch.testing.assert_close(got[name], expected[name], msg=name)
+
+
+def test_onnx_conv_states_have_the_kernel_length_at_sequence_one(bamba) -> None:
+    inputs = token_inputs(1, 1)
+    with torch.no_grad():
+        expected = get_leaf_tensors(bamba(**inputs))
+    # unpatched, the ONNX file drops the guard and returns conv states of the prompt's length (1, not 4)
+    unpatched = dict(zip(expected, UnpatchedModelOnnxExporter().export(bamba, token_inputs(2, 7), {"dynamic": True})(**inputs)))
+    assert tuple(unpatched["past_key_values.0.conv_states.0"].shape) == (1, 80, 1)
+    onnx_program = OnnxExporter().export(bamba, token_inputs(2, 7), {"dynamic": True})
+    got = dict(zip(expected, onnx_program(**inputs)))
+    conv = [name for name in expected if "conv" in name]
+    assert conv, list(expected)
+    for name in expected:
+        assert tuple(got[name].shape) == tuple(expected[name].shape), name
+        torch.testing.assert_close(torch.as_tensor(got[name]), expected[name], msg=name, atol=1e-4, rtol=1e-4)
