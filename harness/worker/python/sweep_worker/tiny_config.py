@@ -83,6 +83,17 @@ def _shrink_int(name: str, value: int) -> int | None:
     return None
 
 
+# A timm model is named, not sized: the config field that names it (a timm backbone's ``backbone``,
+# a timm wrapper's ``architecture``) gets one of timm's own test models, a few hundred thousand
+# parameters with the stage layout of the full one (resnet50 as DETR's default: 23.5M parameters).
+_TIMM_MODEL_NAMES = {"timm_backbone": ("backbone",), "timm_wrapper": ("architecture",)}
+
+
+def _tiny_timm_model(name: Any) -> str:
+    vit = isinstance(name, str) and any(part in name for part in ("vit", "eva", "pe_", "deit", "beit"))
+    return "test_vit" if vit else "test_resnet"
+
+
 def _is_sub_config(name: str, value: Any) -> bool:
     return isinstance(value, dict) and ("model_type" in value or name.endswith("_config") or name in ("encoder", "decoder"))
 
@@ -93,6 +104,8 @@ def shrink_config_dict(values: dict[str, Any]) -> dict[str, Any]:
     for name, value in values.items():
         if _is_sub_config(name, value):
             out[name] = shrink_config_dict(value)
+        elif name in _TIMM_MODEL_NAMES.get(values.get("model_type"), ()):
+            out[name] = _tiny_timm_model(value)
         elif isinstance(value, bool) or name.startswith("_"):
             out[name] = value
         elif isinstance(value, int):

@@ -142,6 +142,22 @@ def test_hybrid_ssm_models_shrink_their_ssm_too(class_name: str, model_type: str
     assert sum(p.numel() for p in model.parameters()) < 400_000
 
 
+@pytest.mark.parametrize("class_name, model_type, named", [
+    ("DetrForObjectDetection", "detr", "resnet50"), ("TimmWrapperForImageClassification", "timm_wrapper", "resnet50"),
+    ("TimmBackbone", "timm_backbone", None),
+])
+def test_a_timm_model_is_swapped_for_timms_own_test_model(class_name: str, model_type: str, named: str | None) -> None:
+    # DETR's default timm resnet50 made its "tiny" model 23.5M parameters; TimmBackbone names none at all
+    config = tiny_config(model_type)
+    timm_config = config.backbone_config if model_type == "detr" else config
+    defaults = transformers.AutoConfig.for_model(model_type)
+    assert getattr(defaults.backbone_config if model_type == "detr" else defaults, "architecture" if model_type == "timm_wrapper" else "backbone") == named
+    assert getattr(timm_config, "architecture" if model_type == "timm_wrapper" else "backbone") == "test_resnet"
+    model = getattr(transformers, class_name)(config)
+    assert sum(p.numel() for p in model.parameters()) < 500_000
+    assert probe_tiny(class_name, model_type)["ok"]
+
+
 def test_multimodal_rope_gets_sections_when_the_defaults_have_none() -> None:
     glm = tiny_config("glm4v_moe").text_config  # partial rotary: sections cover half of the rotary half of the head
     head_dim = glm.hidden_size // glm.num_attention_heads
