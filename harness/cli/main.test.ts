@@ -18,7 +18,8 @@ describe('export-sweep without a command, help and --version', () => {
     const bare = cli();
     expect(bare.status).toBe(0);
     expect(bare.stdout).toMatch(/^usage: export-sweep <command> \[options\]/);
-    expect(bare.stdout).toMatch(/^ {2}run {7}export the selection/m);
+    expect(bare.stdout).toMatch(/^ {2}run {12}export the selection/m);
+    expect(bare.stdout).toMatch(/^ {2}catalog-status {1}record catalog shards/m);
     expect(bare.stdout).toContain('exit codes: 0 every job passed, 1 failures found, 2 usage error, 3 internal error');
     expect(cli('--help').stdout).toBe(bare.stdout);
     expect(cli('help').stdout).toBe(bare.stdout);

@@ -1,4 +1,5 @@
 // export-sweep command line: one module per command, each with its own --help.
+import { catalogStatusCommand } from './catalog-status-command.js';
 import { costsCommand } from './costs-command.js';
 import { coverageCommand } from './coverage-command.js';
 import { diffCommand } from './diff-command.js';
@@ -26,15 +27,16 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; about
   repair: { run: repairCommand, about: 'move the damaged lines of a run folder\'s results.jsonl aside, so it can be reported and resumed' },
   diff: { run: diffCommand, about: 'compare two runs job by job: regressions, fixes, error and tolerance changes' },
   coverage: { run: coverageCommand, about: 'tiny config for every class, one eager forward each: the share that works' },
+  'catalog-status': { run: catalogStatusCommand, about: 'record catalog shards; write docs/catalog-status.md/.json from every record' },
 };
 
 const USAGE = `usage: export-sweep <command> [options]   (export-sweep help <command> for its options)
 
 commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(9)} ${c.about}`).join('\n')}
-  help      this text, or help <command> for that command's options
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)} ${c.about}`).join('\n')}
+  help           this text, or help <command> for that command's options
 
-  --version  the export-sweep version and the pin set in force
+  --version      the export-sweep version and the pin set in force
 
 exit codes: 0 every job passed, 1 failures found, 2 usage error, 3 internal error`;
 

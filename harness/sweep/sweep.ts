@@ -9,7 +9,8 @@ import { knownVersions, rememberVersions } from '../python/installed-versions.js
 import { pinSetName } from '../python/pin-set.js';
 import { newManifest, RunFolder, type Selection } from '../results/run-folder.js';
 import { OnnxRunner } from '../runtimes/onnx-runner.js';
-import { failureText, findSkip, skipRef, type LoadedEntry, type SkipLists } from '../skips/skip-list.js';
+import { expected } from '../skips/expected-outcome.js';
+import { findSkip, skipRef, type SkipLists } from '../skips/skip-list.js';
 import { WorkerPool, type JobOutcome } from '../worker/pool.js';
 import type { PythonWorker } from '../worker/python-worker.js';
 import { artifactKey, exportRequest } from './artifact-cache.js';
@@ -112,20 +113,6 @@ function selectionOf(jobs: Job[], fuzz: SweepOptions['fuzz'], implementation: Im
     seed: fuzz?.seed ?? 0,
     ...(isPeer(implementation) ? { implementation } : {}),
   };
-}
-
-/** A result under the export-skip entry covering its job. A probed skip: stale when the job passes,
- * else ``skipped`` still. An xfail: ``xfail`` when the failure matches the entry's error, ``xpass``
- * (stale) when the job passes, and its own failing status, the entry named, for any other error.
- * A dynamic job that passed unfuzzed (--shapes 0) is left ``pass``: a failure its entry expects at
- * a fuzzed shape could not show, so the pass says nothing about the entry. */
-function expected(result: JobResult, entry: LoadedEntry): JobResult {
-  const skip = skipRef(entry);
-  if (entry.kind === 'skip') return passed(result) ? { ...result, skip, staleSkip: true } : { ...result, skip, probed: result.status, status: 'skipped' };
-  if (passed(result)) return result.mode === 'dynamic' && !result.fuzz ? { ...result, skip } : { ...result, skip, probed: result.status, staleSkip: true, status: 'xpass' };
-  return entry.errorPattern!.test(failureText(result))
-    ? { ...result, skip, probed: result.status, status: 'xfail' }
-    : { ...result, skip, unexpectedError: true };
 }
 
 /**
