@@ -152,6 +152,26 @@ def _patch_xnnpack_conv1d_constraints(original):
     return check_constraints
 
 
+@register_patch("executorch", "executorch.backends.xnnpack.partition.config.generic_node_configs.UnsqueezeCopyConfig.check_constraints")
+def _patch_xnnpack_unsqueeze_constraints(original):
+    """Keep an unsqueeze whose output has more than one dynamic dim out of the XNNPACK delegate; the
+    portable kernel runs it instead. XNNPACK serialises unsqueeze as a static reshape, which takes
+    one dynamic dim only (https://github.com/pytorch/executorch/pull/7959), and its visitor refuses
+    more in preprocessing, but the partitioner checks only the unsqueezed dim, so a dynamic batch
+    and sequence (the Mamba2 mixer's gate, Bamba) fail the whole export: "XNNPACK reshape only
+    supports 1 dynamic dimension"."""
+
+    def check_constraints(self, node, ep):
+        if _dynamic_dims(node) > 1:
+            from executorch.backends.xnnpack.partition.config.gemm_configs import why
+
+            why(node, "XNNPACK serialises unsqueeze as a reshape that takes one dynamic dim only")
+            return False
+        return original(self, node, ep)
+
+    return check_constraints
+
+
 # executorch 1.4.1's and 1.5.1's eval_upper_bound return the trace hint themselves (read in their
 # exir/sym_util.py), so the patch stops at 1.4.1; 1.4.0 was not checked and keeps it, which is harmless.
 @register_patch("executorch", "executorch.exir.passes.sym_shape_eval_pass.eval_upper_bound", applies_to={"executorch": "<1.4.1"})

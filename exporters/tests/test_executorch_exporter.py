@@ -191,6 +191,24 @@ def test_conv1d_with_dynamic_batch_and_length_runs_outside_the_xnnpack_delegate(
     assert [d.id for d in static_batch.executorch_program.execution_plan[0].delegates] == ["XnnpackBackend"]
 
 
+class TrailingUnsqueeze(torch.nn.Module):
+    """The Mamba2 mixer's gating in small: a (batch, seq) tensor unsqueezed on the trailing dim."""
+
+    def forward(self, x):
+        return x * torch.sigmoid(x.sum(-1)).unsqueeze(-1)
+
+
+def test_unsqueeze_with_dynamic_batch_and_length_runs_outside_the_xnnpack_delegate(tmp_path) -> None:
+    module, inputs = TrailingUnsqueeze(), {"x": torch.rand(2, 7, 4)}
+    with pytest.raises(Exception, match="XNNPACK reshape only supports 1 dynamic dimension"):
+        plain_lowering(module, inputs, DynamoConfig(dynamic=True))
+    manager = ExecutorchExporter().export(module, inputs, ExecutorchConfig(dynamic=True))
+    method = load_pte(manager, tmp_path)
+    for shape in [(2, 7, 4), (3, 11, 4), (1, 1, 4)]:
+        x = torch.rand(*shape)
+        torch.testing.assert_close(run_pte(method, manager, {"x": x})["output"], module(x))
+
+
 def test_unknown_backend_lists_the_valid_ones() -> None:
     with pytest.raises(ValueError, match=r"^Unsupported backend 'tpu' for ExecuTorch export; valid backends: cuda, xnnpack\.$"):
         ExecutorchExporter().export(Scale(), {"x": torch.rand(2, 2)}, {"backend": "tpu"})
