@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../python/paths.js';
+import { passed, type JobStatus } from '../sweep/job-result.js';
 import { readRecords, RECORDS_DIR } from './catalog-records.js';
 import { catalogStatusMarkdown } from './catalog-status-markdown.js';
 import { catalogStatus, type CatalogStatus, type StatusInputs } from './catalog-status.js';
@@ -30,7 +31,9 @@ export function statusFromRecords(inputs: Omit<StatusInputs, 'records'>, dir = R
 
 /** Passing jobs per backend/mode, generate jobs included. */
 export function passedCounts(status: CatalogStatus): Record<string, number> {
-  return Object.fromEntries(Object.entries(status.statuses).map(([key, counts]) => [key, (counts.pass ?? 0) + (counts.partial ?? 0) + (counts.xpass ?? 0)]));
+  return Object.fromEntries(Object.entries(status.statuses).map(([key, counts]) => [
+    key, Object.entries(counts).filter(([st]) => passed({ status: st as JobStatus })).reduce((sum, [, n]) => sum + n, 0),
+  ]));
 }
 
 export function readRatchet(path = STATUS_RATCHET_PATH): StatusRatchet {

@@ -4,7 +4,7 @@
 // ours against upstream where both ran. Recorded results are judged again under today's
 // expectation lists (expected-outcome.ts), and a record made under other pins is set aside, never
 // counted: a green figure must not come from an environment that is no longer the pin set's.
-import { passed, reachedExporter, type JobResult } from '../sweep/job-result.js';
+import { failedWhenRun, passed, reachedExporter, type JobResult } from '../sweep/job-result.js';
 import { judgedAgain } from '../skips/expected-outcome.js';
 import { entryName, type LoadedEntry } from '../skips/skip-list.js';
 import type { CatalogEntry } from './catalog.js';
@@ -174,6 +174,7 @@ export function catalogStatus(inputs: StatusInputs): CatalogStatus {
   const keys = [...new Set(forward.map((r) => `${r.backend}/${r.mode}`))].sort();
   const newest = [...current].sort((a, b) => (b.record.endedAt ?? b.record.startedAt).localeCompare(a.record.endedAt ?? a.record.startedAt))[0]?.record;
   const generate = ours.filter((r) => r.mode === 'generate');
+  const unexplained = ours.filter((r) => failedWhenRun(r) && r.status !== 'xfail');
   return {
     pins: inputs.pins,
     pinsKey: inputs.pinsKey,
@@ -193,8 +194,8 @@ export function catalogStatus(inputs: StatusInputs): CatalogStatus {
       return [k, counts];
     })),
     expectations: expectationCounts(ours),
-    unexplained: ours.filter((r) => !passed(r) && r.status !== 'skipped' && r.status !== 'xfail').length,
-    unexplainedGroups: unexplainedGroups(ours.filter((r) => !passed(r) && r.status !== 'skipped' && r.status !== 'xfail')),
+    unexplained: unexplained.length,
+    unexplainedGroups: unexplainedGroups(unexplained),
     upstream: upstreamComparison(ours, judged.get('upstream')),
     records: current.map(({ file, record }) => ({
       file, implementation: record.implementation, shard: record.shard, commit: record.git.commit,

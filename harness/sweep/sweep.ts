@@ -16,7 +16,7 @@ import type { PythonWorker } from '../worker/python-worker.js';
 import { artifactKey, exportRequest } from './artifact-cache.js';
 import { checkpointContent } from './checkpoint-content.js';
 import { tinyCheckpoint, type ModelResolver } from './checkpoints.js';
-import { baseResult, isFailure, passed, type ErrorInfo, type JobResult, type Stage } from './job-result.js';
+import { baseResult, isFailure, type ErrorInfo, type JobResult, type Stage } from './job-result.js';
 import { errorInfo as errorInfo_ } from './job-stage.js';
 import { writeRepro } from './repro.js';
 import { jobSeed, jobWorkDir, type Job, type Mode } from './jobs.js';
