@@ -48,7 +48,7 @@ export async function loadCatalog(): Promise<CatalogEntry[]> {
   }
 }
 
-function globToRegExp(pattern: string): RegExp {
+export function globToRegExp(pattern: string): RegExp {
   const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
   return new RegExp(`^${escaped}$`, 'i');
 }

@@ -1,4 +1,6 @@
 // export-sweep command line: one module per command, each with its own --help.
+import { bisectCommand } from './bisect-command.js';
+import { cacheCommand } from './cache-command.js';
 import { catalogStatusCommand } from './catalog-status-command.js';
 import { costsCommand } from './costs-command.js';
 import { coverageCommand } from './coverage-command.js';
@@ -26,6 +28,8 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; about
   report: { run: reportCommand, about: "print a run folder's matrix, failures and findings" },
   repair: { run: repairCommand, about: 'move the damaged lines of a run folder\'s results.jsonl aside, so it can be reported and resumed' },
   diff: { run: diffCommand, about: 'compare two runs job by job: regressions, fixes, error and tolerance changes' },
+  bisect: { run: bisectCommand, about: 'name the moved package that broke each regression between two runs under different pins' },
+  cache: { run: cacheCommand, about: "list the cached Python environments and their size; prune the ones no pin set uses" },
   coverage: { run: coverageCommand, about: 'tiny config for every class, one eager forward each: the share that works' },
   'catalog-status': { run: catalogStatusCommand, about: 'record catalog shards; write docs/catalog-status.md/.json from every record' },
 };

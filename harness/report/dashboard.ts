@@ -5,6 +5,8 @@
 // history, the drift against a baseline run when `export-sweep diff` wrote one, and a link to every
 // per-model page.
 import type { RunDiff } from '../drift/diff-runs.js';
+import { blameLines } from '../drift/bisect-report.js';
+import type { BisectReport } from '../drift/bisect.js';
 import type { RunManifest } from '../results/run-folder.js';
 import type { JobResult, JobStatus } from '../sweep/job-result.js';
 import { exportTimePlot } from './export-time-plot.js';
@@ -20,6 +22,8 @@ export interface DashboardInput {
   reports: ModelReport[];
   history: Map<string, HistoryEntry[]>;
   diff?: RunDiff;
+  /** What `export-sweep bisect` found for this run's regressions, when it ran. */
+  bisect?: BisectReport;
 }
 
 const STATUSES: readonly JobStatus[] = STATUS_ORDER;
@@ -51,6 +55,14 @@ function diffSection(diff: RunDiff | undefined): string {
 ${rows.length ? `<table id="drift"><tr><th>change</th><th>job</th><th>before</th><th>after</th><th>detail</th></tr>${rows.join('')}</table>` : '<p>No changes.</p>'}`;
 }
 
+function bisectSection(bisect: BisectReport | undefined): string {
+  if (!bisect) return '';
+  const rows = blameLines(bisect).map((b) => `<tr><td>${esc(b.id)}</td><td>${esc(b.who)}</td><td>${esc(b.before)}</td><td>${esc(b.line)}</td><td>${b.where.map((u) => `<a href="${esc(u)}">${esc(u)}</a>`).join('<br>')}</td></tr>`);
+  return `<h2>Bisect against ${esc(bisect.baseline.pins)}</h2>
+<p id="bisect-summary">${bisect.jobs.length} regressed job(s); sets tried: ${bisect.sets.map((s) => esc(s.name)).join(', ') || 'none'}</p>
+${rows.length ? `<table id="bisect"><tr><th>job</th><th>blamed move</th><th>under the base pins</th><th>under the blamed move</th><th>report at</th></tr>${rows.join('')}</table>` : '<p>No regressions.</p>'}`;
+}
+
 const FILTER_SCRIPT = `
 const q = (s) => document.querySelector(s);
 function applyFilters() {
@@ -67,7 +79,7 @@ function applyFilters() {
 for (const id of ['#f-family', '#f-task', '#f-status', '#f-text']) q(id).addEventListener('input', applyFilters);
 `;
 
-export function dashboardPage({ runName, manifest, reports, history, diff }: DashboardInput): string {
+export function dashboardPage({ runName, manifest, reports, history, diff, bisect }: DashboardInput): string {
   const results = reports.flatMap((r) => r.jobs);
   const columns = [...new Set(results.map((r) => `${r.backend}/${r.mode}`))].sort();
   const rows = reports.map((report) => {
@@ -114,6 +126,7 @@ ${results.length} of ${m.jobs.length} jobs${results.some((r) => r.resultCached) 
 <tbody>${rows.join('\n')}</tbody></table>
 ${findings.length ? `<h2>Findings</h2><ul id="findings">${findings.join('')}</ul>` : ''}
 <h2>Export time per backend</h2>${exportTimePlot(points)}
-${diffSection(diff)}`;
+${diffSection(diff)}
+${bisectSection(bisect)}`;
   return page(`export-sweep ${runName}`, body, FILTER_SCRIPT);
 }

@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { RunDiff } from '../drift/diff-runs.js';
+import type { BisectReport } from '../drift/bisect.js';
 import { RunFolder } from '../results/run-folder.js';
 import type { JobResult, JobStatus } from '../sweep/job-result.js';
 import { dashboardPage } from './dashboard.js';
@@ -43,9 +44,10 @@ export function writeRunReport(runDir: string, options: { historyLimit?: number 
   });
   const summary = join(runDir, 'summary.json');
   writeFileSync(summary, `${JSON.stringify(runSummary(basename(runDir), manifest.jobs.length, results), null, 1)}\n`);
-  const diffPath = join(runDir, 'diff.json');
-  const diff = existsSync(diffPath) ? (JSON.parse(readFileSync(diffPath, 'utf8')) as RunDiff) : undefined;
+  const written = <T>(name: string): T | undefined => (existsSync(join(runDir, name)) ? (JSON.parse(readFileSync(join(runDir, name), 'utf8')) as T) : undefined);
+  const diff = written<RunDiff>('diff.json');
+  const bisect = written<BisectReport>('bisect.json');
   const index = join(runDir, 'index.html');
-  writeFileSync(index, dashboardPage({ runName: basename(runDir), manifest, reports, history: jobHistory(runDir, options.historyLimit), diff }));
+  writeFileSync(index, dashboardPage({ runName: basename(runDir), manifest, reports, history: jobHistory(runDir, options.historyLimit), diff, bisect }));
   return { index, summary, models };
 }

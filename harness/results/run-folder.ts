@@ -2,9 +2,9 @@
 // commit, machine), results.jsonl holds one line per finished job. Everything needed to resume,
 // merge shards, report or diff a run is in its folder.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { ModelEntry } from '../catalog/default-models.js';
 import type { Implementation } from '../peers/implementations.js';
 import { pinSetKey, pinSetName } from '../python/pin-set.js';
@@ -52,6 +52,10 @@ export interface RunManifest {
 
 export const MANIFEST = 'manifest.json';
 export const RESULTS = 'results.jsonl';
+/** The folder with copies of the pin set the run was made under (``<name>.txt`` and the ``<name>.in``
+ * of its direct requirements): what `export-sweep bisect` moves from, even after pins/ has changed.
+ * The copy keeps the set's name, so it selects the same cached environment as the original. */
+export const PINS_DIR = 'pins';
 
 function git(...args: string[]): string | null {
   try {
@@ -115,6 +119,15 @@ export class RunFolder {
     mkdirSync(this.dir, { recursive: true });
     // write-then-rename would be safer still, but a torn manifest is rewritten at the next resume
     writeFileSync(this.manifestPath, `${JSON.stringify(manifest, null, 1)}\n`);
+  }
+
+  /** Keeps a copy of the pin file (and the .in beside it, when there is one) in the folder. */
+  keepPinSet(pinFile: string): void {
+    const dir = join(this.dir, PINS_DIR);
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(pinFile, join(dir, basename(pinFile)));
+    const requirements = pinFile.replace(/\.txt$/, '.in');
+    if (requirements !== pinFile && existsSync(requirements)) copyFileSync(requirements, join(dir, basename(requirements)));
   }
 
   /** Take this folder's writer lock (see run-folder-lock.ts) or throw RunFolderLockedError. */

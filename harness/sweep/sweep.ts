@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ModelEntry } from '../catalog/default-models.js';
 import { isPeer, peerEnv, type Implementation } from '../peers/implementations.js';
 import { knownVersions, rememberVersions } from '../python/installed-versions.js';
-import { pinSetName } from '../python/pin-set.js';
+import { pinFile, pinSetName } from '../python/pin-set.js';
 import { newManifest, RunFolder, type Selection } from '../results/run-folder.js';
 import { OnnxRunner } from '../runtimes/onnx-runner.js';
 import { expected } from '../skips/expected-outcome.js';
@@ -153,6 +153,7 @@ export class SweepSession {
       }
       const created = newManifest(this.options.selection ?? selectionOf(this.options.jobs, this.options.fuzz, this.options.implementation), versions);
       this.folder.writeManifest({ ...created, jobs: this.options.jobs.map((job) => job.id) });
+      this.folder.keepPinSet(pinFile());
     })();
     return this.manifestWritten;
   }

@@ -101,6 +101,23 @@ WEIGHT_PLANTS = {"wrong-weight": _wrong_weight}
 FAULTS = {"segfault": _segfault, "hang": _hang, "exhaust-memory": _exhaust_memory}
 
 
+def _installed_satisfies(requirement: str) -> bool:
+    # ``NAME@onnxscript>=0.7.2``: the bug is there only where that package's installed version
+    # matches, as a regression that one release of one package brings (the bisect's own test)
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        parsed = Requirement(requirement)
+    except InvalidRequirement as err:
+        raise InputError(f"debug_plant version condition '{requirement}' is not a requirement (write it as 'package>=1.2'): {err}") from None
+    try:
+        return parsed.specifier.contains(version(parsed.name), prereleases=True)
+    except PackageNotFoundError:
+        return False
+
+
 @contextlib.contextmanager
 def planted(name: str | None, model: torch.nn.Module) -> Iterator[None]:
     if name is None:
@@ -108,6 +125,10 @@ def planted(name: str | None, model: torch.nn.Module) -> Iterator[None]:
         return
     if os.environ.get("SWEEP_WORKER_DEBUG") != "1":
         raise InputError("debug_plant is a test-only export option; start the worker with SWEEP_WORKER_DEBUG=1.")
+    name, _, condition = name.partition("@")
+    if condition and not _installed_satisfies(condition):
+        yield
+        return
     if name in FAULTS:
         FAULTS[name]()
     if name in OUTPUT_PLANTS:

@@ -50,3 +50,21 @@ def test_wrong_weight_names_what_it_needs_on_a_model_without_a_linear(monkeypatc
     monkeypatch.setenv("SWEEP_WORKER_DEBUG", "1")
     with pytest.raises(InputError, match="needs a torch.nn.Linear"), planted("wrong-weight", torch.nn.ReLU()):
         pass
+
+
+def test_a_version_condition_plants_only_where_the_installed_release_matches(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib.metadata import version
+
+    monkeypatch.setenv("SWEEP_WORKER_DEBUG", "1")
+    model = _Head().eval()
+    original = model.head.weight
+    torch_version = version("torch")
+    with planted(f"wrong-weight@torch=={torch_version}", model):
+        assert model.head.weight is not original
+    with planted(f"wrong-weight@torch!={torch_version}", model):
+        assert model.head.weight is original
+    with planted("wrong-weight@no-such-package>=1", model):
+        assert model.head.weight is original
+    with pytest.raises(InputError, match="not a requirement"):
+        with planted("wrong-weight@torch>>=1", model):
+            pass
