@@ -16,9 +16,10 @@ names the moved package (or the smallest set of packages) that breaks it. The re
 again under the new pins (a job that passes there now is flaky: no package is blamed) and under the
 base pins (one that fails there too broke for another reason: the harness or exporters changed),
 then under pin sets that move the direct requirements one at a time from the base version to the
-new one, then two at a time, and so on, smallest first: each resolved with uv as pins/ are (a set
-that does not resolve is reported with uv's reason, and the sets that move it along with another
-package are tried), built as its own cached Python environment, and run into NEW_RUN/bisect/<set>/.
+new one (one that does not resolve alone moves with the packages uv's reason names: torch with
+torchvision), then two such units together, and so on, smallest first: each resolved with uv as
+pins/ are (a set that does not resolve is reported with uv's reason), built as its own cached
+Python environment, and run into NEW_RUN/bisect/<set>/.
 A set's results are kept there and a passing job's in the result cache, so no job runs twice under
 the same pins. Prints a table, writes NEW_RUN/bisect.md and NEW_RUN/bisect.json (shown by NEW_RUN's
 dashboard). Cost and clean-up: docs/drift.md.

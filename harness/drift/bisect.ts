@@ -15,7 +15,7 @@ import { passed, type JobResult } from '../sweep/job-result.js';
 import type { Job } from '../sweep/jobs.js';
 import { runSweep, type SweepOptions } from '../sweep/sweep.js';
 import { diffRuns } from './diff-runs.js';
-import { intermediateName, movesSubsets, pinMoves, type PinMove } from './pin-moves.js';
+import { intermediateName, movesNamedIn, pinMoves, subsetsSmallestFirst, type PinMove } from './pin-moves.js';
 import { resolveIntermediate } from './pin-resolve.js';
 import { BisectInputError, runPinSet } from './run-pins.js';
 
@@ -180,29 +180,55 @@ export async function bisect(options: BisectOptions): Promise<BisectReport> {
   for (const j of reproduced) if (underBase.get(j.id)!.failed) j.verdict = 'not-pins';
 
   let open = jobs.filter((j) => j.verdict === 'undecided');
+  // One direct requirement at a time: each move alone, or, where it does not resolve alone, with the
+  // moved packages uv names in its reason (torch with torchvision), until it resolves. These units
+  // are then tried alone, then two together, and so on, smallest first.
+  const units: { moves: PinMove[]; file: string; name: string }[] = [];
+  const conflicts = new Map<string, string>();
+  const resolve = (moved: PinMove[]) => {
+    const ordered = moves.filter((m) => moved.some((x) => x.name === m.name));
+    const resolution = resolveIntermediate(base, base.file, moves, ordered);
+    if (!resolution.ok && !conflicts.has(resolution.name)) {
+      log(`bisect: ${resolution.name}: does not resolve: ${resolution.conflict}`);
+      report.sets.push({ name: resolution.name, moves: ordered, conflict: resolution.conflict, jobs: [] });
+      conflicts.set(resolution.name, resolution.conflict);
+    }
+    return { ordered, resolution };
+  };
+  for (const move of moves) {
+    let moved = [move];
+    for (;;) {
+      const { ordered, resolution } = resolve(moved);
+      if (resolution.ok) {
+        if (!units.some((u) => u.name === resolution.name)) units.push({ moves: ordered, file: resolution.file, name: resolution.name });
+        break;
+      }
+      const along = movesNamedIn(resolution.conflict, moves, ordered);
+      if (!along.length || ordered.length + along.length >= moves.length) break; // only the whole bump resolves
+      moved = [...ordered, ...along];
+    }
+  }
   const maxSets = options.maxSets ?? 16;
   let tried = 0;
   let size = 0;
-  for (const moved of movesSubsets(moves)) {
-    if (moved.length !== size) {
+  for (const chosen of subsetsSmallestFirst(units)) {
+    if (chosen.length !== size) {
       // a size is finished: a job blamed at it keeps its smallest culprits and leaves the search
       for (const j of open) if (j.culprits.length) j.verdict = 'blamed';
       open = open.filter((j) => j.verdict === 'undecided');
-      size = moved.length;
+      size = chosen.length;
     }
     if (!open.length) break;
+    const moved = moves.filter((m) => chosen.some((u) => u.moves.some((x) => x.name === m.name)));
+    if (moved.length === moves.length) continue; // the whole bump, run first
     if (tried >= maxSets) {
       report.untried.push(intermediateName(base.name, moved));
       continue;
     }
-    const resolution = resolveIntermediate(base, base.file, moves, moved);
-    if (!resolution.ok) {
-      log(`bisect: ${resolution.name}: does not resolve: ${resolution.conflict}`);
-      report.sets.push({ name: resolution.name, moves: moved, conflict: resolution.conflict, jobs: [] });
-      continue;
-    }
+    const set = chosen.length === 1 ? { ok: true as const, ...chosen[0] } : resolve(moved).resolution;
+    if (!set.ok) continue;
     tried += 1;
-    const outcomes = await run(resolution.name, resolution.file, moved, open);
+    const outcomes = await run(set.name, set.file, moved, open);
     for (const j of open) {
       const outcome = outcomes.get(j.id)!;
       if (outcome.failed) j.culprits.push({ moves: moved, outcome });

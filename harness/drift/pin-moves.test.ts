@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../python/paths.js';
-import { directNames, intermediateName, intermediateRequirements, movesSubsets, pinMoves, resolutionConflict, resolvedPins, type PinSetText } from './pin-moves.js';
+import { directNames, intermediateName, intermediateRequirements, movesNamedIn, pinMoves, resolutionConflict, resolvedPins, subsetsSmallestFirst, type PinSetText } from './pin-moves.js';
 
 const header = '# a pin set\n# Regenerate: ...\n# python: 3.11\n';
 const base: PinSetText = {
@@ -45,9 +45,9 @@ describe('pin moves', () => {
 
   it('tries every proper subset, smallest first, so the first set that reproduces is a smallest', () => {
     const three = ['a', 'b', 'c'].map((name) => ({ name, from: '1', to: '2' }));
-    const names = movesSubsets(three).map((s) => s.map((m) => m.name).join('+'));
+    const names = subsetsSmallestFirst(three).map((s) => s.map((m) => m.name).join('+'));
     expect(names).toEqual(['a', 'b', 'c', 'a+b', 'a+c', 'b+c']);
-    expect(movesSubsets(three.slice(0, 1))).toEqual([]);
+    expect(subsetsSmallestFirst(three.slice(0, 1))).toEqual([]);
   });
 
   it("keeps uv's reason for a set that does not resolve, without its hints", () => {
@@ -56,6 +56,9 @@ describe('pin moves', () => {
   cause: Because torchvision==0.27.0 depends on torch==2.12.0 and you require torch==2.15.0, we can conclude that your requirements and torchvision==0.27.0 are incompatible.
          And because you require torchvision==0.27.0, we can conclude that your requirements are unsatisfiable.
   hint: Pre-releases are available for torch`;
+    const moves = [{ name: 'torch', from: '2.12.0', to: '2.15.0' }, { name: 'torchvision', from: '0.27.0', to: '0.29.2' }, { name: 'onnx', from: '1.21.0', to: '1.23.2' }];
+    // torch cannot move without torchvision: the reason names it, and nothing else that moved
+    expect(movesNamedIn(resolutionConflict(printed), moves, [moves[0]])).toEqual([moves[1]]);
     expect(resolutionConflict(printed)).toBe('Because torchvision==0.27.0 depends on torch==2.12.0 and you require torch==2.15.0, we can conclude that your requirements and torchvision==0.27.0 are incompatible. And because you require torchvision==0.27.0, we can conclude that your requirements are unsatisfiable.');
   });
 

@@ -78,19 +78,26 @@ export function intermediateName(baseName: string, moved: PinMove[]): string {
   return [baseName, ...moved.map((m) => `${m.name}-${m.to ?? 'absent'}`)].join('+').replace(/[^A-Za-z0-9.+_-]/g, '_');
 }
 
-/** Every proper, non-empty subset of the moves, smallest first (each size in the moves' order):
- * the order a bisect tries them in, so the first set that reproduces a failure is a smallest one. */
-export function movesSubsets(moves: PinMove[]): PinMove[][] {
-  const subsets: PinMove[][] = [];
-  const pick = (start: number, size: number, chosen: PinMove[]) => {
+/** Every proper, non-empty subset of ``items``, smallest first (each size in the items' order): the
+ * order a bisect tries them in, so the first set that reproduces a failure is a smallest one. */
+export function subsetsSmallestFirst<T>(items: T[]): T[][] {
+  const subsets: T[][] = [];
+  const pick = (start: number, size: number, chosen: T[]) => {
     if (chosen.length === size) {
       subsets.push(chosen);
       return;
     }
-    for (let i = start; i < moves.length; i += 1) pick(i + 1, size, [...chosen, moves[i]]);
+    for (let i = start; i < items.length; i += 1) pick(i + 1, size, [...chosen, items[i]]);
   };
-  for (let size = 1; size < moves.length; size += 1) pick(0, size, []);
+  for (let size = 1; size < items.length; size += 1) pick(0, size, []);
   return subsets;
+}
+
+/** The other moved packages a resolution failure names (``torchvision==0.27.0 depends on
+ * torch==2.12.0``): what has to move along for the set to resolve. */
+export function movesNamedIn(conflict: string, moves: PinMove[], moved: PinMove[]): PinMove[] {
+  const mentioned = (name: string) => new RegExp(`(^|[^A-Za-z0-9._-])${name.replace(/[.-]/g, '[-_.]')}([^A-Za-z0-9_-]|$)`, 'i').test(conflict);
+  return moves.filter((m) => !moved.some((x) => x.name === m.name) && mentioned(m.name));
 }
 
 /** uv's explanation of a resolution failure, without its hints: from the first ``Because`` on, the
