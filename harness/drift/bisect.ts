@@ -195,7 +195,7 @@ export async function bisect(options: BisectOptions): Promise<BisectReport> {
     }
     return { ordered, resolution };
   };
-  for (const move of moves) {
+  for (const move of open.length ? moves : []) {
     let moved = [move];
     for (;;) {
       const { ordered, resolution } = resolve(moved);
