@@ -59,6 +59,13 @@ export function bisectTable(report: BisectReport): string {
   ].join('\n');
 }
 
+/** What the regressed jobs did under one set: ``fails: export-error`` for one job, counts for more. */
+function setOutcome(report: BisectReport, set: string): string {
+  const outcomes = report.jobs.flatMap((j) => j.outcomes.filter((o) => o.set === set));
+  if (outcomes.length === 1) return outcomes[0].failed ? `fails: ${outcomes[0].status}` : outcomes[0].status === 'pass' ? 'passes' : outcomes[0].status;
+  return `${outcomes.filter((o) => o.failed).length} of ${outcomes.length} job(s) fail`;
+}
+
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
 export function bisectMarkdown(report: BisectReport): string {
@@ -78,7 +85,7 @@ export function bisectMarkdown(report: BisectReport): string {
     '',
     '| set | moves | outcome |',
     '|---|---|---|',
-    ...report.sets.map((s) => `| \`${s.name}\` | ${cell(movesCell(s.moves) || 'none (the base pins)')} | ${s.conflict ? `does not resolve: ${cell(s.conflict)}` : `${s.jobs.length} job(s) run`} |`),
+    ...report.sets.map((s) => `| \`${s.name}\` | ${cell(movesCell(s.moves) || 'none (the base pins)')} | ${s.conflict ? `does not resolve: ${cell(s.conflict)}` : setOutcome(report, s.name)} |`),
   );
   if (report.untried.length) lines.push('', `Not tried (--max-sets reached): ${report.untried.map((n) => `\`${n}\``).join(', ')}.`);
   return `${lines.join('\n')}\n`;
