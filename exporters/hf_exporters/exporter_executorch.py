@@ -172,6 +172,31 @@ def _patch_xnnpack_unsqueeze_constraints(original):
     return check_constraints
 
 
+# The bug is in executorch 1.3.1 through 1.5.1 (read in their exir/verification/arg_validator.py).
+@register_patch("executorch", "executorch.exir.verification.arg_validator.EdgeOpArgValidator.call_function")
+def _patch_list_return_validation(original):
+    """Hand the edge verifier's dtype check a list-returning op's outputs as one value. It iterates
+    an op's returns over ``node.meta["val"]``, so for one ``Tensor[]`` return (``aten.split``,
+    ``unbind``) it takes the list's first tensor for the list and calls ``len()`` on it: its
+    dynamic dim 0 (the batch) is read as an int, which pins the batch to the traced size for the
+    whole program. Memory planning then makes sizes derived from it static, and the ``.pte`` fails at
+    any other batch ("Attempted to resize a static tensor ... op_arange"; CodeGen, GLM-4, ModernBERT
+    decoder, Bamba, GPT-2 dynamic)."""
+
+    def call_function(self, target, args, kwargs):
+        returns = getattr(getattr(target, "_schema", None), "returns", ())
+        value = self.node.meta.get("val")
+        if len(returns) == 1 and returns[0].type == torch.ListType.ofTensors() and isinstance(value, (list, tuple)):
+            self.node.meta["val"] = (value,)
+            try:
+                return original(self, target, args, kwargs)
+            finally:
+                self.node.meta["val"] = value
+        return original(self, target, args, kwargs)
+
+    return call_function
+
+
 # executorch 1.4.1's and 1.5.1's eval_upper_bound return the trace hint themselves (read in their
 # exir/sym_util.py), so the patch stops at 1.4.1; 1.4.0 was not checked and keeps it, which is harmless.
 @register_patch("executorch", "executorch.exir.passes.sym_shape_eval_pass.eval_upper_bound", applies_to={"executorch": "<1.4.1"})

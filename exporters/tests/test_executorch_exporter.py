@@ -209,6 +209,32 @@ def test_unsqueeze_with_dynamic_batch_and_length_runs_outside_the_xnnpack_delega
         torch.testing.assert_close(run_pte(method, manager, {"x": x})["output"], module(x))
 
 
+class SplitThenArange(torch.nn.Module):
+    """CodeGen's attention in small: a projection split in two (``aten.split`` returns ``Tensor[]``)
+    and a count over the batch (``torch.arange``, as masks index rows by batch)."""
+
+    def forward(self, x):
+        a, b = torch.split(x, x.shape[-1] // 2, dim=-1)
+        return a * b + torch.arange(x.shape[0])[:, None, None]
+
+
+def test_a_split_keeps_the_batch_dynamic_through_the_edge_verifier(tmp_path) -> None:
+    module, inputs = SplitThenArange(), {"x": torch.rand(2, 7, 8)}
+    bounded = {"x": {0: Dim("batch", max=8), 1: Dim("seq", max=16)}}  # plain lowering plans memory for bounded dims only
+    plain = plain_lowering(module, inputs, DynamoConfig(dynamic_shapes=bounded))
+    with open(tmp_path / "plain.pte", "wb") as file:
+        plain.write_to_file(file)
+    pinned = Runtime.get().load_program(str(tmp_path / "plain.pte")).load_method("forward")
+    # the runtime logs "Attempted to resize a static tensor" from op_arange; the exception says 0x12
+    with pytest.raises(RuntimeError, match="failed with error 0x12"):
+        pinned.execute([torch.rand(1, 7, 8)])
+    manager = ExecutorchExporter().export(module, inputs, ExecutorchConfig(dynamic=True))
+    method = load_pte(manager, tmp_path)
+    for shape in [(2, 7, 8), (1, 7, 8), (3, 5, 8)]:
+        x = torch.rand(*shape)
+        torch.testing.assert_close(run_pte(method, manager, {"x": x})["output"], module(x))
+
+
 def test_unknown_backend_lists_the_valid_ones() -> None:
     with pytest.raises(ValueError, match=r"^Unsupported backend 'tpu' for ExecuTorch export; valid backends: cuda, xnnpack\.$"):
         ExecutorchExporter().export(Scale(), {"x": torch.rand(2, 2)}, {"backend": "tpu"})
