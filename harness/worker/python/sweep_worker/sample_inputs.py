@@ -160,6 +160,30 @@ class Recipe:
         for name in set(inputs) - {"past_values"}:
             self.dynamic[name] = {0: ["batch", 1, 8]}
 
+    def packed_patches(self, name: str, params: dict[str, inspect.Parameter]) -> dict[str, torch.Tensor]:
+        """Images as a Qwen2-VL-style image processor packs them: every patch of every image in one
+        ``(patches, channels * temporal_patch * patch * patch)`` tensor, with ``grid_thw`` giving each
+        image's (frames, rows, columns) of patches. Two images of different grids, so the towers'
+        per-image splits (attention windows, cu_seqlens, position interpolation) see more than one;
+        the grids are whole multiples of the merge window, as the processor resizes to them.
+
+        No dim is declared dynamic: the patch count is the sum of the grids' products, so neither it
+        nor the image count can vary on its own, and the recipe's batch does not change them."""
+        configs = _sub(self.config, "vision_config")
+        patch = _first(configs, "patch_size", default=14)
+        temporal = _first(configs, "temporal_patch_size", "patch_temporal", default=1)
+        channels = _first(configs, "in_channels", "num_channels", default=3)
+        merge = _first(configs, "spatial_merge_size", "merge_kernel_size", "merge_size", default=1)
+        merge_h, merge_w = (merge, merge) if isinstance(merge, int) else merge
+        grids = torch.tensor([[1, 2 * merge_h, 2 * merge_w], [1, 2 * merge_h, 3 * merge_w]])
+        count = int(grids.prod(-1).sum())
+        layout = _row_inputs(self.config).get("patchLayout", "flat")
+        shape = (count, channels * temporal * patch * patch) if layout == "flat" else (count, channels, patch, patch)
+        inputs = {name: torch.randn(*shape, generator=self.generator), "grid_thw": grids}
+        if "merge_sizes" in params:  # VideoLLaMA3: each image's merge window, 1 for images in its processor
+            inputs["merge_sizes"] = torch.ones(len(grids), dtype=torch.long)
+        return inputs
+
     def bbox(self) -> torch.Tensor:
         corners = torch.randint(0, 500, (self.batch, self.seq, 2), generator=self.generator)
         self.dynamic["bbox"] = self.text_dims()
@@ -249,13 +273,18 @@ def build_recipe(
     params = forward_parameters(model)
     recipe = Recipe(model, batch, seq, seed, padding)
     inputs: dict[str, torch.Tensor] = {}
+    packed = next((name for name in ("hidden_states", "pixel_values") if name in params), None)
+    if "grid_thw" in params and packed is not None:  # a vision tower taking packed patches
+        inputs = recipe.packed_patches(packed, params)
+        params = {name: p for name, p in params.items() if name not in inputs}
     primary = next((name for name, _ in _PRIMARY if name in params), None)
-    if primary is None:
+    if primary is None and not inputs:
         raise InputError(
             f"no sample-input recipe fits {type(model).__name__} (forward takes {list(params)[:6]}...); "
             "pass inputs as a safetensors file instead."
         )
-    inputs[primary] = dict(_PRIMARY)[primary](recipe)
+    if primary is not None:
+        inputs[primary] = dict(_PRIMARY)[primary](recipe)
     eos = getattr(model.config, "eos_token_id", None)
     if primary == "input_ids" and isinstance(eos, int) and 0 <= eos < recipe.vocab():
         inputs["input_ids"][:, -1] = eos  # as a tokenizer ends each text; BART-style heads pool at the eos
