@@ -80,9 +80,9 @@ class Recipe:
             raise InputError(f"{type(self.model).__name__} takes token ids but its config has no vocab_size; set it in config.json.")
         return vocab
 
-    def token_ids(self, name: str, seq: int) -> torch.Tensor:
+    def token_ids(self, name: str, seq: int, vocab: int | None = None) -> torch.Tensor:
         self.dynamic[name] = {0: ["batch", 1, 8], 1: ["sequence", 1, 64]}
-        return torch.randint(0, self.vocab(), (self.batch, seq), generator=self.generator)
+        return torch.randint(0, vocab or self.vocab(), (self.batch, seq), generator=self.generator)
 
     def attention_mask(self) -> torch.Tensor:
         mask = torch.ones(self.batch, self.seq, dtype=torch.long)
@@ -190,15 +190,18 @@ class Recipe:
         return torch.cat([corners, corners + torch.randint(1, 500, (self.batch, self.seq, 2), generator=self.generator)], -1)
 
 
-def _image_token_count(model: torch.nn.Module, pixel_values: torch.Tensor) -> int | None:
-    """Placeholder tokens one image takes in the text, measured by the model's own image encoder;
-    None where that encoder needs more than pixel values (image sizes, grids, patch masks)."""
+def _image_token_count(model: torch.nn.Module, pixel_values: torch.Tensor, inputs: dict[str, torch.Tensor]) -> int | None:
+    """Placeholder tokens one image takes in the text, measured by the model's own image encoder
+    (given the inputs built so far that it also takes: InstructBLIP's Q-Former prompt); None where
+    that encoder needs more than that (image sizes, grids, patch masks)."""
     get_image_features = getattr(model, "get_image_features", None)
     if get_image_features is None:
         return None
+    takes = inspect.signature(get_image_features).parameters
+    extra = {name: value[:1] for name, value in inputs.items() if name in takes and name != "pixel_values"}
     try:
         with torch.no_grad():
-            output = get_image_features(pixel_values=pixel_values[:1])
+            output = get_image_features(pixel_values=pixel_values[:1], **extra)
     except Exception:  # noqa: BLE001 - any failure means the recipe cannot feed this encoder
         return None
     features = getattr(output, "pooler_output", output)
@@ -207,6 +210,12 @@ def _image_token_count(model: torch.nn.Module, pixel_values: torch.Tensor) -> in
     if not isinstance(features, torch.Tensor) or features.dim() < 2:
         return None
     return features.shape[-2]
+
+
+def _placeholder_token(config: Any) -> int | None:
+    """The token the processor writes in the text where image features go; a video-only model's
+    video token (InstructBLIP-Video's pixel values are clips)."""
+    return _first([config], "image_token_id", "image_token_index", "video_token_id", "video_token_index")
 
 
 def _add_image(recipe: Recipe, inputs: dict[str, torch.Tensor]) -> None:
@@ -221,12 +230,17 @@ def _add_image(recipe: Recipe, inputs: dict[str, torch.Tensor]) -> None:
     if getattr(config, "vision_config", None) is None:
         return
     pixel_values = recipe.pixel_values()
-    image_token = _first([config], "image_token_id", "image_token_index")
+    image_token = _placeholder_token(config)
     if image_token is None:
         inputs["pixel_values"] = pixel_values
         return
     # a placeholder outside the vocabulary (a config shrunk without it) cannot be embedded
-    count = _image_token_count(recipe.model, pixel_values) if 0 <= image_token < recipe.vocab() else None
+    count = _image_token_count(recipe.model, pixel_values, inputs) if 0 <= image_token < recipe.vocab() else None
+    queries = getattr(config, "num_query_tokens", None)
+    if count is None and queries and 0 <= image_token < recipe.vocab():
+        # BLIP-2-family processors write num_query_tokens placeholders per image, per frame for a
+        # video (InstructBLIP-Video's 4); their Model classes have no image encoder of their own to ask
+        count = queries * (pixel_values.shape[1] if pixel_values.dim() == 5 else 1)
     if count is None:
         del recipe.dynamic["pixel_values"]
         return
@@ -291,8 +305,20 @@ def build_recipe(
     # a second modality the forward cannot do without (BLIP: text and image), or one a contrastive
     # model (CLIP, with its return_loss) compares the first with
     contrastive = "return_loss" in params and type(model).__name__.endswith("Model")  # not pretraining heads (FLAVA)
+    if "qformer_input_ids" in params and primary == "input_ids":
+        # InstructBLIP's processor tokenizes the prompt a second time for its Q-Former, in that
+        # tokenizer's own vocabulary; the image encoder reads it, so it comes before the image
+        qformer = getattr(model.config, "qformer_config", None)
+        inputs["qformer_input_ids"] = recipe.token_ids("qformer_input_ids", seq, getattr(qformer, "vocab_size", None))
+    # an image the forward requires next to text whose placeholders the recipe can count goes in
+    # with them (InstructBLIP: one per query token), as the processor writes them
+    placeholders = primary == "input_ids" and _placeholder_token(model.config) is not None and getattr(model.config, "vision_config", None) is not None
     for name, make in _PRIMARY:
         if name != primary and name in params and (contrastive or params[name].default is inspect.Parameter.empty):
+            if name == "pixel_values" and placeholders:
+                _add_image(recipe, inputs)
+                if name in inputs:
+                    continue
             inputs[name] = make(recipe)
     if primary == "input_ids" and "pixel_values" in params and "pixel_values" not in inputs:
         _add_image(recipe, inputs)
