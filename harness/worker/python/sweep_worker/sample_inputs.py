@@ -340,6 +340,13 @@ def build_recipe(
             inputs["bbox"] = recipe.bbox()
     if primary == "past_values":
         recipe.time_series_extras(params, inputs)
+    if "task_inputs" in params and primary == "pixel_values":
+        # OneFormer's processor tokenizes the task prompt ("the task is semantic") padded to
+        # task_seq_len, in its text encoder's vocabulary; the task MLP takes exactly that length
+        length = getattr(model.config, "task_seq_len", 77)
+        vocab = getattr(model.config, "text_encoder_vocab_size", None) or recipe.vocab()
+        inputs["task_inputs"] = torch.randint(0, vocab, (batch, length), generator=recipe.generator)
+        recipe.dynamic["task_inputs"] = {0: ["batch", 1, 8]}
     # BART-style classification and QA heads build decoder ids from input_ids and pool at its eos
     # tokens; separate decoder ids would not line up with them.
     pools_input_ids = type(model).__name__.endswith(("ForSequenceClassification", "ForQuestionAnswering"))

@@ -187,3 +187,72 @@ def test_an_architecture_row_overrides_the_generic_image_recipe() -> None:
     assert build_recipe(loftr)[0]["pixel_values"].shape == (2, 2, 3, 32, 32)
     perceiver = transformers.PerceiverForImageClassificationLearned(tiny_config("perceiver")).eval()
     assert perceiver.config.num_frames and build_recipe(perceiver)[0]["pixel_values"].shape == (2, 3, 32, 32)
+
+
+def _row_tiny_config(model_type: str) -> dict | None:
+    """A row's tinyConfig overrides as the harness passes them (its ``$why`` notes left out)."""
+    from sweep_worker.sample_inputs import _architecture_rows
+
+    def strip(values: dict) -> dict:
+        return {k: strip(v) if isinstance(v, dict) else v for k, v in values.items() if not k.startswith("$")}
+
+    return strip(_architecture_rows().get(model_type, {}).get("tinyConfig", {})) or None
+
+
+@pytest.mark.parametrize("class_name, model_type, data", [
+    ("Qwen3VLVisionModel", "qwen3_vl_vision", "hidden_states"), ("Glm4vVisionModel", "glm4v_vision", "hidden_states"),
+    ("Exaone4_5_VisionModel", "exaone4_5_vision", "hidden_states"), ("HunYuanVLVisionTransformer", "hunyuan_vl_vision", "pixel_values"),
+    ("Kimi_K25VisionModel", "kimi_k25_vision", "pixel_values"), ("VideoLlama3VisionModel", "video_llama_3_vision", "pixel_values"),
+    ("MuseGlimmerVisionModel", "muse_glimmer_vision", "pixel_values"),
+])
+def test_vision_towers_get_packed_patches_and_their_grid(class_name: str, model_type: str, data: str) -> None:
+    # these towers took no inputs the recipe knew: flattened patches plus grid_thw, as Qwen2-VL's processor packs them
+    result = probe_tiny(class_name, model_type, _row_tiny_config(model_type))
+    assert result["ok"] and result["parameters"] < 2_500_000, result
+    model = getattr(transformers, class_name)(tiny_config(model_type, _row_tiny_config(model_type))).eval()
+    inputs, dynamic = build_recipe(model)
+    grid = inputs["grid_thw"]
+    assert grid.shape == (2, 3) and inputs[data].shape[0] == int(grid.prod(-1).sum())
+    vision = model.config
+    merge = getattr(vision, "spatial_merge_size", None) or getattr(vision, "merge_size", None) or 1
+    merge = merge if isinstance(merge, int) else merge[0]
+    assert (grid[:, 1:] % merge == 0).all()
+    # the patch count is tied to the grids: neither may vary on its own
+    assert data not in dynamic and "grid_thw" not in dynamic
+
+
+def test_a_packed_patch_is_flat_unless_the_row_says_image() -> None:
+    qwen = transformers.Qwen3VLVisionModel(tiny_config("qwen3_vl_vision")).eval()
+    config = qwen.config
+    flat = build_recipe(qwen)[0]["hidden_states"]
+    assert flat.shape[1] == config.in_channels * config.temporal_patch_size * config.patch_size ** 2
+    kimi = transformers.Kimi_K25VisionModel(tiny_config("kimi_k25_vision")).eval()  # row: patchLayout "image"
+    patch = kimi.config.patch_size
+    assert build_recipe(kimi)[0]["pixel_values"].shape[1:] == (3, patch, patch)
+
+
+@pytest.mark.parametrize("class_name, model_type", [
+    ("InstructBlipModel", "instructblip"), ("InstructBlipForConditionalGeneration", "instructblip"),
+    ("InstructBlipVideoModel", "instructblipvideo"), ("InstructBlipVideoForConditionalGeneration", "instructblipvideo"),
+])
+def test_instructblip_gets_its_qformer_prompt_and_one_placeholder_per_query_token(class_name: str, model_type: str) -> None:
+    config = tiny_config(model_type, _row_tiny_config(model_type))
+    model = getattr(transformers, class_name)(config).eval()
+    inputs, dynamic = build_recipe(model, batch=2, seq=5)
+    assert int(inputs["qformer_input_ids"].max()) < config.qformer_config.vocab_size
+    assert inputs["qformer_input_ids"].shape == (2, 5) and dynamic["qformer_input_ids"][0] == ["batch", 1, 8]
+    video = model_type == "instructblipvideo"
+    token = config.video_token_index if video else config.image_token_index
+    frames = inputs["pixel_values"].shape[1] if video else 1
+    assert (inputs["input_ids"] == token).sum(1).tolist() == [config.num_query_tokens * frames] * 2
+    assert inputs["attention_mask"].shape == inputs["input_ids"].shape
+    assert probe_tiny(class_name, model_type, _row_tiny_config(model_type))["ok"]
+
+
+@pytest.mark.parametrize("class_name", ["OneFormerModel", "OneFormerForUniversalSegmentation"])
+def test_oneformer_gets_its_task_prompt(class_name: str) -> None:
+    config = tiny_config("oneformer", _row_tiny_config("oneformer"))
+    inputs, dynamic = build_recipe(getattr(transformers, class_name)(config).eval())
+    assert inputs["task_inputs"].shape == (2, config.task_seq_len) and dynamic["task_inputs"] == {0: ["batch", 1, 8]}
+    result = probe_tiny(class_name, "oneformer", _row_tiny_config("oneformer"))
+    assert result["ok"] and result["parameters"] < 1_000_000, result
