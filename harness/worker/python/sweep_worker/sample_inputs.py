@@ -184,6 +184,60 @@ class Recipe:
             inputs["merge_sizes"] = torch.ones(len(grids), dtype=torch.long)
         return inputs
 
+    def padded_patches(self) -> dict[str, torch.Tensor]:
+        """Images as SigLIP2's NaFlex processor gives them: each resized to its own grid of patches,
+        flattened to ``(max_num_patches, patch * patch * channels)`` and padded, with
+        ``pixel_attention_mask`` marking its real patches and ``spatial_shapes`` its (rows, columns).
+        16 patches at most (a processor setting, 256 by default); grids of 3x4 and 2x2 patches, so one
+        image is padded. Only the batch may vary: the grids fix the rest."""
+        configs = _sub(self.config, "vision_config")
+        patch = _first(configs, "patch_size", default=16)
+        channels = _first(configs, "num_channels", default=3)
+        longest = 16
+        grids = [(3, 4), (2, 2)]
+        shapes = torch.tensor([grids[i % len(grids)] for i in range(self.batch)])
+        mask = (torch.arange(longest)[None, :] < shapes.prod(-1)[:, None]).to(torch.int32)
+        values = torch.randn(self.batch, longest, patch * patch * channels, generator=self.generator) * mask[..., None]
+        for name in ("pixel_values", "pixel_attention_mask", "spatial_shapes"):
+            self.dynamic[name] = {0: ["batch", 1, 8]}
+        return {"pixel_values": values, "pixel_attention_mask": mask, "spatial_shapes": shapes}
+
+    def positioned_patches(self) -> dict[str, torch.Tensor]:
+        """Images as Gemma 4's image processor gives them: flattened patches padded to
+        ``max_soft_tokens * pooling_kernel_size ** 2`` (70 soft tokens, the smallest it supports),
+        with ``pixel_position_ids`` holding each real patch's (x, y) and (-1, -1) for padding. The
+        grids (3x6 and 6x6 kernels' worth of patches) are whole multiples of the pooling kernel, as
+        its resize makes them. Only the batch may vary."""
+        configs = _sub(self.config, "vision_config")
+        patch = _first(configs, "patch_size", default=16)
+        kernel = _first(configs, "pooling_kernel_size", default=1)
+        channels = _first(configs, "num_channels", default=3)
+        longest = 70 * kernel * kernel
+        grids = [(kernel, 2 * kernel), (2 * kernel, 2 * kernel)]  # (rows, columns)
+        values = torch.zeros(self.batch, longest, patch * patch * channels)
+        positions = torch.full((self.batch, longest, 2), -1, dtype=torch.long)
+        for i in range(self.batch):
+            rows, columns = grids[i % len(grids)]
+            y, x = torch.meshgrid(torch.arange(rows), torch.arange(columns), indexing="ij")
+            positions[i, : rows * columns] = torch.stack([x.flatten(), y.flatten()], -1)
+            values[i, : rows * columns] = torch.rand(rows * columns, patch * patch * channels, generator=self.generator)
+        self.dynamic["pixel_values"] = self.dynamic["pixel_position_ids"] = {0: ["batch", 1, 8]}
+        return {"pixel_values": values, "pixel_position_ids": positions}
+
+    def masked_patches(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """Which patches a masked-autoencoder pretraining head reconstructs (VideoMAE): 3 in 4 of
+        them, MAE's ratio, at random but as many in every example, which its decoder requires (it
+        reshapes the visible and the masked patches per example). A video's patches are tubelets."""
+        configs = _sub(self.config, "vision_config")
+        patch = _first(configs, "patch_size", default=16)
+        tubelet = _first(configs, "tubelet_size", default=1)
+        frames = pixel_values.shape[1] // tubelet if pixel_values.dim() == 5 else 1
+        count = frames * (pixel_values.shape[-2] // patch) * (pixel_values.shape[-1] // patch)
+        masked = max(1, min(count - 1, (3 * count) // 4))
+        order = torch.stack([torch.randperm(count, generator=self.generator) for _ in range(self.batch)])
+        self.dynamic["bool_masked_pos"] = {0: ["batch", 1, 8]}
+        return order < masked
+
     def bbox(self) -> torch.Tensor:
         corners = torch.randint(0, 500, (self.batch, self.seq, 2), generator=self.generator)
         self.dynamic["bbox"] = self.text_dims()
@@ -340,6 +394,12 @@ def build_recipe(
             inputs["bbox"] = recipe.bbox()
     if primary == "past_values":
         recipe.time_series_extras(params, inputs)
+    if primary == "pixel_values" and "spatial_shapes" in params and params["spatial_shapes"].default is inspect.Parameter.empty:
+        inputs.update(recipe.padded_patches())
+    if primary == "pixel_values" and "pixel_position_ids" in params and params["pixel_position_ids"].default is inspect.Parameter.empty:
+        inputs.update(recipe.positioned_patches())
+    if "bool_masked_pos" in params and params["bool_masked_pos"].default is inspect.Parameter.empty and primary == "pixel_values":
+        inputs["bool_masked_pos"] = recipe.masked_patches(inputs["pixel_values"])
     if "task_inputs" in params and primary == "pixel_values":
         # OneFormer's processor tokenizes the task prompt ("the task is semantic") padded to
         # task_seq_len, in its text encoder's vocabulary; the task MLP takes exactly that length
