@@ -224,6 +224,30 @@ class Recipe:
         self.dynamic["pixel_values"] = self.dynamic["pixel_position_ids"] = {0: ["batch", 1, 8]}
         return {"pixel_values": values, "pixel_position_ids": positions}
 
+    def image_tiles(self) -> dict[str, torch.Tensor]:
+        """One image per example as Mllama's image processor tiles it: ``(batch, images, max_num_tiles,
+        channels, size, size)``, the tiles past the image's own zero, its aspect ratio (rows, columns
+        of tiles) as its 1-based index in ``supported_aspect_ratios`` and a mask of its real tiles.
+        The examples take different aspect ratios, so the mask has padding. Only the batch may vary."""
+        configs = _sub(self.config, "vision_config")
+        size = _first(configs, "image_size", default=32)
+        channels = _first(configs, "num_channels", default=3)
+        ratios = _first(configs, "supported_aspect_ratios")
+        tiles = _first(configs, "max_num_tiles", default=max(h * w for h, w in ratios))
+        chosen = [ratios[1 % len(ratios)], ratios[-1]]  # e.g. 1x2 and 4x1 tiles of the 4 at most
+        pixel_values = torch.zeros(self.batch, 1, tiles, channels, size, size)
+        ids = torch.zeros(self.batch, 1, dtype=torch.long)
+        mask = torch.zeros(self.batch, 1, tiles, dtype=torch.long)
+        for i in range(self.batch):
+            rows, columns = chosen[i % len(chosen)]
+            used = rows * columns
+            pixel_values[i, 0, :used] = torch.randn(used, channels, size, size, generator=self.generator)
+            ids[i, 0] = ratios.index([rows, columns]) + 1  # 0 marks no image
+            mask[i, 0, :used] = 1
+        for name in ("pixel_values", "aspect_ratio_ids", "aspect_ratio_mask"):
+            self.dynamic[name] = {0: ["batch", 1, 8]}
+        return {"pixel_values": pixel_values, "aspect_ratio_ids": ids, "aspect_ratio_mask": mask}
+
     def masked_patches(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """Which patches a masked-autoencoder pretraining head reconstructs (VideoMAE): 3 in 4 of
         them, MAE's ratio, at random but as many in every example, which its decoder requires (it
@@ -398,6 +422,8 @@ def build_recipe(
         inputs.update(recipe.padded_patches())
     if primary == "pixel_values" and "pixel_position_ids" in params and params["pixel_position_ids"].default is inspect.Parameter.empty:
         inputs.update(recipe.positioned_patches())
+    if primary == "pixel_values" and "aspect_ratio_ids" in params and params["aspect_ratio_ids"].default is inspect.Parameter.empty:
+        inputs.update(recipe.image_tiles())
     if "bool_masked_pos" in params and params["bool_masked_pos"].default is inspect.Parameter.empty and primary == "pixel_values":
         inputs["bool_masked_pos"] = recipe.masked_patches(inputs["pixel_values"])
     if "task_inputs" in params and primary == "pixel_values":

@@ -256,3 +256,46 @@ def test_oneformer_gets_its_task_prompt(class_name: str) -> None:
     assert inputs["task_inputs"].shape == (2, config.task_seq_len) and dynamic["task_inputs"] == {0: ["batch", 1, 8]}
     result = probe_tiny(class_name, "oneformer", _row_tiny_config("oneformer"))
     assert result["ok"] and result["parameters"] < 1_000_000, result
+
+
+def test_siglip2_and_gemma4_vision_get_padded_patches_as_their_processors_write_them() -> None:
+    siglip = transformers.Siglip2VisionModel(tiny_config("siglip2_vision_model")).eval()
+    inputs, dynamic = build_recipe(siglip)
+    real = inputs["spatial_shapes"].prod(-1)
+    assert (inputs["pixel_attention_mask"].sum(-1) == real).all() and real.tolist() == [12, 4]  # one image padded
+    assert set(dynamic) == set(inputs) and all(dims == {0: ["batch", 1, 8]} for dims in dynamic.values())
+    siglip(**inputs)
+    gemma = transformers.Gemma4VisionModel(tiny_config("gemma4_vision")).eval()
+    inputs, _ = build_recipe(gemma)
+    kernel = gemma.config.pooling_kernel_size
+    positions = inputs["pixel_position_ids"]
+    assert positions.shape[1] == 70 * kernel**2  # the processor's smallest max_soft_tokens
+    real = (positions != -1).all(-1)
+    assert (inputs["pixel_values"][~real] == 0).all() and (real.sum(-1) % kernel**2 == 0).all()
+    gemma(**inputs)
+
+
+def test_mllama_vision_gets_tiles_with_their_aspect_ratio() -> None:
+    # its intermediate_layers_indices (up to 30) follow the shrunk layer count too
+    config = tiny_config("mllama_vision_model")
+    assert all(i < config.num_hidden_layers for i in config.intermediate_layers_indices)
+    model = transformers.MllamaVisionModel(config).eval()
+    inputs, _ = build_recipe(model)
+    ratios = config.supported_aspect_ratios
+    for example in range(2):
+        rows, columns = ratios[int(inputs["aspect_ratio_ids"][example, 0]) - 1]
+        assert int(inputs["aspect_ratio_mask"][example, 0].sum()) == rows * columns
+        assert (inputs["pixel_values"][example, 0, rows * columns:] == 0).all()
+    assert probe_tiny("MllamaVisionModel", "mllama")["ok"]
+
+
+def test_videomae_pretraining_masks_as_many_patches_in_every_example() -> None:
+    config = tiny_config("videomae", _row_tiny_config("videomae"))
+    model = transformers.VideoMAEForPreTraining(config).eval()
+    inputs, dynamic = build_recipe(model)
+    mask = inputs["bool_masked_pos"]
+    patches = (config.num_frames // config.tubelet_size) * (config.image_size // config.patch_size) ** 2
+    assert mask.shape == (2, patches) and mask.sum(1).tolist() == [3 * patches // 4] * 2
+    assert dynamic["bool_masked_pos"] == {0: ["batch", 1, 8]}
+    result = probe_tiny("VideoMAEForPreTraining", "videomae", _row_tiny_config("videomae"))
+    assert result["ok"] and result["parameters"] < 500_000, result
