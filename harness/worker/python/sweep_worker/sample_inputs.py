@@ -124,6 +124,21 @@ class Recipe:
             return torch.randn(self.batch, frames, bins * _first(configs, "input_channels", default=1), generator=self.generator)
         return torch.randn(self.batch, bins, frames, generator=self.generator)
 
+    def windowed_features(self) -> dict[str, torch.Tensor]:
+        """Mel features as Qwen3-ASR's processor gives them: the batch padded to its longest clip, a
+        whole number of its encoder's ``2 * n_window`` frame chunks, and ``input_features_mask``
+        marking each clip's real frames (the second clip 3/4 as long, so the mask pads). Only the
+        batch may vary: the frame count must stay a multiple of the chunk."""
+        configs = _sub(self.config, "audio_config", "encoder", "encoder_config")
+        bins = _first(configs, "num_mel_bins", "feature_size", default=80)
+        chunk = 2 * _first(configs, "n_window", default=50)
+        frames = 2 * chunk
+        lengths = torch.tensor([frames if i % 2 == 0 else 3 * frames // 4 for i in range(self.batch)])
+        mask = (torch.arange(frames)[None, :] < lengths[:, None]).long()
+        features = torch.randn(self.batch, bins, frames, generator=self.generator) * mask[:, None, :]
+        self.dynamic["input_features"] = self.dynamic["input_features_mask"] = {0: ["batch", 1, 8]}
+        return {"input_features": features, "input_features_mask": mask}
+
     def input_values(self) -> torch.Tensor:
         doc = inspect.getdoc(self.model.forward) or ""
         if re.search(r"input_values \(`[^`]*` of shape `\(batch_size, (1|channels),", doc):  # codecs: (batch, channels, samples)
@@ -418,6 +433,8 @@ def build_recipe(
             inputs["bbox"] = recipe.bbox()
     if primary == "past_values":
         recipe.time_series_extras(params, inputs)
+    if primary == "input_features" and "input_features_mask" in params and params["input_features_mask"].default is inspect.Parameter.empty:
+        inputs.update(recipe.windowed_features())
     if primary == "pixel_values" and "spatial_shapes" in params and params["spatial_shapes"].default is inspect.Parameter.empty:
         inputs.update(recipe.padded_patches())
     if primary == "pixel_values" and "pixel_position_ids" in params and params["pixel_position_ids"].default is inspect.Parameter.empty:
