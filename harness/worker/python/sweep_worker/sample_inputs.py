@@ -263,6 +263,25 @@ class Recipe:
             self.dynamic[name] = {0: ["batch", 1, 8]}
         return {"pixel_values": pixel_values, "aspect_ratio_ids": ids, "aspect_ratio_mask": mask}
 
+    def prompted_images(self) -> dict[str, torch.Tensor]:
+        """SegGPT's in-context inputs as its image processor gives them: the image, a prompt image
+        and the prompt's mask, each half the height of the config's image_size (the model stacks
+        prompt over image). The mask is a binary segmentation painted black and white, rescaled and
+        normalised with ImageNet's mean and std like the images. Only the batch may vary."""
+        height, width = self.config.image_size
+        shape = (self.batch, self.config.num_channels, height // 2, width)
+        mean = torch.tensor([0.485, 0.456, 0.406])[: shape[1], None, None]
+        std = torch.tensor([0.229, 0.224, 0.225])[: shape[1], None, None]
+        classes = (torch.rand(self.batch, 1, height // 2, width, generator=self.generator) > 0.5).float()
+        inputs = {
+            "pixel_values": torch.randn(*shape, generator=self.generator),
+            "prompt_pixel_values": torch.randn(*shape, generator=self.generator),
+            "prompt_masks": (classes.expand(shape) - mean) / std,
+        }
+        for name in inputs:
+            self.dynamic[name] = {0: ["batch", 1, 8]}
+        return inputs
+
     def masked_patches(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """Which patches a masked-autoencoder pretraining head reconstructs (VideoMAE): 3 in 4 of
         them, MAE's ratio, at random but as many in every example, which its decoder requires (it
@@ -435,6 +454,8 @@ def build_recipe(
         recipe.time_series_extras(params, inputs)
     if primary == "input_features" and "input_features_mask" in params and params["input_features_mask"].default is inspect.Parameter.empty:
         inputs.update(recipe.windowed_features())
+    if primary == "pixel_values" and "prompt_masks" in params and params["prompt_masks"].default is inspect.Parameter.empty:
+        inputs.update(recipe.prompted_images())
     if primary == "pixel_values" and "spatial_shapes" in params and params["spatial_shapes"].default is inspect.Parameter.empty:
         inputs.update(recipe.padded_patches())
     if primary == "pixel_values" and "pixel_position_ids" in params and params["pixel_position_ids"].default is inspect.Parameter.empty:
