@@ -139,6 +139,19 @@ class Recipe:
         self.dynamic["input_features"] = self.dynamic["input_features_mask"] = {0: ["batch", 1, 8]}
         return {"input_features": features, "input_features_mask": mask}
 
+    def audio_mel(self) -> dict[str, torch.Tensor]:
+        """Gemma 3n's feature extractor output as its model hands it to the audio encoder: time-major
+        mel frames ``(batch, frames, input_feat_size)`` and ``audio_mel_mask``, the inverted
+        ``input_features_mask`` (True on padding; the second clip 3/4 as long). Only the batch is
+        declared dynamic."""
+        bins = _first([self.config], "input_feat_size", "num_mel_bins", default=128)
+        frames = 64
+        lengths = torch.tensor([frames if i % 2 == 0 else 3 * frames // 4 for i in range(self.batch)])
+        padding = torch.arange(frames)[None, :] >= lengths[:, None]
+        mel = torch.randn(self.batch, frames, bins, generator=self.generator).masked_fill(padding[..., None], 0.0)
+        self.dynamic["audio_mel"] = self.dynamic["audio_mel_mask"] = {0: ["batch", 1, 8]}
+        return {"audio_mel": mel, "audio_mel_mask": padding}
+
     def input_values(self) -> torch.Tensor:
         doc = inspect.getdoc(self.model.forward) or ""
         if re.search(r"input_values \(`[^`]*` of shape `\(batch_size, (1|channels),", doc):  # codecs: (batch, channels, samples)
@@ -399,6 +412,9 @@ def build_recipe(
     params = forward_parameters(model)
     recipe = Recipe(model, batch, seq, seed, padding)
     inputs: dict[str, torch.Tensor] = {}
+    if "audio_mel" in params and "audio_mel_mask" in params:  # Gemma 3n's audio encoder on its own
+        inputs = recipe.audio_mel()
+        params = {name: p for name, p in params.items() if name not in inputs}
     packed = next((name for name in ("hidden_states", "pixel_values") if name in params), None)
     if "grid_thw" in params and packed is not None:  # a vision tower taking packed patches
         inputs = recipe.packed_patches(packed, params)
