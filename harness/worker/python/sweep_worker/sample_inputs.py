@@ -109,6 +109,20 @@ class Recipe:
             return torch.randn(self.batch, frames or 4, channels, height, width, generator=self.generator)
         return torch.randn(self.batch, channels, height, width, generator=self.generator)
 
+    def flattened_patches(self) -> torch.Tensor:
+        """Images as Pix2Struct's image processor flattens them: ``(batch, max_patches, 2 + depth)``,
+        each row a patch's 1-based row and column id and its ``patch * patch * channels`` values,
+        padded with zero rows to max_patches (a processor setting, 2048 by default; 16 here, a 3x4
+        grid of real patches). Only the batch may vary."""
+        depth = _first([self.config, getattr(self.config, "vision_config", None)], "patch_embed_hidden_size", default=768)
+        rows, columns, longest = 3, 4, 16
+        ids = torch.stack(torch.meshgrid(torch.arange(rows), torch.arange(columns), indexing="ij"), -1).reshape(-1, 2) + 1
+        patches = torch.zeros(self.batch, longest, 2 + depth)
+        patches[:, : rows * columns, :2] = ids.float()
+        patches[:, : rows * columns, 2:] = torch.randn(self.batch, rows * columns, depth, generator=self.generator)
+        self.dynamic["flattened_patches"] = {0: ["batch", 1, 8]}
+        return patches
+
     def input_features(self) -> torch.Tensor:
         configs = _sub(self.config, "audio_config", "encoder", "encoder_config")
         bins = _first(configs, "num_mel_bins", "feature_size", "input_feat_per_channel", default=80)
@@ -383,6 +397,7 @@ _PRIMARY: list[tuple[str, Callable[[Recipe], torch.Tensor]]] = [
     ("input_ids", lambda r: r.token_ids("input_ids", r.seq)),
     ("pixel_values", Recipe.pixel_values),
     ("pixel_values_videos", lambda r: r.pixel_values("pixel_values_videos")),
+    ("flattened_patches", Recipe.flattened_patches),
     ("input_features", Recipe.input_features),
     ("input_values", Recipe.input_values),
     ("past_values", Recipe.past_values),
@@ -468,6 +483,10 @@ def build_recipe(
             inputs["bbox"] = recipe.bbox()
     if primary == "past_values":
         recipe.time_series_extras(params, inputs)
+    if primary == "flattened_patches" and "attention_mask" in params:
+        # as Pix2Struct's image processor marks them: a patch row is padding when it sums to 0
+        inputs["attention_mask"] = (inputs["flattened_patches"].sum(-1) != 0).float()
+        recipe.dynamic["attention_mask"] = {0: ["batch", 1, 8]}
     if primary == "input_features" and "input_features_mask" in params and params["input_features_mask"].default is inspect.Parameter.empty:
         inputs.update(recipe.windowed_features())
     if primary == "pixel_values" and "prompt_masks" in params and params["prompt_masks"].default is inspect.Parameter.empty:
