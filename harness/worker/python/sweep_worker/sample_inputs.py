@@ -75,7 +75,8 @@ class Recipe:
 
     def vocab(self) -> int:
         text = getattr(self.config, "get_text_config", lambda **_: self.config)(decoder=True)
-        vocab = _first([text, self.config], "vocab_size")
+        # FastSpeech2 with its vocoder keeps the text model's config as model_config
+        vocab = _first([text, *_sub(self.config, "model_config")], "vocab_size")
         if not vocab:
             raise InputError(f"{type(self.model).__name__} takes token ids but its config has no vocab_size; set it in config.json.")
         return vocab

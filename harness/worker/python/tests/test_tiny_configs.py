@@ -299,3 +299,28 @@ def test_videomae_pretraining_masks_as_many_patches_in_every_example() -> None:
     assert dynamic["bool_masked_pos"] == {0: ["batch", 1, 8]}
     result = probe_tiny("VideoMAEForPreTraining", "videomae", _row_tiny_config("videomae"))
     assert result["ok"] and result["parameters"] < 500_000, result
+
+
+@pytest.mark.parametrize("class_name, model_type", [
+    ("Qwen3ASREncoder", "qwen3_asr_encoder"), ("Gemma3nAudioEncoder", "gemma3n_audio"), ("SegGptModel", "seggpt"),
+    ("Pix2StructForConditionalGeneration", "pix2struct"), ("FastSpeech2ConformerWithHifiGan", "fastspeech2_conformer_with_hifigan"),
+])
+def test_inputs_their_processors_shape_let_these_classes_run(class_name: str, model_type: str) -> None:
+    # each built no inputs before: chunked mels with a frame mask, time-major mels with a padding mask,
+    # prompt image and mask, flattened patches with row/column ids, token ids from the text model's config
+    result = probe_tiny(class_name, model_type, _row_tiny_config(model_type))
+    assert result["ok"] and result["parameters"] < 8_000_000, result
+
+
+def test_padded_audio_and_patches_mark_their_padding_as_the_processors_do() -> None:
+    asr = transformers.Qwen3ASREncoder(tiny_config("qwen3_asr_encoder", _row_tiny_config("qwen3_asr_encoder"))).eval()
+    inputs, _ = build_recipe(asr)
+    assert inputs["input_features"].shape[-1] % (2 * asr.config.n_window) == 0
+    assert inputs["input_features_mask"].sum(-1).tolist() == [200, 150]
+    gemma = transformers.Gemma3nAudioEncoder(tiny_config("gemma3n_audio")).eval()
+    mask = build_recipe(gemma)[0]["audio_mel_mask"]
+    assert mask.dtype == torch.bool and mask.sum(-1).tolist() == [0, 16]  # True marks padding
+    pix = transformers.Pix2StructForConditionalGeneration(tiny_config("pix2struct", _row_tiny_config("pix2struct"))).eval()
+    inputs, _ = build_recipe(pix)
+    patches = inputs["flattened_patches"]
+    assert inputs["attention_mask"].sum(-1).tolist() == [12, 12] and patches[0, 11, :2].tolist() == [3.0, 4.0]
