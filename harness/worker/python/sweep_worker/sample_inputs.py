@@ -75,14 +75,15 @@ class Recipe:
 
     def vocab(self) -> int:
         text = getattr(self.config, "get_text_config", lambda **_: self.config)(decoder=True)
-        vocab = _first([text, self.config], "vocab_size")
+        # FastSpeech2 with its vocoder keeps the text model's config as model_config
+        vocab = _first([text, *_sub(self.config, "model_config")], "vocab_size")
         if not vocab:
             raise InputError(f"{type(self.model).__name__} takes token ids but its config has no vocab_size; set it in config.json.")
         return vocab
 
-    def token_ids(self, name: str, seq: int) -> torch.Tensor:
+    def token_ids(self, name: str, seq: int, vocab: int | None = None) -> torch.Tensor:
         self.dynamic[name] = {0: ["batch", 1, 8], 1: ["sequence", 1, 64]}
-        return torch.randint(0, self.vocab(), (self.batch, seq), generator=self.generator)
+        return torch.randint(0, vocab or self.vocab(), (self.batch, seq), generator=self.generator)
 
     def attention_mask(self) -> torch.Tensor:
         mask = torch.ones(self.batch, self.seq, dtype=torch.long)
@@ -109,6 +110,20 @@ class Recipe:
             return torch.randn(self.batch, frames or 4, channels, height, width, generator=self.generator)
         return torch.randn(self.batch, channels, height, width, generator=self.generator)
 
+    def flattened_patches(self) -> torch.Tensor:
+        """Images as Pix2Struct's image processor flattens them: ``(batch, max_patches, 2 + depth)``,
+        each row a patch's 1-based row and column id and its ``patch * patch * channels`` values,
+        padded with zero rows to max_patches (a processor setting, 2048 by default; 16 here, a 3x4
+        grid of real patches). Only the batch may vary."""
+        depth = _first([self.config, getattr(self.config, "vision_config", None)], "patch_embed_hidden_size", default=768)
+        rows, columns, longest = 3, 4, 16
+        ids = torch.stack(torch.meshgrid(torch.arange(rows), torch.arange(columns), indexing="ij"), -1).reshape(-1, 2) + 1
+        patches = torch.zeros(self.batch, longest, 2 + depth)
+        patches[:, : rows * columns, :2] = ids.float()
+        patches[:, : rows * columns, 2:] = torch.randn(self.batch, rows * columns, depth, generator=self.generator)
+        self.dynamic["flattened_patches"] = {0: ["batch", 1, 8]}
+        return patches
+
     def input_features(self) -> torch.Tensor:
         configs = _sub(self.config, "audio_config", "encoder", "encoder_config")
         bins = _first(configs, "num_mel_bins", "feature_size", "input_feat_per_channel", default=80)
@@ -123,6 +138,34 @@ class Recipe:
         if _first(configs, "input_feat_per_channel") is not None:  # speech_to_text: (batch, frames, features)
             return torch.randn(self.batch, frames, bins * _first(configs, "input_channels", default=1), generator=self.generator)
         return torch.randn(self.batch, bins, frames, generator=self.generator)
+
+    def windowed_features(self) -> dict[str, torch.Tensor]:
+        """Mel features as Qwen3-ASR's processor gives them: the batch padded to its longest clip, a
+        whole number of its encoder's ``2 * n_window`` frame chunks, and ``input_features_mask``
+        marking each clip's real frames (the second clip 3/4 as long, so the mask pads). Only the
+        batch may vary: the frame count must stay a multiple of the chunk."""
+        configs = _sub(self.config, "audio_config", "encoder", "encoder_config")
+        bins = _first(configs, "num_mel_bins", "feature_size", default=80)
+        chunk = 2 * _first(configs, "n_window", default=50)
+        frames = 2 * chunk
+        lengths = torch.tensor([frames if i % 2 == 0 else 3 * frames // 4 for i in range(self.batch)])
+        mask = (torch.arange(frames)[None, :] < lengths[:, None]).long()
+        features = torch.randn(self.batch, bins, frames, generator=self.generator) * mask[:, None, :]
+        self.dynamic["input_features"] = self.dynamic["input_features_mask"] = {0: ["batch", 1, 8]}
+        return {"input_features": features, "input_features_mask": mask}
+
+    def audio_mel(self) -> dict[str, torch.Tensor]:
+        """Gemma 3n's feature extractor output as its model hands it to the audio encoder: time-major
+        mel frames ``(batch, frames, input_feat_size)`` and ``audio_mel_mask``, the inverted
+        ``input_features_mask`` (True on padding; the second clip 3/4 as long). Only the batch is
+        declared dynamic."""
+        bins = _first([self.config], "input_feat_size", "num_mel_bins", default=128)
+        frames = 64
+        lengths = torch.tensor([frames if i % 2 == 0 else 3 * frames // 4 for i in range(self.batch)])
+        padding = torch.arange(frames)[None, :] >= lengths[:, None]
+        mel = torch.randn(self.batch, frames, bins, generator=self.generator).masked_fill(padding[..., None], 0.0)
+        self.dynamic["audio_mel"] = self.dynamic["audio_mel_mask"] = {0: ["batch", 1, 8]}
+        return {"audio_mel": mel, "audio_mel_mask": padding}
 
     def input_values(self) -> torch.Tensor:
         doc = inspect.getdoc(self.model.forward) or ""
@@ -160,21 +203,145 @@ class Recipe:
         for name in set(inputs) - {"past_values"}:
             self.dynamic[name] = {0: ["batch", 1, 8]}
 
+    def packed_patches(self, name: str, params: dict[str, inspect.Parameter]) -> dict[str, torch.Tensor]:
+        """Images as a Qwen2-VL-style image processor packs them: every patch of every image in one
+        ``(patches, channels * temporal_patch * patch * patch)`` tensor, with ``grid_thw`` giving each
+        image's (frames, rows, columns) of patches. Two images of different grids, so the towers'
+        per-image splits (attention windows, cu_seqlens, position interpolation) see more than one;
+        the grids are whole multiples of the merge window, as the processor resizes to them.
+
+        No dim is declared dynamic: the patch count is the sum of the grids' products, so neither it
+        nor the image count can vary on its own, and the recipe's batch does not change them."""
+        configs = _sub(self.config, "vision_config")
+        patch = _first(configs, "patch_size", default=14)
+        temporal = _first(configs, "temporal_patch_size", "patch_temporal", default=1)
+        channels = _first(configs, "in_channels", "num_channels", default=3)
+        merge = _first(configs, "spatial_merge_size", "merge_kernel_size", "merge_size", default=1)
+        merge_h, merge_w = (merge, merge) if isinstance(merge, int) else merge
+        grids = torch.tensor([[1, 2 * merge_h, 2 * merge_w], [1, 2 * merge_h, 3 * merge_w]])
+        count = int(grids.prod(-1).sum())
+        layout = _row_inputs(self.config).get("patchLayout", "flat")
+        shape = (count, channels * temporal * patch * patch) if layout == "flat" else (count, channels, patch, patch)
+        inputs = {name: torch.randn(*shape, generator=self.generator), "grid_thw": grids}
+        if "merge_sizes" in params:  # VideoLLaMA3: each image's merge window, 1 for images in its processor
+            inputs["merge_sizes"] = torch.ones(len(grids), dtype=torch.long)
+        return inputs
+
+    def padded_patches(self) -> dict[str, torch.Tensor]:
+        """Images as SigLIP2's NaFlex processor gives them: each resized to its own grid of patches,
+        flattened to ``(max_num_patches, patch * patch * channels)`` and padded, with
+        ``pixel_attention_mask`` marking its real patches and ``spatial_shapes`` its (rows, columns).
+        16 patches at most (a processor setting, 256 by default); grids of 3x4 and 2x2 patches, so one
+        image is padded. Only the batch may vary: the grids fix the rest."""
+        configs = _sub(self.config, "vision_config")
+        patch = _first(configs, "patch_size", default=16)
+        channels = _first(configs, "num_channels", default=3)
+        longest = 16
+        grids = [(3, 4), (2, 2)]
+        shapes = torch.tensor([grids[i % len(grids)] for i in range(self.batch)])
+        mask = (torch.arange(longest)[None, :] < shapes.prod(-1)[:, None]).to(torch.int32)
+        values = torch.randn(self.batch, longest, patch * patch * channels, generator=self.generator) * mask[..., None]
+        for name in ("pixel_values", "pixel_attention_mask", "spatial_shapes"):
+            self.dynamic[name] = {0: ["batch", 1, 8]}
+        return {"pixel_values": values, "pixel_attention_mask": mask, "spatial_shapes": shapes}
+
+    def positioned_patches(self) -> dict[str, torch.Tensor]:
+        """Images as Gemma 4's image processor gives them: flattened patches padded to
+        ``max_soft_tokens * pooling_kernel_size ** 2`` (70 soft tokens, the smallest it supports),
+        with ``pixel_position_ids`` holding each real patch's (x, y) and (-1, -1) for padding. The
+        grids (3x6 and 6x6 kernels' worth of patches) are whole multiples of the pooling kernel, as
+        its resize makes them. Only the batch may vary."""
+        configs = _sub(self.config, "vision_config")
+        patch = _first(configs, "patch_size", default=16)
+        kernel = _first(configs, "pooling_kernel_size", default=1)
+        channels = _first(configs, "num_channels", default=3)
+        longest = 70 * kernel * kernel
+        grids = [(kernel, 2 * kernel), (2 * kernel, 2 * kernel)]  # (rows, columns)
+        values = torch.zeros(self.batch, longest, patch * patch * channels)
+        positions = torch.full((self.batch, longest, 2), -1, dtype=torch.long)
+        for i in range(self.batch):
+            rows, columns = grids[i % len(grids)]
+            y, x = torch.meshgrid(torch.arange(rows), torch.arange(columns), indexing="ij")
+            positions[i, : rows * columns] = torch.stack([x.flatten(), y.flatten()], -1)
+            values[i, : rows * columns] = torch.rand(rows * columns, patch * patch * channels, generator=self.generator)
+        self.dynamic["pixel_values"] = self.dynamic["pixel_position_ids"] = {0: ["batch", 1, 8]}
+        return {"pixel_values": values, "pixel_position_ids": positions}
+
+    def image_tiles(self) -> dict[str, torch.Tensor]:
+        """One image per example as Mllama's image processor tiles it: ``(batch, images, max_num_tiles,
+        channels, size, size)``, the tiles past the image's own zero, its aspect ratio (rows, columns
+        of tiles) as its 1-based index in ``supported_aspect_ratios`` and a mask of its real tiles.
+        The examples take different aspect ratios, so the mask has padding. Only the batch may vary."""
+        configs = _sub(self.config, "vision_config")
+        size = _first(configs, "image_size", default=32)
+        channels = _first(configs, "num_channels", default=3)
+        ratios = _first(configs, "supported_aspect_ratios")
+        tiles = _first(configs, "max_num_tiles", default=max(h * w for h, w in ratios))
+        chosen = [ratios[1 % len(ratios)], ratios[-1]]  # e.g. 1x2 and 4x1 tiles of the 4 at most
+        pixel_values = torch.zeros(self.batch, 1, tiles, channels, size, size)
+        ids = torch.zeros(self.batch, 1, dtype=torch.long)
+        mask = torch.zeros(self.batch, 1, tiles, dtype=torch.long)
+        for i in range(self.batch):
+            rows, columns = chosen[i % len(chosen)]
+            used = rows * columns
+            pixel_values[i, 0, :used] = torch.randn(used, channels, size, size, generator=self.generator)
+            ids[i, 0] = ratios.index([rows, columns]) + 1  # 0 marks no image
+            mask[i, 0, :used] = 1
+        for name in ("pixel_values", "aspect_ratio_ids", "aspect_ratio_mask"):
+            self.dynamic[name] = {0: ["batch", 1, 8]}
+        return {"pixel_values": pixel_values, "aspect_ratio_ids": ids, "aspect_ratio_mask": mask}
+
+    def prompted_images(self) -> dict[str, torch.Tensor]:
+        """SegGPT's in-context inputs as its image processor gives them: the image, a prompt image
+        and the prompt's mask, each half the height of the config's image_size (the model stacks
+        prompt over image). The mask is a binary segmentation painted black and white, rescaled and
+        normalised with ImageNet's mean and std like the images. Only the batch may vary."""
+        height, width = self.config.image_size
+        shape = (self.batch, self.config.num_channels, height // 2, width)
+        mean = torch.tensor([0.485, 0.456, 0.406])[: shape[1], None, None]
+        std = torch.tensor([0.229, 0.224, 0.225])[: shape[1], None, None]
+        classes = (torch.rand(self.batch, 1, height // 2, width, generator=self.generator) > 0.5).float()
+        inputs = {
+            "pixel_values": torch.randn(*shape, generator=self.generator),
+            "prompt_pixel_values": torch.randn(*shape, generator=self.generator),
+            "prompt_masks": (classes.expand(shape) - mean) / std,
+        }
+        for name in inputs:
+            self.dynamic[name] = {0: ["batch", 1, 8]}
+        return inputs
+
+    def masked_patches(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """Which patches a masked-autoencoder pretraining head reconstructs (VideoMAE): 3 in 4 of
+        them, MAE's ratio, at random but as many in every example, which its decoder requires (it
+        reshapes the visible and the masked patches per example). A video's patches are tubelets."""
+        configs = _sub(self.config, "vision_config")
+        patch = _first(configs, "patch_size", default=16)
+        tubelet = _first(configs, "tubelet_size", default=1)
+        frames = pixel_values.shape[1] // tubelet if pixel_values.dim() == 5 else 1
+        count = frames * (pixel_values.shape[-2] // patch) * (pixel_values.shape[-1] // patch)
+        masked = max(1, min(count - 1, (3 * count) // 4))
+        order = torch.stack([torch.randperm(count, generator=self.generator) for _ in range(self.batch)])
+        self.dynamic["bool_masked_pos"] = {0: ["batch", 1, 8]}
+        return order < masked
+
     def bbox(self) -> torch.Tensor:
         corners = torch.randint(0, 500, (self.batch, self.seq, 2), generator=self.generator)
         self.dynamic["bbox"] = self.text_dims()
         return torch.cat([corners, corners + torch.randint(1, 500, (self.batch, self.seq, 2), generator=self.generator)], -1)
 
 
-def _image_token_count(model: torch.nn.Module, pixel_values: torch.Tensor) -> int | None:
-    """Placeholder tokens one image takes in the text, measured by the model's own image encoder;
-    None where that encoder needs more than pixel values (image sizes, grids, patch masks)."""
+def _image_token_count(model: torch.nn.Module, pixel_values: torch.Tensor, inputs: dict[str, torch.Tensor]) -> int | None:
+    """Placeholder tokens one image takes in the text, measured by the model's own image encoder
+    (given the inputs built so far that it also takes: InstructBLIP's Q-Former prompt); None where
+    that encoder needs more than that (image sizes, grids, patch masks)."""
     get_image_features = getattr(model, "get_image_features", None)
     if get_image_features is None:
         return None
+    takes = inspect.signature(get_image_features).parameters
+    extra = {name: value[:1] for name, value in inputs.items() if name in takes and name != "pixel_values"}
     try:
         with torch.no_grad():
-            output = get_image_features(pixel_values=pixel_values[:1])
+            output = get_image_features(pixel_values=pixel_values[:1], **extra)
     except Exception:  # noqa: BLE001 - any failure means the recipe cannot feed this encoder
         return None
     features = getattr(output, "pooler_output", output)
@@ -183,6 +350,12 @@ def _image_token_count(model: torch.nn.Module, pixel_values: torch.Tensor) -> in
     if not isinstance(features, torch.Tensor) or features.dim() < 2:
         return None
     return features.shape[-2]
+
+
+def _placeholder_token(config: Any) -> int | None:
+    """The token the processor writes in the text where image features go; a video-only model's
+    video token (InstructBLIP-Video's pixel values are clips)."""
+    return _first([config], "image_token_id", "image_token_index", "video_token_id", "video_token_index")
 
 
 def _add_image(recipe: Recipe, inputs: dict[str, torch.Tensor]) -> None:
@@ -197,12 +370,17 @@ def _add_image(recipe: Recipe, inputs: dict[str, torch.Tensor]) -> None:
     if getattr(config, "vision_config", None) is None:
         return
     pixel_values = recipe.pixel_values()
-    image_token = _first([config], "image_token_id", "image_token_index")
+    image_token = _placeholder_token(config)
     if image_token is None:
         inputs["pixel_values"] = pixel_values
         return
     # a placeholder outside the vocabulary (a config shrunk without it) cannot be embedded
-    count = _image_token_count(recipe.model, pixel_values) if 0 <= image_token < recipe.vocab() else None
+    count = _image_token_count(recipe.model, pixel_values, inputs) if 0 <= image_token < recipe.vocab() else None
+    queries = getattr(config, "num_query_tokens", None)
+    if count is None and queries and 0 <= image_token < recipe.vocab():
+        # BLIP-2-family processors write num_query_tokens placeholders per image, per frame for a
+        # video (InstructBLIP-Video's 4); their Model classes have no image encoder of their own to ask
+        count = queries * (pixel_values.shape[1] if pixel_values.dim() == 5 else 1)
     if count is None:
         del recipe.dynamic["pixel_values"]
         return
@@ -220,6 +398,7 @@ _PRIMARY: list[tuple[str, Callable[[Recipe], torch.Tensor]]] = [
     ("input_ids", lambda r: r.token_ids("input_ids", r.seq)),
     ("pixel_values", Recipe.pixel_values),
     ("pixel_values_videos", lambda r: r.pixel_values("pixel_values_videos")),
+    ("flattened_patches", Recipe.flattened_patches),
     ("input_features", Recipe.input_features),
     ("input_values", Recipe.input_values),
     ("past_values", Recipe.past_values),
@@ -249,21 +428,41 @@ def build_recipe(
     params = forward_parameters(model)
     recipe = Recipe(model, batch, seq, seed, padding)
     inputs: dict[str, torch.Tensor] = {}
+    if "audio_mel" in params and "audio_mel_mask" in params:  # Gemma 3n's audio encoder on its own
+        inputs = recipe.audio_mel()
+        params = {name: p for name, p in params.items() if name not in inputs}
+    packed = next((name for name in ("hidden_states", "pixel_values") if name in params), None)
+    if "grid_thw" in params and packed is not None:  # a vision tower taking packed patches
+        inputs = recipe.packed_patches(packed, params)
+        params = {name: p for name, p in params.items() if name not in inputs}
     primary = next((name for name, _ in _PRIMARY if name in params), None)
-    if primary is None:
+    if primary is None and not inputs:
         raise InputError(
             f"no sample-input recipe fits {type(model).__name__} (forward takes {list(params)[:6]}...); "
             "pass inputs as a safetensors file instead."
         )
-    inputs[primary] = dict(_PRIMARY)[primary](recipe)
+    if primary is not None:
+        inputs[primary] = dict(_PRIMARY)[primary](recipe)
     eos = getattr(model.config, "eos_token_id", None)
     if primary == "input_ids" and isinstance(eos, int) and 0 <= eos < recipe.vocab():
         inputs["input_ids"][:, -1] = eos  # as a tokenizer ends each text; BART-style heads pool at the eos
     # a second modality the forward cannot do without (BLIP: text and image), or one a contrastive
     # model (CLIP, with its return_loss) compares the first with
     contrastive = "return_loss" in params and type(model).__name__.endswith("Model")  # not pretraining heads (FLAVA)
+    if "qformer_input_ids" in params and primary == "input_ids":
+        # InstructBLIP's processor tokenizes the prompt a second time for its Q-Former, in that
+        # tokenizer's own vocabulary; the image encoder reads it, so it comes before the image
+        qformer = getattr(model.config, "qformer_config", None)
+        inputs["qformer_input_ids"] = recipe.token_ids("qformer_input_ids", seq, getattr(qformer, "vocab_size", None))
+    # an image the forward requires next to text whose placeholders the recipe can count goes in
+    # with them (InstructBLIP: one per query token), as the processor writes them
+    placeholders = primary == "input_ids" and _placeholder_token(model.config) is not None and getattr(model.config, "vision_config", None) is not None
     for name, make in _PRIMARY:
         if name != primary and name in params and (contrastive or params[name].default is inspect.Parameter.empty):
+            if name == "pixel_values" and placeholders:
+                _add_image(recipe, inputs)
+                if name in inputs:
+                    continue
             inputs[name] = make(recipe)
     if primary == "input_ids" and "pixel_values" in params and "pixel_values" not in inputs:
         _add_image(recipe, inputs)
@@ -285,6 +484,29 @@ def build_recipe(
             inputs["bbox"] = recipe.bbox()
     if primary == "past_values":
         recipe.time_series_extras(params, inputs)
+    if primary == "flattened_patches" and "attention_mask" in params:
+        # as Pix2Struct's image processor marks them: a patch row is padding when it sums to 0
+        inputs["attention_mask"] = (inputs["flattened_patches"].sum(-1) != 0).float()
+        recipe.dynamic["attention_mask"] = {0: ["batch", 1, 8]}
+    if primary == "input_features" and "input_features_mask" in params and params["input_features_mask"].default is inspect.Parameter.empty:
+        inputs.update(recipe.windowed_features())
+    if primary == "pixel_values" and "prompt_masks" in params and params["prompt_masks"].default is inspect.Parameter.empty:
+        inputs.update(recipe.prompted_images())
+    if primary == "pixel_values" and "spatial_shapes" in params and params["spatial_shapes"].default is inspect.Parameter.empty:
+        inputs.update(recipe.padded_patches())
+    if primary == "pixel_values" and "pixel_position_ids" in params and params["pixel_position_ids"].default is inspect.Parameter.empty:
+        inputs.update(recipe.positioned_patches())
+    if primary == "pixel_values" and "aspect_ratio_ids" in params and params["aspect_ratio_ids"].default is inspect.Parameter.empty:
+        inputs.update(recipe.image_tiles())
+    if "bool_masked_pos" in params and params["bool_masked_pos"].default is inspect.Parameter.empty and primary == "pixel_values":
+        inputs["bool_masked_pos"] = recipe.masked_patches(inputs["pixel_values"])
+    if "task_inputs" in params and primary == "pixel_values":
+        # OneFormer's processor tokenizes the task prompt ("the task is semantic") padded to
+        # task_seq_len, in its text encoder's vocabulary; the task MLP takes exactly that length
+        length = getattr(model.config, "task_seq_len", 77)
+        vocab = getattr(model.config, "text_encoder_vocab_size", None) or recipe.vocab()
+        inputs["task_inputs"] = torch.randint(0, vocab, (batch, length), generator=recipe.generator)
+        recipe.dynamic["task_inputs"] = {0: ["batch", 1, 8]}
     # BART-style classification and QA heads build decoder ids from input_ids and pool at its eos
     # tokens; separate decoder ids would not line up with them.
     pools_input_ids = type(model).__name__.endswith(("ForSequenceClassification", "ForQuestionAnswering"))

@@ -155,7 +155,7 @@ def _keep_layer_lists_consistent(values: dict[str, Any], original: dict[str, Any
             continue
         if len(value) == before:
             values[name] = _keep_variety(value, after)
-        elif name.endswith(("_layers", "_layer_indices", "_layer_ids")) and all(isinstance(v, int) for v in value):
+        elif name.endswith(("_layers", "_layer_indices", "_layers_indices", "_layer_ids")) and all(isinstance(v, int) for v in value):
             # keep at least one: a hybrid (Bamba) without its attention layer has no cache to size
             values[name] = [index for index in value if index < after] or [after - 1]
     for name, value in list(values.items()):

@@ -187,3 +187,140 @@ def test_an_architecture_row_overrides_the_generic_image_recipe() -> None:
     assert build_recipe(loftr)[0]["pixel_values"].shape == (2, 2, 3, 32, 32)
     perceiver = transformers.PerceiverForImageClassificationLearned(tiny_config("perceiver")).eval()
     assert perceiver.config.num_frames and build_recipe(perceiver)[0]["pixel_values"].shape == (2, 3, 32, 32)
+
+
+def _row_tiny_config(model_type: str) -> dict | None:
+    """A row's tinyConfig overrides as the harness passes them (its ``$why`` notes left out)."""
+    from sweep_worker.sample_inputs import _architecture_rows
+
+    def strip(values: dict) -> dict:
+        return {k: strip(v) if isinstance(v, dict) else v for k, v in values.items() if not k.startswith("$")}
+
+    return strip(_architecture_rows().get(model_type, {}).get("tinyConfig", {})) or None
+
+
+@pytest.mark.parametrize("class_name, model_type, data", [
+    ("Qwen3VLVisionModel", "qwen3_vl_vision", "hidden_states"), ("Glm4vVisionModel", "glm4v_vision", "hidden_states"),
+    ("Exaone4_5_VisionModel", "exaone4_5_vision", "hidden_states"), ("HunYuanVLVisionTransformer", "hunyuan_vl_vision", "pixel_values"),
+    ("Kimi_K25VisionModel", "kimi_k25_vision", "pixel_values"), ("VideoLlama3VisionModel", "video_llama_3_vision", "pixel_values"),
+    ("MuseGlimmerVisionModel", "muse_glimmer_vision", "pixel_values"),
+])
+def test_vision_towers_get_packed_patches_and_their_grid(class_name: str, model_type: str, data: str) -> None:
+    # these towers took no inputs the recipe knew: flattened patches plus grid_thw, as Qwen2-VL's processor packs them
+    result = probe_tiny(class_name, model_type, _row_tiny_config(model_type))
+    assert result["ok"] and result["parameters"] < 2_500_000, result
+    model = getattr(transformers, class_name)(tiny_config(model_type, _row_tiny_config(model_type))).eval()
+    inputs, dynamic = build_recipe(model)
+    grid = inputs["grid_thw"]
+    assert grid.shape == (2, 3) and inputs[data].shape[0] == int(grid.prod(-1).sum())
+    vision = model.config
+    merge = getattr(vision, "spatial_merge_size", None) or getattr(vision, "merge_size", None) or 1
+    merge = merge if isinstance(merge, int) else merge[0]
+    assert (grid[:, 1:] % merge == 0).all()
+    # the patch count is tied to the grids: neither may vary on its own
+    assert data not in dynamic and "grid_thw" not in dynamic
+
+
+def test_a_packed_patch_is_flat_unless_the_row_says_image() -> None:
+    qwen = transformers.Qwen3VLVisionModel(tiny_config("qwen3_vl_vision")).eval()
+    config = qwen.config
+    flat = build_recipe(qwen)[0]["hidden_states"]
+    assert flat.shape[1] == config.in_channels * config.temporal_patch_size * config.patch_size ** 2
+    kimi = transformers.Kimi_K25VisionModel(tiny_config("kimi_k25_vision")).eval()  # row: patchLayout "image"
+    patch = kimi.config.patch_size
+    assert build_recipe(kimi)[0]["pixel_values"].shape[1:] == (3, patch, patch)
+
+
+@pytest.mark.parametrize("class_name, model_type", [
+    ("InstructBlipModel", "instructblip"), ("InstructBlipForConditionalGeneration", "instructblip"),
+    ("InstructBlipVideoModel", "instructblipvideo"), ("InstructBlipVideoForConditionalGeneration", "instructblipvideo"),
+])
+def test_instructblip_gets_its_qformer_prompt_and_one_placeholder_per_query_token(class_name: str, model_type: str) -> None:
+    config = tiny_config(model_type, _row_tiny_config(model_type))
+    model = getattr(transformers, class_name)(config).eval()
+    inputs, dynamic = build_recipe(model, batch=2, seq=5)
+    assert int(inputs["qformer_input_ids"].max()) < config.qformer_config.vocab_size
+    assert inputs["qformer_input_ids"].shape == (2, 5) and dynamic["qformer_input_ids"][0] == ["batch", 1, 8]
+    video = model_type == "instructblipvideo"
+    token = config.video_token_index if video else config.image_token_index
+    frames = inputs["pixel_values"].shape[1] if video else 1
+    assert (inputs["input_ids"] == token).sum(1).tolist() == [config.num_query_tokens * frames] * 2
+    assert inputs["attention_mask"].shape == inputs["input_ids"].shape
+    assert probe_tiny(class_name, model_type, _row_tiny_config(model_type))["ok"]
+
+
+@pytest.mark.parametrize("class_name", ["OneFormerModel", "OneFormerForUniversalSegmentation"])
+def test_oneformer_gets_its_task_prompt(class_name: str) -> None:
+    config = tiny_config("oneformer", _row_tiny_config("oneformer"))
+    inputs, dynamic = build_recipe(getattr(transformers, class_name)(config).eval())
+    assert inputs["task_inputs"].shape == (2, config.task_seq_len) and dynamic["task_inputs"] == {0: ["batch", 1, 8]}
+    result = probe_tiny(class_name, "oneformer", _row_tiny_config("oneformer"))
+    assert result["ok"] and result["parameters"] < 1_000_000, result
+
+
+def test_siglip2_and_gemma4_vision_get_padded_patches_as_their_processors_write_them() -> None:
+    siglip = transformers.Siglip2VisionModel(tiny_config("siglip2_vision_model")).eval()
+    inputs, dynamic = build_recipe(siglip)
+    real = inputs["spatial_shapes"].prod(-1)
+    assert (inputs["pixel_attention_mask"].sum(-1) == real).all() and real.tolist() == [12, 4]  # one image padded
+    assert set(dynamic) == set(inputs) and all(dims == {0: ["batch", 1, 8]} for dims in dynamic.values())
+    siglip(**inputs)
+    gemma = transformers.Gemma4VisionModel(tiny_config("gemma4_vision")).eval()
+    inputs, _ = build_recipe(gemma)
+    kernel = gemma.config.pooling_kernel_size
+    positions = inputs["pixel_position_ids"]
+    assert positions.shape[1] == 70 * kernel**2  # the processor's smallest max_soft_tokens
+    real = (positions != -1).all(-1)
+    assert (inputs["pixel_values"][~real] == 0).all() and (real.sum(-1) % kernel**2 == 0).all()
+    gemma(**inputs)
+
+
+def test_mllama_vision_gets_tiles_with_their_aspect_ratio() -> None:
+    # its intermediate_layers_indices (up to 30) follow the shrunk layer count too
+    config = tiny_config("mllama_vision_model")
+    assert all(i < config.num_hidden_layers for i in config.intermediate_layers_indices)
+    model = transformers.MllamaVisionModel(config).eval()
+    inputs, _ = build_recipe(model)
+    ratios = config.supported_aspect_ratios
+    for example in range(2):
+        rows, columns = ratios[int(inputs["aspect_ratio_ids"][example, 0]) - 1]
+        assert int(inputs["aspect_ratio_mask"][example, 0].sum()) == rows * columns
+        assert (inputs["pixel_values"][example, 0, rows * columns:] == 0).all()
+    assert probe_tiny("MllamaVisionModel", "mllama")["ok"]
+
+
+def test_videomae_pretraining_masks_as_many_patches_in_every_example() -> None:
+    config = tiny_config("videomae", _row_tiny_config("videomae"))
+    model = transformers.VideoMAEForPreTraining(config).eval()
+    inputs, dynamic = build_recipe(model)
+    mask = inputs["bool_masked_pos"]
+    patches = (config.num_frames // config.tubelet_size) * (config.image_size // config.patch_size) ** 2
+    assert mask.shape == (2, patches) and mask.sum(1).tolist() == [3 * patches // 4] * 2
+    assert dynamic["bool_masked_pos"] == {0: ["batch", 1, 8]}
+    result = probe_tiny("VideoMAEForPreTraining", "videomae", _row_tiny_config("videomae"))
+    assert result["ok"] and result["parameters"] < 500_000, result
+
+
+@pytest.mark.parametrize("class_name, model_type", [
+    ("Qwen3ASREncoder", "qwen3_asr_encoder"), ("Gemma3nAudioEncoder", "gemma3n_audio"), ("SegGptModel", "seggpt"),
+    ("Pix2StructForConditionalGeneration", "pix2struct"), ("FastSpeech2ConformerWithHifiGan", "fastspeech2_conformer_with_hifigan"),
+])
+def test_inputs_their_processors_shape_let_these_classes_run(class_name: str, model_type: str) -> None:
+    # each built no inputs before: chunked mels with a frame mask, time-major mels with a padding mask,
+    # prompt image and mask, flattened patches with row/column ids, token ids from the text model's config
+    result = probe_tiny(class_name, model_type, _row_tiny_config(model_type))
+    assert result["ok"] and result["parameters"] < 8_000_000, result
+
+
+def test_padded_audio_and_patches_mark_their_padding_as_the_processors_do() -> None:
+    asr = transformers.Qwen3ASREncoder(tiny_config("qwen3_asr_encoder", _row_tiny_config("qwen3_asr_encoder"))).eval()
+    inputs, _ = build_recipe(asr)
+    assert inputs["input_features"].shape[-1] % (2 * asr.config.n_window) == 0
+    assert inputs["input_features_mask"].sum(-1).tolist() == [200, 150]
+    gemma = transformers.Gemma3nAudioEncoder(tiny_config("gemma3n_audio")).eval()
+    mask = build_recipe(gemma)[0]["audio_mel_mask"]
+    assert mask.dtype == torch.bool and mask.sum(-1).tolist() == [0, 16]  # True marks padding
+    pix = transformers.Pix2StructForConditionalGeneration(tiny_config("pix2struct", _row_tiny_config("pix2struct"))).eval()
+    inputs, _ = build_recipe(pix)
+    patches = inputs["flattened_patches"]
+    assert inputs["attention_mask"].sum(-1).tolist() == [12, 12] and patches[0, 11, :2].tolist() == [3.0, 4.0]
