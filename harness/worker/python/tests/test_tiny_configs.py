@@ -27,6 +27,26 @@ def test_backbone_stage_names_are_derived_again() -> None:
     assert config.out_features[-1] in config.stage_names and len(config.stage_names) == config.num_hidden_layers + 1
 
 
+def test_shallower_stages_keep_the_stages_a_detector_reads() -> None:
+    config = tiny_config("d_fine")  # HGNet-V2 backbone, depths shrunk to ones: D-FINE still reads stages 2-4
+    assert config.backbone_config.depths == [1, 1, 1, 1] and config.backbone_config.out_indices == [2, 3, 4]
+
+
+def test_hgnet_stage_channels_narrow_together_and_are_the_reported_widths() -> None:
+    config = tiny_config("hgnet_v2")
+    assert config.stage_out_channels[-1] == 256 and config.hidden_sizes == config.stage_out_channels
+    assert config.stage_in_channels[1:] == config.stage_out_channels[:-1]  # each stage still feeds the next
+    assert config.stem_channels[0] == 3 and config.embedding_size == config.stem_channels[-1] == config.stage_in_channels[0]
+    model = transformers.HGNetV2ForImageClassification(config).eval()
+    with torch.no_grad():
+        assert model(pixel_values=torch.randn(1, 3, 32, 32)).logits.shape == (1, config.num_labels)
+
+
+def test_sub_configs_that_reject_unknown_keys_still_build() -> None:
+    config = tiny_config("dbrx")  # DbrxFFNConfig rejects the _name_or_path and output_attentions of its own to_dict()
+    assert config.ffn_config.ffn_hidden_size == 64 and config.d_model == config.ffn_config.hidden_size == 32
+
+
 def test_rope_sections_sum_to_half_the_new_head_dim() -> None:
     values = shrink_config_dict({"hidden_size": 4096, "num_attention_heads": 32, "head_dim": 128,
                                  "rope_parameters": {"mrope_section": [24, 20, 20]}})
