@@ -315,6 +315,8 @@ def _rederive(config: Any, original: dict[str, Any], shrunk: dict[str, Any]) -> 
         sub = getattr(config, name, None)
         if isinstance(value, dict) and isinstance(original.get(name), dict) and hasattr(sub, "to_dict"):
             out[name] = _rederive(sub, original[name], value)
+        elif _is_int_list(value) and name not in fields and not name.startswith("_") and value == original.get(name):
+            out[name] = _DERIVED  # per-stage lists derived from other fields (EfficientLoFTR's stage_block_*_channels)
         elif not isinstance(value, int) or isinstance(value, bool) or name.startswith("_") or _is_token_id(name):
             continue
         elif name not in fields:
@@ -322,6 +324,10 @@ def _rederive(config: Any, original: dict[str, Any], shrunk: dict[str, Any]) -> 
         elif fields[name].default is None and value == original.get(name):
             out[name] = _RESET
     return out
+
+
+def _is_int_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(_is_int_list(v) or (isinstance(v, int) and not isinstance(v, bool)) for v in value)
 
 
 def _add_rope_sections(config: Any, values: dict[str, Any]) -> None:
@@ -362,7 +368,10 @@ def _build(cls: type, values: dict[str, Any], fallback: dict[str, Any]) -> Any:
     def restore(config: Any, tree: dict[str, Any], shrunk: dict[str, Any]) -> None:
         for name, value in tree.items():
             derived = getattr(config, name, None)
-            if (value is _DERIVED or value is _RESET) and not (isinstance(derived, int) and derived <= shrunk[name]):
+            if value is _DERIVED and isinstance(shrunk[name], list):
+                if not isinstance(derived, list):
+                    setattr(config, name, shrunk[name])
+            elif (value is _DERIVED or value is _RESET) and not (isinstance(derived, int) and derived <= shrunk[name]):
                 setattr(config, name, shrunk[name])
             elif isinstance(value, dict) and hasattr(getattr(config, name, None), "to_dict"):
                 restore(getattr(config, name), value, shrunk[name])

@@ -47,6 +47,12 @@ def test_sub_configs_that_reject_unknown_keys_still_build() -> None:
     assert config.ffn_config.ffn_hidden_size == 64 and config.d_model == config.ffn_config.hidden_size == 32
 
 
+def test_lists_the_config_derives_follow_the_shrunk_sizes() -> None:
+    config = tiny_config("efficientloftr", {"out_features": [16, 16, 32, 32]})  # stage_block_* lists derive from out_features
+    assert config.stage_block_out_channels[-1][0] == 32 and config.stage_block_in_channels[1][0] == 16
+    assert config.fine_fusion_dims == [32, 32, 16]
+
+
 def test_rope_sections_sum_to_half_the_new_head_dim() -> None:
     values = shrink_config_dict({"hidden_size": 4096, "num_attention_heads": 32, "head_dim": 128,
                                  "rope_parameters": {"mrope_section": [24, 20, 20]}})
