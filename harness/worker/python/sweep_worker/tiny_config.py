@@ -130,6 +130,8 @@ def shrink_config_dict(values: dict[str, Any]) -> dict[str, Any]:
         else:
             out[name] = value
     _fill_derived_sizes(out)
+    if isinstance(values.get("upsample_groups"), int) and values.get("upsample_groups") == values.get("hidden_size"):
+        out["upsample_groups"] = out["hidden_size"]  # Mimi's depthwise upsampling: one group per channel
     if values.get("head_dim") == values.get("qk_rope_head_dim") and "qk_rope_head_dim" in out:
         out["head_dim"] = out["qk_rope_head_dim"]  # latent attention's RoPE runs on the rope part of the head
     _keep_layer_lists_consistent(out, values)

@@ -53,6 +53,11 @@ def test_lists_the_config_derives_follow_the_shrunk_sizes() -> None:
     assert config.fine_fusion_dims == [32, 32, 16]
 
 
+def test_depthwise_upsampling_groups_follow_the_hidden_size() -> None:
+    config = tiny_config("mimi")  # upsample_groups = hidden_size (512) at the defaults: one group per channel
+    assert config.upsample_groups == config.hidden_size == 32
+
+
 def test_rope_sections_sum_to_half_the_new_head_dim() -> None:
     values = shrink_config_dict({"hidden_size": 4096, "num_attention_heads": 32, "head_dim": 128,
                                  "rope_parameters": {"mrope_section": [24, 20, 20]}})
