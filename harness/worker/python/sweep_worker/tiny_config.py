@@ -130,6 +130,7 @@ def shrink_config_dict(values: dict[str, Any]) -> dict[str, Any]:
         else:
             out[name] = value
     _fill_derived_sizes(out)
+    _keep_pixel_shuffle_consistent(out, values)
     if isinstance(values.get("upsample_groups"), int) and values.get("upsample_groups") == values.get("hidden_size"):
         out["upsample_groups"] = out["hidden_size"]  # Mimi's depthwise upsampling: one group per channel
     if values.get("head_dim") == values.get("qk_rope_head_dim") and "qk_rope_head_dim" in out:
@@ -242,6 +243,20 @@ def _narrow_stage_channels(values: dict[str, Any], original: dict[str, Any]) -> 
         values[name] = channels[:keep] + [max(1, c // factor) for c in channels[keep:]]
     values["hidden_sizes"] = list(values["stage_out_channels"])
     values["embedding_size"] = values["stem_channels"][-1]
+
+
+def _keep_pixel_shuffle_consistent(values: dict[str, Any], original: dict[str, Any]) -> None:
+    """Llama 4's vision adapter pixel-shuffles the patch features (hidden_size / ratio**2 channels,
+    which its MLP reads as intermediate_size) and projects them to projector_*_dim, the width its
+    multimodal projector reads as vision_output_dim: keep those relations at the shrunk width."""
+    ratio, hidden = values.get("pixel_shuffle_ratio"), values.get("hidden_size")
+    if not (isinstance(ratio, float) and 0 < ratio and isinstance(hidden, int) and isinstance(values.get("projector_input_dim"), int)):
+        return
+    if isinstance(values.get("intermediate_size"), int):
+        values["intermediate_size"] = int(hidden / ratio**2)
+    for name in ("projector_input_dim", "projector_output_dim", "vision_output_dim"):
+        if isinstance(values.get(name), int):
+            values[name] = min(values[name], HIDDEN)
 
 
 def _feed_the_neck(values: dict[str, Any]) -> None:

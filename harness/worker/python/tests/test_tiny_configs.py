@@ -58,6 +58,15 @@ def test_depthwise_upsampling_groups_follow_the_hidden_size() -> None:
     assert config.upsample_groups == config.hidden_size == 32
 
 
+def test_pixel_shuffle_adapter_widths_follow_the_shrunk_hidden_size() -> None:
+    config = tiny_config("llama4").vision_config  # pixel shuffle 0.5: the adapter MLP reads hidden_size * 4 channels
+    assert config.intermediate_size == config.hidden_size * 4 == 128
+    assert config.projector_input_dim == config.projector_output_dim == config.vision_output_dim == 32
+    model = transformers.Llama4VisionModel(config).eval()
+    with torch.no_grad():
+        model(pixel_values=torch.randn(1, 3, config.image_size, config.image_size))
+
+
 def test_rope_sections_sum_to_half_the_new_head_dim() -> None:
     values = shrink_config_dict({"hidden_size": 4096, "num_attention_heads": 32, "head_dim": 128,
                                  "rope_parameters": {"mrope_section": [24, 20, 20]}})
