@@ -332,8 +332,10 @@ def _rederive(config: Any, original: dict[str, Any], shrunk: dict[str, Any]) -> 
         sub = getattr(config, name, None)
         if isinstance(value, dict) and isinstance(original.get(name), dict) and hasattr(sub, "to_dict"):
             out[name] = _rederive(sub, original[name], value)
-        elif _is_int_list(value) and name not in fields and not name.startswith("_") and value == original.get(name):
-            out[name] = _DERIVED  # per-stage lists derived from other fields (EfficientLoFTR's stage_block_*_channels)
+        elif _is_int_list(value) and name not in fields and f"_{name}" not in fields and not name.startswith("_") and value == original.get(name):
+            # per-stage lists derived from other fields (EfficientLoFTR's stage_block_*_channels); a
+            # property over a field (a backbone's out_indices over _out_indices) is set, not derived
+            out[name] = _DERIVED
         elif not isinstance(value, int) or isinstance(value, bool) or name.startswith("_") or _is_token_id(name):
             continue
         elif name not in fields:

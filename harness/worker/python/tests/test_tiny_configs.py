@@ -51,6 +51,8 @@ def test_lists_the_config_derives_follow_the_shrunk_sizes() -> None:
     config = tiny_config("efficientloftr", {"out_features": [16, 16, 32, 32]})  # stage_block_* lists derive from out_features
     assert config.stage_block_out_channels[-1][0] == 32 and config.stage_block_in_channels[1][0] == 16
     assert config.fine_fusion_dims == [32, 32, 16]
+    detr = tiny_config("detr")  # but a backbone's out_indices (a property over _out_indices) keeps its stages
+    assert detr.backbone_config.out_indices == [1, 2, 3, 4]
 
 
 def test_depthwise_upsampling_groups_follow_the_hidden_size() -> None:
