@@ -98,12 +98,17 @@ def _is_sub_config(name: str, value: Any) -> bool:
     return isinstance(value, dict) and ("model_type" in value or name.endswith("_config") or name in ("encoder", "decoder"))
 
 
+# What ``to_dict()`` writes into every sub-config and ``save_pretrained`` leaves out at these values
+# (the diff dict): DBRX's attention and FFN sub-configs reject any key they do not own.
+_BOOKKEEPING = {"_name_or_path": "", "output_attentions": False}
+
+
 def shrink_config_dict(values: dict[str, Any]) -> dict[str, Any]:
     """Apply the generic rules to a ``config.to_dict()``, recursing into sub-config dicts."""
     out: dict[str, Any] = {}
     for name, value in values.items():
         if _is_sub_config(name, value):
-            out[name] = shrink_config_dict(value)
+            out[name] = shrink_config_dict({k: v for k, v in value.items() if _BOOKKEEPING.get(k, ...) != v})
         elif name in _TIMM_MODEL_NAMES.get(values.get("model_type"), ()):
             out[name] = _tiny_timm_model(value)
         elif isinstance(value, bool) or name.startswith("_"):
@@ -125,10 +130,14 @@ def shrink_config_dict(values: dict[str, Any]) -> dict[str, Any]:
         else:
             out[name] = value
     _fill_derived_sizes(out)
+    _keep_pixel_shuffle_consistent(out, values)
+    if isinstance(values.get("upsample_groups"), int) and values.get("upsample_groups") == values.get("hidden_size"):
+        out["upsample_groups"] = out["hidden_size"]  # Mimi's depthwise upsampling: one group per channel
     if values.get("head_dim") == values.get("qk_rope_head_dim") and "qk_rope_head_dim" in out:
         out["head_dim"] = out["qk_rope_head_dim"]  # latent attention's RoPE runs on the rope part of the head
     _keep_layer_lists_consistent(out, values)
     _keep_backbone_stages_consistent(out, values)
+    _narrow_stage_channels(out, values)
     _feed_the_neck(out)
     _keep_rope_sections_consistent(out)
     _keep_token_ids_in_vocab(out)
@@ -207,10 +216,47 @@ def _keep_variety(per_layer: list[Any], count: int) -> list[Any]:
 
 def _keep_backbone_stages_consistent(values: dict[str, Any], original: dict[str, Any]) -> None:
     """Backbones name their outputs by stage (``stage12``); with fewer layers the config must derive
-    them again, so the stale names and indices go."""
-    if _layer_count(values) != _layer_count(original) or values.get("depths") != original.get("depths"):
+    them again, so the stale names and indices go. Shallower stages (``depths`` of ones) keep their
+    number, so their names and the stages a detector reads (D-FINE's last three) stay."""
+    depths, original_depths = values.get("depths"), original.get("depths")
+    fewer_stages = isinstance(depths, list) and isinstance(original_depths, list) and len(depths) != len(original_depths)
+    if _layer_count(values) != _layer_count(original) or fewer_stages or (depths != original_depths and not isinstance(depths, list)):
         for name in ("stage_names", "out_features", "out_indices"):
             values.pop(name, None)
+
+
+_STAGE_CHANNELS = ("stem_channels", "stage_in_channels", "stage_mid_channels", "stage_out_channels")
+
+
+def _narrow_stage_channels(values: dict[str, Any], original: dict[str, Any]) -> None:
+    """HGNet-V2 builds its stages from per-stage channel lists (``stage_*_channels``, ``stem_channels``)
+    and reports them to heads and detectors as ``embedding_size`` + ``hidden_sizes``: narrow all of
+    them by one factor (the shrink of the last stage), so each stage still feeds the next and the
+    reported widths are the real ones (the defaults even disagree on the first stage, 256 vs 128)."""
+    lists = [original.get(name) for name in _STAGE_CHANNELS]
+    hidden = values.get("hidden_sizes")
+    if not all(isinstance(v, list) and v and all(isinstance(c, int) for c in v) for v in [*lists, hidden]):
+        return
+    factor = max(1, lists[-1][-1] // hidden[-1])
+    for name, channels in zip(_STAGE_CHANNELS, lists):
+        keep = 1 if name == "stem_channels" else 0  # the stem's first entry is the image's channels
+        values[name] = channels[:keep] + [max(1, c // factor) for c in channels[keep:]]
+    values["hidden_sizes"] = list(values["stage_out_channels"])
+    values["embedding_size"] = values["stem_channels"][-1]
+
+
+def _keep_pixel_shuffle_consistent(values: dict[str, Any], original: dict[str, Any]) -> None:
+    """Llama 4's vision adapter pixel-shuffles the patch features (hidden_size / ratio**2 channels,
+    which its MLP reads as intermediate_size) and projects them to projector_*_dim, the width its
+    multimodal projector reads as vision_output_dim: keep those relations at the shrunk width."""
+    ratio, hidden = values.get("pixel_shuffle_ratio"), values.get("hidden_size")
+    if not (isinstance(ratio, float) and 0 < ratio and isinstance(hidden, int) and isinstance(values.get("projector_input_dim"), int)):
+        return
+    if isinstance(values.get("intermediate_size"), int):
+        values["intermediate_size"] = int(hidden / ratio**2)
+    for name in ("projector_input_dim", "projector_output_dim", "vision_output_dim"):
+        if isinstance(values.get(name), int):
+            values[name] = min(values[name], HIDDEN)
 
 
 def _feed_the_neck(values: dict[str, Any]) -> None:
@@ -286,6 +332,10 @@ def _rederive(config: Any, original: dict[str, Any], shrunk: dict[str, Any]) -> 
         sub = getattr(config, name, None)
         if isinstance(value, dict) and isinstance(original.get(name), dict) and hasattr(sub, "to_dict"):
             out[name] = _rederive(sub, original[name], value)
+        elif _is_int_list(value) and name not in fields and f"_{name}" not in fields and not name.startswith("_") and value == original.get(name):
+            # per-stage lists derived from other fields (EfficientLoFTR's stage_block_*_channels); a
+            # property over a field (a backbone's out_indices over _out_indices) is set, not derived
+            out[name] = _DERIVED
         elif not isinstance(value, int) or isinstance(value, bool) or name.startswith("_") or _is_token_id(name):
             continue
         elif name not in fields:
@@ -293,6 +343,10 @@ def _rederive(config: Any, original: dict[str, Any], shrunk: dict[str, Any]) -> 
         elif fields[name].default is None and value == original.get(name):
             out[name] = _RESET
     return out
+
+
+def _is_int_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(_is_int_list(v) or (isinstance(v, int) and not isinstance(v, bool)) for v in value)
 
 
 def _add_rope_sections(config: Any, values: dict[str, Any]) -> None:
@@ -333,7 +387,10 @@ def _build(cls: type, values: dict[str, Any], fallback: dict[str, Any]) -> Any:
     def restore(config: Any, tree: dict[str, Any], shrunk: dict[str, Any]) -> None:
         for name, value in tree.items():
             derived = getattr(config, name, None)
-            if (value is _DERIVED or value is _RESET) and not (isinstance(derived, int) and derived <= shrunk[name]):
+            if value is _DERIVED and isinstance(shrunk[name], list):
+                if not isinstance(derived, list):
+                    setattr(config, name, shrunk[name])
+            elif (value is _DERIVED or value is _RESET) and not (isinstance(derived, int) and derived <= shrunk[name]):
                 setattr(config, name, shrunk[name])
             elif isinstance(value, dict) and hasattr(getattr(config, name, None), "to_dict"):
                 restore(getattr(config, name), value, shrunk[name])

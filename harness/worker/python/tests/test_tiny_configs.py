@@ -27,6 +27,48 @@ def test_backbone_stage_names_are_derived_again() -> None:
     assert config.out_features[-1] in config.stage_names and len(config.stage_names) == config.num_hidden_layers + 1
 
 
+def test_shallower_stages_keep_the_stages_a_detector_reads() -> None:
+    config = tiny_config("d_fine")  # HGNet-V2 backbone, depths shrunk to ones: D-FINE still reads stages 2-4
+    assert config.backbone_config.depths == [1, 1, 1, 1] and config.backbone_config.out_indices == [2, 3, 4]
+
+
+def test_hgnet_stage_channels_narrow_together_and_are_the_reported_widths() -> None:
+    config = tiny_config("hgnet_v2")
+    assert config.stage_out_channels[-1] == 256 and config.hidden_sizes == config.stage_out_channels
+    assert config.stage_in_channels[1:] == config.stage_out_channels[:-1]  # each stage still feeds the next
+    assert config.stem_channels[0] == 3 and config.embedding_size == config.stem_channels[-1] == config.stage_in_channels[0]
+    model = transformers.HGNetV2ForImageClassification(config).eval()
+    with torch.no_grad():
+        assert model(pixel_values=torch.randn(1, 3, 32, 32)).logits.shape == (1, config.num_labels)
+
+
+def test_sub_configs_that_reject_unknown_keys_still_build() -> None:
+    config = tiny_config("dbrx")  # DbrxFFNConfig rejects the _name_or_path and output_attentions of its own to_dict()
+    assert config.ffn_config.ffn_hidden_size == 64 and config.d_model == config.ffn_config.hidden_size == 32
+
+
+def test_lists_the_config_derives_follow_the_shrunk_sizes() -> None:
+    config = tiny_config("efficientloftr", {"out_features": [16, 16, 32, 32]})  # stage_block_* lists derive from out_features
+    assert config.stage_block_out_channels[-1][0] == 32 and config.stage_block_in_channels[1][0] == 16
+    assert config.fine_fusion_dims == [32, 32, 16]
+    detr = tiny_config("detr")  # but a backbone's out_indices (a property over _out_indices) keeps its stages
+    assert detr.backbone_config.out_indices == [1, 2, 3, 4]
+
+
+def test_depthwise_upsampling_groups_follow_the_hidden_size() -> None:
+    config = tiny_config("mimi")  # upsample_groups = hidden_size (512) at the defaults: one group per channel
+    assert config.upsample_groups == config.hidden_size == 32
+
+
+def test_pixel_shuffle_adapter_widths_follow_the_shrunk_hidden_size() -> None:
+    config = tiny_config("llama4").vision_config  # pixel shuffle 0.5: the adapter MLP reads hidden_size * 4 channels
+    assert config.intermediate_size == config.hidden_size * 4 == 128
+    assert config.projector_input_dim == config.projector_output_dim == config.vision_output_dim == 32
+    model = transformers.Llama4VisionModel(config).eval()
+    with torch.no_grad():
+        model(pixel_values=torch.randn(1, 3, config.image_size, config.image_size))
+
+
 def test_rope_sections_sum_to_half_the_new_head_dim() -> None:
     values = shrink_config_dict({"hidden_size": 4096, "num_attention_heads": 32, "head_dim": 128,
                                  "rope_parameters": {"mrope_section": [24, 20, 20]}})
