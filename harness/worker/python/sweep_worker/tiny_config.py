@@ -368,7 +368,9 @@ def tiny_config(model_type: str, overrides: dict[str, Any] | None = None) -> Any
 def tiny_config_for_class(cls: type, model_type: str, overrides: dict[str, Any] | None = None) -> Any:
     """The tiny config ``cls`` takes: a class filed under a composite's type whose ``config_class``
     is one of its parts (``MusicgenForCausalLM`` under ``musicgen`` takes ``musicgen_decoder``)
-    gets that part's tiny config; the overrides, written for the composite, do not apply to it."""
+    gets that part of the tiny composite, so the overrides written for the composite's part apply
+    to it too (Qwen4-Exp's ``text_config`` indexer sizes for ``Qwen4ExpForCausalLM``); a composite
+    without such a part, or one that does not build, leaves it the part's own tiny config."""
     own = getattr(getattr(cls, "config_class", None), "model_type", None)
     if not own or own == model_type:
         return tiny_config(model_type, overrides)
@@ -376,4 +378,7 @@ def tiny_config_for_class(cls: type, model_type: str, overrides: dict[str, Any] 
         config = tiny_config(model_type, overrides)
     except Exception:  # the composite may not build without its overrides; the part does
         return tiny_config(own)
-    return config if isinstance(config, cls.config_class) else tiny_config(own)
+    if isinstance(config, cls.config_class):
+        return config
+    part = next((value for value in vars(config).values() if isinstance(value, cls.config_class)), None)
+    return part if part is not None else tiny_config(own)

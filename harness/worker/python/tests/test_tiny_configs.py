@@ -170,6 +170,17 @@ def test_composites_and_their_parts() -> None:
     assert probe_tiny("MusicgenForCausalLM", "musicgen")["ok"]  # built from musicgen_decoder, its config_class; ids per codebook
 
 
+def test_a_part_of_a_composite_keeps_the_overrides_written_for_that_part() -> None:
+    # Qwen4ExpForCausalLM (type qwen4_exp) takes the composite's text_config, with the row's indexer sizes
+    from sweep_worker.model_folder import resolve_model_class
+    from sweep_worker.tiny_config import tiny_config_for_class
+
+    sizes = {"indexer_n_heads": 2, "indexer_kv_heads": 1, "indexer_head_dim": 16, "indexer_budget": 4, "indexer_compress_ratio": 2}
+    config = tiny_config_for_class(resolve_model_class("Qwen4ExpForCausalLM"), "qwen4_exp", {"text_config": sizes})
+    assert config.model_type == "qwen4_exp_text" and config.indexer_budget == 4
+    assert probe_tiny("Qwen4ExpForCausalLM", "qwen4_exp", {"text_config": sizes})["ok"]
+
+
 def test_padded_positions_hold_the_pad_token() -> None:
     # a random id under the mask can win CLIP's pooling by argmax id and make the model read padding
     model = transformers.CLIPModel(tiny_config("clip")).eval()
