@@ -24,7 +24,7 @@ _HEADS = {"num_attention_heads", "n_head", "num_heads", "encoder_attention_heads
 _KV_HEADS = {"num_key_value_heads", "num_kv_heads", "n_kv_heads", "multi_query_group_num", "num_key_value_attention_heads",
              "linear_num_key_heads"}
 _HIDDEN = {"hidden_size", "d_model", "n_embd", "embed_dim", "dim", "word_embed_proj_dim", "projection_dim", "embedding_size",
-           "hidden_dim", "encoder_hidden_size", "text_embed_dim", "vision_embed_dim", "d_embed", "reassemble_hidden_size"}
+           "hidden_dim", "encoder_hidden_size", "text_embed_dim", "vision_embed_dim", "d_embed", "reassemble_hidden_size", "encoder_hidden_dim"}
 _FFN = {"intermediate_size", "ffn_dim", "d_ff", "n_inner", "encoder_ffn_dim", "decoder_ffn_dim", "d_inner",
         "moe_intermediate_size", "shared_expert_intermediate_size", "moe_shared_expert_intermediate_size", "ffn_hidden_size"}
 _EXPERTS = {"num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts"}
@@ -125,10 +125,12 @@ def shrink_config_dict(values: dict[str, Any]) -> dict[str, Any]:
         else:
             out[name] = value
     _fill_derived_sizes(out)
+    _keep_decoder_inputs_consistent(out, values)
     if values.get("head_dim") == values.get("qk_rope_head_dim") and "qk_rope_head_dim" in out:
         out["head_dim"] = out["qk_rope_head_dim"]  # latent attention's RoPE runs on the rope part of the head
     _keep_layer_lists_consistent(out, values)
     _keep_backbone_stages_consistent(out, values)
+    _keep_stage_channels_consistent(out)
     _feed_the_neck(out)
     _keep_rope_sections_consistent(out)
     _keep_token_ids_in_vocab(out)
@@ -195,6 +197,15 @@ def _fill_derived_sizes(values: dict[str, Any]) -> None:
         values["mamba_d_head"] = expand * hidden // mamba_heads  # heads x head dim must equal the inner size
 
 
+def _keep_decoder_inputs_consistent(values: dict[str, Any], original: dict[str, Any]) -> None:
+    """RT-DETR-style detectors feed each level of their hybrid encoder's output (``encoder_hidden_dim``
+    wide) to the decoder, which declares those widths in ``decoder_in_channels``: where the defaults
+    have them equal, the shrunk ones stay equal."""
+    widths, before = values.get("decoder_in_channels"), original.get("encoder_hidden_dim")
+    if isinstance(widths, list) and isinstance(before, int) and widths and all(w == before for w in widths):
+        values["decoder_in_channels"] = [values["encoder_hidden_dim"]] * len(widths)
+
+
 def _keep_variety(per_layer: list[Any], count: int) -> list[Any]:
     """The first ``count`` entries, but with every distinct kind of layer represented first: a hybrid
     whose first layers are all linear attention must still keep one full-attention layer."""
@@ -207,10 +218,34 @@ def _keep_variety(per_layer: list[Any], count: int) -> list[Any]:
 
 def _keep_backbone_stages_consistent(values: dict[str, Any], original: dict[str, Any]) -> None:
     """Backbones name their outputs by stage (``stage12``); with fewer layers the config must derive
-    them again, so the stale names and indices go."""
-    if _layer_count(values) != _layer_count(original) or values.get("depths") != original.get("depths"):
+    them again, so the stale names and indices go. Fewer blocks per stage (``depths`` [3, 4, 6, 3]
+    to [1, 1, 1, 1]) keep every stage, so the stages a detector's neck takes (RT-DETR's last three)
+    stay its outputs."""
+    depths, before = values.get("depths"), original.get("depths")
+    stages_kept = isinstance(depths, list) and isinstance(before, (list, tuple)) and len(depths) == len(before)
+    if _layer_count(values) != _layer_count(original) or (depths != before and not stages_kept):
         for name in ("stage_names", "out_features", "out_indices"):
             values.pop(name, None)
+
+
+def _keep_stage_channels_consistent(values: dict[str, Any]) -> None:
+    """HGNet-style backbones (HGNetV2: D-FINE's, RT-DETR-style layout detectors', PP-OCR's) size their
+    layers by ``stem_channels`` and ``stage_in/mid/out_channels`` but declare their outputs by
+    ``hidden_sizes``, which the necks read: with ``hidden_sizes`` shrunk, the stages follow it (stage
+    i puts out ``hidden_sizes[i]`` and takes the previous stage's output, the stem's for the first,
+    which puts out ``embedding_size``), or a neck's input projections miss the real widths."""
+    hidden, stem = values.get("hidden_sizes"), values.get("stem_channels")
+    stages = [values.get(name) for name in ("stage_in_channels", "stage_mid_channels", "stage_out_channels")]
+    lists = [hidden, stem, *stages]
+    if not all(isinstance(v, list) and v and all(isinstance(i, int) for i in v) for v in lists):
+        return
+    if not len(hidden) == len(stages[0]) == len(stages[1]) == len(stages[2]) or len(stem) != 3:
+        return
+    embedding = values.get("embedding_size") if isinstance(values.get("embedding_size"), int) else min(stem[2], HIDDEN)
+    values["stem_channels"] = [stem[0], min(stem[1], embedding), embedding]
+    values["stage_in_channels"] = [embedding] + hidden[:-1]
+    values["stage_mid_channels"] = [min(mid, max(out // 2, 1)) for mid, out in zip(stages[1], hidden)]
+    values["stage_out_channels"] = list(hidden)
 
 
 def _feed_the_neck(values: dict[str, Any]) -> None:

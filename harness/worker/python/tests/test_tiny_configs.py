@@ -27,6 +27,25 @@ def test_backbone_stage_names_are_derived_again() -> None:
     assert config.out_features[-1] in config.stage_names and len(config.stage_names) == config.num_hidden_layers + 1
 
 
+def test_fewer_blocks_per_stage_keep_every_stage_a_neck_takes() -> None:
+    # RT-DETR's hybrid encoder takes the ResNet's last three stages: depths [3, 4, 6, 3] -> [1, 1, 1, 1] keeps them
+    assert tiny_config("rt_detr").backbone_config.out_features == ["stage2", "stage3", "stage4"]
+    assert probe_tiny("RTDetrModel", "rt_detr")["ok"]
+
+
+def test_hgnet_stage_widths_follow_the_declared_hidden_sizes() -> None:
+    # necks read hidden_sizes; HGNetV2's layers are sized by stem/stage channels, which must agree
+    hgnet = tiny_config("hgnet_v2")
+    assert hgnet.stage_out_channels == hgnet.hidden_sizes
+    assert hgnet.stage_in_channels == [hgnet.stem_channels[-1], *hgnet.hidden_sizes[:-1]]
+    assert probe_tiny("DFineModel", "d_fine")["ok"]  # its input projections take the declared widths
+
+
+def test_decoder_inputs_follow_the_shrunk_encoder_width() -> None:
+    detr = tiny_config("rt_detr")
+    assert detr.encoder_hidden_dim == 32 and detr.decoder_in_channels == [32, 32, 32]
+
+
 def test_rope_sections_sum_to_half_the_new_head_dim() -> None:
     values = shrink_config_dict({"hidden_size": 4096, "num_attention_heads": 32, "head_dim": 128,
                                  "rope_parameters": {"mrope_section": [24, 20, 20]}})
