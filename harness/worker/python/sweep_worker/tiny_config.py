@@ -24,7 +24,7 @@ _HEADS = {"num_attention_heads", "n_head", "num_heads", "encoder_attention_heads
 _KV_HEADS = {"num_key_value_heads", "num_kv_heads", "n_kv_heads", "multi_query_group_num", "num_key_value_attention_heads",
              "linear_num_key_heads"}
 _HIDDEN = {"hidden_size", "d_model", "n_embd", "embed_dim", "dim", "word_embed_proj_dim", "projection_dim", "embedding_size",
-           "hidden_dim", "encoder_hidden_size", "text_embed_dim", "vision_embed_dim", "d_embed", "reassemble_hidden_size"}
+           "hidden_dim", "encoder_hidden_size", "text_embed_dim", "vision_embed_dim", "d_embed", "reassemble_hidden_size", "encoder_hidden_dim"}
 _FFN = {"intermediate_size", "ffn_dim", "d_ff", "n_inner", "encoder_ffn_dim", "decoder_ffn_dim", "d_inner",
         "moe_intermediate_size", "shared_expert_intermediate_size", "moe_shared_expert_intermediate_size", "ffn_hidden_size"}
 _EXPERTS = {"num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts"}
@@ -133,11 +133,12 @@ def shrink_config_dict(values: dict[str, Any]) -> dict[str, Any]:
     _keep_pixel_shuffle_consistent(out, values)
     if isinstance(values.get("upsample_groups"), int) and values.get("upsample_groups") == values.get("hidden_size"):
         out["upsample_groups"] = out["hidden_size"]  # Mimi's depthwise upsampling: one group per channel
+    _keep_decoder_inputs_consistent(out, values)
     if values.get("head_dim") == values.get("qk_rope_head_dim") and "qk_rope_head_dim" in out:
         out["head_dim"] = out["qk_rope_head_dim"]  # latent attention's RoPE runs on the rope part of the head
     _keep_layer_lists_consistent(out, values)
     _keep_backbone_stages_consistent(out, values)
-    _narrow_stage_channels(out, values)
+    _keep_stage_channels_consistent(out)
     _feed_the_neck(out)
     _keep_rope_sections_consistent(out)
     _keep_token_ids_in_vocab(out)
@@ -204,6 +205,15 @@ def _fill_derived_sizes(values: dict[str, Any]) -> None:
         values["mamba_d_head"] = expand * hidden // mamba_heads  # heads x head dim must equal the inner size
 
 
+def _keep_decoder_inputs_consistent(values: dict[str, Any], original: dict[str, Any]) -> None:
+    """RT-DETR-style detectors feed each level of their hybrid encoder's output (``encoder_hidden_dim``
+    wide) to the decoder, which declares those widths in ``decoder_in_channels``: where the defaults
+    have them equal, the shrunk ones stay equal."""
+    widths, before = values.get("decoder_in_channels"), original.get("encoder_hidden_dim")
+    if isinstance(widths, list) and isinstance(before, int) and widths and all(w == before for w in widths):
+        values["decoder_in_channels"] = [values["encoder_hidden_dim"]] * len(widths)
+
+
 def _keep_variety(per_layer: list[Any], count: int) -> list[Any]:
     """The first ``count`` entries, but with every distinct kind of layer represented first: a hybrid
     whose first layers are all linear attention must still keep one full-attention layer."""
@@ -216,33 +226,14 @@ def _keep_variety(per_layer: list[Any], count: int) -> list[Any]:
 
 def _keep_backbone_stages_consistent(values: dict[str, Any], original: dict[str, Any]) -> None:
     """Backbones name their outputs by stage (``stage12``); with fewer layers the config must derive
-    them again, so the stale names and indices go. Shallower stages (``depths`` of ones) keep their
-    number, so their names and the stages a detector reads (D-FINE's last three) stay."""
-    depths, original_depths = values.get("depths"), original.get("depths")
-    fewer_stages = isinstance(depths, list) and isinstance(original_depths, list) and len(depths) != len(original_depths)
-    if _layer_count(values) != _layer_count(original) or fewer_stages or (depths != original_depths and not isinstance(depths, list)):
+    them again, so the stale names and indices go. Fewer blocks per stage (``depths`` [3, 4, 6, 3]
+    to [1, 1, 1, 1]) keep every stage, so the stages a detector's neck takes (RT-DETR's last three)
+    stay its outputs."""
+    depths, before = values.get("depths"), original.get("depths")
+    stages_kept = isinstance(depths, list) and isinstance(before, (list, tuple)) and len(depths) == len(before)
+    if _layer_count(values) != _layer_count(original) or (depths != before and not stages_kept):
         for name in ("stage_names", "out_features", "out_indices"):
             values.pop(name, None)
-
-
-_STAGE_CHANNELS = ("stem_channels", "stage_in_channels", "stage_mid_channels", "stage_out_channels")
-
-
-def _narrow_stage_channels(values: dict[str, Any], original: dict[str, Any]) -> None:
-    """HGNet-V2 builds its stages from per-stage channel lists (``stage_*_channels``, ``stem_channels``)
-    and reports them to heads and detectors as ``embedding_size`` + ``hidden_sizes``: narrow all of
-    them by one factor (the shrink of the last stage), so each stage still feeds the next and the
-    reported widths are the real ones (the defaults even disagree on the first stage, 256 vs 128)."""
-    lists = [original.get(name) for name in _STAGE_CHANNELS]
-    hidden = values.get("hidden_sizes")
-    if not all(isinstance(v, list) and v and all(isinstance(c, int) for c in v) for v in [*lists, hidden]):
-        return
-    factor = max(1, lists[-1][-1] // hidden[-1])
-    for name, channels in zip(_STAGE_CHANNELS, lists):
-        keep = 1 if name == "stem_channels" else 0  # the stem's first entry is the image's channels
-        values[name] = channels[:keep] + [max(1, c // factor) for c in channels[keep:]]
-    values["hidden_sizes"] = list(values["stage_out_channels"])
-    values["embedding_size"] = values["stem_channels"][-1]
 
 
 def _keep_pixel_shuffle_consistent(values: dict[str, Any], original: dict[str, Any]) -> None:
@@ -257,6 +248,26 @@ def _keep_pixel_shuffle_consistent(values: dict[str, Any], original: dict[str, A
     for name in ("projector_input_dim", "projector_output_dim", "vision_output_dim"):
         if isinstance(values.get(name), int):
             values[name] = min(values[name], HIDDEN)
+
+
+def _keep_stage_channels_consistent(values: dict[str, Any]) -> None:
+    """HGNet-style backbones (HGNetV2: D-FINE's, RT-DETR-style layout detectors', PP-OCR's) size their
+    layers by ``stem_channels`` and ``stage_in/mid/out_channels`` but declare their outputs by
+    ``hidden_sizes``, which the necks read: with ``hidden_sizes`` shrunk, the stages follow it (stage
+    i puts out ``hidden_sizes[i]`` and takes the previous stage's output, the stem's for the first,
+    which puts out ``embedding_size``), or a neck's input projections miss the real widths."""
+    hidden, stem = values.get("hidden_sizes"), values.get("stem_channels")
+    stages = [values.get(name) for name in ("stage_in_channels", "stage_mid_channels", "stage_out_channels")]
+    lists = [hidden, stem, *stages]
+    if not all(isinstance(v, list) and v and all(isinstance(i, int) for i in v) for v in lists):
+        return
+    if not len(hidden) == len(stages[0]) == len(stages[1]) == len(stages[2]) or len(stem) != 3:
+        return
+    embedding = values.get("embedding_size") if isinstance(values.get("embedding_size"), int) else min(stem[2], HIDDEN)
+    values["stem_channels"] = [stem[0], min(stem[1], embedding), embedding]
+    values["stage_in_channels"] = [embedding] + hidden[:-1]
+    values["stage_mid_channels"] = [min(mid, max(out // 2, 1)) for mid, out in zip(stages[1], hidden)]
+    values["stage_out_channels"] = list(hidden)
 
 
 def _feed_the_neck(values: dict[str, Any]) -> None:
@@ -425,7 +436,9 @@ def tiny_config(model_type: str, overrides: dict[str, Any] | None = None) -> Any
 def tiny_config_for_class(cls: type, model_type: str, overrides: dict[str, Any] | None = None) -> Any:
     """The tiny config ``cls`` takes: a class filed under a composite's type whose ``config_class``
     is one of its parts (``MusicgenForCausalLM`` under ``musicgen`` takes ``musicgen_decoder``)
-    gets that part's tiny config; the overrides, written for the composite, do not apply to it."""
+    gets that part of the tiny composite, so the overrides written for the composite's part apply
+    to it too (Qwen4-Exp's ``text_config`` indexer sizes for ``Qwen4ExpForCausalLM``); a composite
+    without such a part, or one that does not build, leaves it the part's own tiny config."""
     own = getattr(getattr(cls, "config_class", None), "model_type", None)
     if not own or own == model_type:
         return tiny_config(model_type, overrides)
@@ -433,4 +446,7 @@ def tiny_config_for_class(cls: type, model_type: str, overrides: dict[str, Any] 
         config = tiny_config(model_type, overrides)
     except Exception:  # the composite may not build without its overrides; the part does
         return tiny_config(own)
-    return config if isinstance(config, cls.config_class) else tiny_config(own)
+    if isinstance(config, cls.config_class):
+        return config
+    part = next((value for value in vars(config).values() if isinstance(value, cls.config_class)), None)
+    return part if part is not None else tiny_config(own)

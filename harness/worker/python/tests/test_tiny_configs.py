@@ -69,6 +69,25 @@ def test_pixel_shuffle_adapter_widths_follow_the_shrunk_hidden_size() -> None:
         model(pixel_values=torch.randn(1, 3, config.image_size, config.image_size))
 
 
+def test_fewer_blocks_per_stage_keep_every_stage_a_neck_takes() -> None:
+    # RT-DETR's hybrid encoder takes the ResNet's last three stages: depths [3, 4, 6, 3] -> [1, 1, 1, 1] keeps them
+    assert tiny_config("rt_detr").backbone_config.out_features == ["stage2", "stage3", "stage4"]
+    assert probe_tiny("RTDetrModel", "rt_detr")["ok"]
+
+
+def test_hgnet_stage_widths_follow_the_declared_hidden_sizes() -> None:
+    # necks read hidden_sizes; HGNetV2's layers are sized by stem/stage channels, which must agree
+    hgnet = tiny_config("hgnet_v2")
+    assert hgnet.stage_out_channels == hgnet.hidden_sizes
+    assert hgnet.stage_in_channels == [hgnet.stem_channels[-1], *hgnet.hidden_sizes[:-1]]
+    assert probe_tiny("DFineModel", "d_fine")["ok"]  # its input projections take the declared widths
+
+
+def test_decoder_inputs_follow_the_shrunk_encoder_width() -> None:
+    detr = tiny_config("rt_detr")
+    assert detr.encoder_hidden_dim == 32 and detr.decoder_in_channels == [32, 32, 32]
+
+
 def test_rope_sections_sum_to_half_the_new_head_dim() -> None:
     values = shrink_config_dict({"hidden_size": 4096, "num_attention_heads": 32, "head_dim": 128,
                                  "rope_parameters": {"mrope_section": [24, 20, 20]}})
@@ -210,6 +229,17 @@ def test_composites_and_their_parts() -> None:
     parts = {"encoder": {"model_type": "bert"}, "decoder": {"model_type": "bert", "is_decoder": True, "add_cross_attention": True}}
     assert tiny_config("encoder-decoder", parts).encoder.hidden_size == 32
     assert probe_tiny("MusicgenForCausalLM", "musicgen")["ok"]  # built from musicgen_decoder, its config_class; ids per codebook
+
+
+def test_a_part_of_a_composite_keeps_the_overrides_written_for_that_part() -> None:
+    # Qwen4ExpForCausalLM (type qwen4_exp) takes the composite's text_config, with the row's indexer sizes
+    from sweep_worker.model_folder import resolve_model_class
+    from sweep_worker.tiny_config import tiny_config_for_class
+
+    sizes = {"indexer_n_heads": 2, "indexer_kv_heads": 1, "indexer_head_dim": 16, "indexer_budget": 4, "indexer_compress_ratio": 2}
+    config = tiny_config_for_class(resolve_model_class("Qwen4ExpForCausalLM"), "qwen4_exp", {"text_config": sizes})
+    assert config.model_type == "qwen4_exp_text" and config.indexer_budget == 4
+    assert probe_tiny("Qwen4ExpForCausalLM", "qwen4_exp", {"text_config": sizes})["ok"]
 
 
 def test_padded_positions_hold_the_pad_token() -> None:
