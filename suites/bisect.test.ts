@@ -13,10 +13,11 @@ import { loadCatalog } from '../harness/catalog/catalog.js';
 import { loadModelEntries, selectModels } from '../harness/catalog/default-models.js';
 import { loadTinyOverrides } from '../harness/catalog/tiny-overrides.js';
 import { bisect, type BisectReport } from '../harness/drift/bisect.js';
-import { bisectMarkdown } from '../harness/drift/bisect-report.js';
+import { bisectMarkdown, writeBisectFiles } from '../harness/drift/bisect-report.js';
 import { BisectInputError } from '../harness/drift/run-pins.js';
 import { REPO_ROOT } from '../harness/python/paths.js';
 import { withPins } from '../harness/python/pin-set.js';
+import { writeRunReport } from '../harness/report/write-report.js';
 import { RunFolder } from '../harness/results/run-folder.js';
 import { resolveModelFrom } from '../harness/sweep/checkpoints.js';
 import { expandJobs } from '../harness/sweep/jobs.js';
@@ -67,6 +68,15 @@ describe('export-sweep bisect on a two-package bump', () => {
     const markdown = bisectMarkdown(report);
     expect(markdown).toContain('onnxscript 0.7.0 -> 0.7.2');
     expect(markdown).toContain('https://github.com/microsoft/onnxscript/issues');
+  });
+
+  it("the new run's dashboard shows the findings, as the command leaves them", () => {
+    writeBisectFiles(join(root, 'bump'), report);
+    const page = readFileSync(writeRunReport(join(root, 'bump')).index, 'utf8');
+    const section = page.slice(page.indexOf('<h2>Bisect against baseline</h2>'));
+    expect(section).toContain('tiny-llama/onnx/static');
+    expect(section).toContain('onnxscript 0.7.0 -&gt; 0.7.2');
+    expect(section).toContain('href="https://github.com/microsoft/onnxscript/issues"');
   });
 
   it('a second bisect of the same runs reruns nothing: every set keeps its results', async () => {

@@ -1,10 +1,8 @@
 // `export-sweep bisect BASE_RUN NEW_RUN`: which moved package broke each regression between two runs
 // made under different pin sets (harness/drift/bisect.ts), as a table, NEW_RUN/bisect.md and
 // NEW_RUN/bisect.json, which NEW_RUN's dashboard shows.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { bisect } from '../drift/bisect.js';
-import { bisectMarkdown, bisectTable } from '../drift/bisect-report.js';
+import { bisectTable, writeBisectFiles } from '../drift/bisect-report.js';
 import { BisectInputError } from '../drift/run-pins.js';
 import { writeRunReport } from '../report/write-report.js';
 import { parseCommand, positiveInt, UsageError } from './args.js';
@@ -43,9 +41,8 @@ export async function bisectCommand(args: string[]): Promise<number> {
       maxSets: positiveInt(parsed.values['max-sets'], '--max-sets'), workers: positiveInt(parsed.values.jobs, '--jobs'),
       log: (line) => console.log(line),
     });
-    writeFileSync(join(newRun, 'bisect.json'), `${JSON.stringify(report, null, 1)}\n`);
-    writeFileSync(join(newRun, 'bisect.md'), bisectMarkdown(report));
-    console.log(`\n${bisectTable(report)}\n\nmarkdown: ${join(newRun, 'bisect.md')}\ndashboard (with the bisect section): ${writeRunReport(newRun).index}`);
+    const markdown = writeBisectFiles(newRun, report);
+    console.log(`\n${bisectTable(report)}\n\nmarkdown: ${markdown}\ndashboard (with the bisect section): ${writeRunReport(newRun).index}`);
     return report.jobs.some((j) => j.verdict !== 'flaky' && j.verdict !== 'not-pins') ? 1 : 0;
   } catch (error) {
     if (error instanceof BisectInputError) throw new UsageError(error.message);

@@ -1,5 +1,7 @@
 // A bisect's findings for people: one line per regressed job with the package to blame, its versions,
 // both error lines and the project's issue tracker, as a terminal table and as Markdown.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { alignColumns } from '../report/text-columns.js';
 import type { BisectedJob, BisectReport } from './bisect.js';
 import { moveText, type PinMove } from './pin-moves.js';
@@ -89,4 +91,11 @@ export function bisectMarkdown(report: BisectReport): string {
   );
   if (report.untried.length) lines.push('', `Not tried (--max-sets reached): ${report.untried.map((n) => `\`${n}\``).join(', ')}.`);
   return `${lines.join('\n')}\n`;
+}
+
+/** NEW_RUN/bisect.json (which NEW_RUN's dashboard shows) and NEW_RUN/bisect.md; returns the Markdown's path. */
+export function writeBisectFiles(newRun: string, report: BisectReport): string {
+  writeFileSync(join(newRun, 'bisect.json'), `${JSON.stringify(report, null, 1)}\n`);
+  writeFileSync(join(newRun, 'bisect.md'), bisectMarkdown(report));
+  return join(newRun, 'bisect.md');
 }
