@@ -101,6 +101,7 @@ class Recipe:
         channels = _first(configs, "num_channels", "in_channels", "in_chans", default=3)
         size = _first(configs, "image_size", "img_size", "input_size", default=32)
         height, width = (size, size) if isinstance(size, int) else (size[-2], size[-1])
+        height, width = _row_inputs(self.config).get("imageSize", (height, width))  # a row's own (PP-OCR text lines)
         self.dynamic[name] = {0: ["batch", 1, 8]}
         frames = _first(configs, "num_frames", "frames_per_clip")
         if type(self.model).__name__.endswith("ForKeypointMatching"):

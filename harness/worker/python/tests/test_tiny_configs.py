@@ -261,6 +261,16 @@ def test_an_architecture_row_overrides_the_generic_image_recipe() -> None:
     assert perceiver.config.num_frames and build_recipe(perceiver)[0]["pixel_values"].shape == (2, 3, 32, 32)
 
 
+def test_an_architecture_row_sets_the_processor_image_size() -> None:
+    # harness/architectures/architectures.json: pp_ocrv6_tiny_rec's inputs.imageSize [48, 320]: its image
+    # processor feeds 48x320 text lines; the generic 32x32 square is pooled to nothing by its head
+    model = transformers.PPOCRV6TinyRecModel(tiny_config("pp_ocrv6_tiny_rec")).eval()
+    inputs = build_recipe(model)[0]
+    assert inputs["pixel_values"].shape[-2:] == (48, 320)
+    with torch.no_grad():
+        model(**inputs)
+
+
 def _row_tiny_config(model_type: str) -> dict | None:
     """A row's tinyConfig overrides as the harness passes them (its ``$why`` notes left out)."""
     from sweep_worker.sample_inputs import _architecture_rows
