@@ -1,12 +1,12 @@
 // docs/catalog-status.md: the catalog status as a person reads it. Everything in it comes from the
 // CatalogStatus object, which is also written as JSON for tools.
+import { markdownCell } from '../report/text-columns.js';
 import { STATUS_ORDER } from '../report/pass-rates.js';
 import type { CatalogStatus, StatusRate } from './catalog-status.js';
 
 const percent = (f: number | null): string => (f === null ? '-' : `${(100 * f).toFixed(1)}%`);
 const rateCell = (r: StatusRate): string => `${percent(r.all)} (${r.passed}/${r.jobs})`;
 const reachedCell = (r: StatusRate): string => `${percent(r.reached)} (${r.reachedPassed}/${r.reachedJobs})`;
-const cell = (text: string): string => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 const counts = (c: Record<string, number> | undefined): string => STATUS_ORDER.filter((st) => c?.[st]).map((st) => `${st} ${c![st]}`).join(', ');
 
 /** Shown per failure group; the JSON has every class. */
@@ -49,7 +49,7 @@ export function catalogStatusMarkdown(s: CatalogStatus): string {
     '',
     '| entry | kind | jobs explained | xpass (stale) | other error | link |',
     '|---|---|---|---|---|---|',
-    ...s.expectations.map((e) => `| ${cell(e.name)} | ${e.kind} | ${e.explained} | ${e.xpass} | ${e.unexpected} | ${e.link} |`),
+    ...s.expectations.map((e) => `| ${markdownCell(e.name)} | ${e.kind} | ${e.explained} | ${e.xpass} | ${e.unexpected} | ${e.link} |`),
     '',
     '## Failures no expectation explains',
     '',
@@ -57,7 +57,7 @@ export function catalogStatusMarkdown(s: CatalogStatus): string {
     '',
     '| jobs | status | stage | error | classes |',
     '|---|---|---|---|---|',
-    ...s.unexplainedGroups.slice(0, GROUPS_SHOWN).map((g) => `| ${g.jobs} | ${g.status} | ${g.stage} | ${cell(g.error)} | ${g.classes.slice(0, CLASSES_SHOWN).join(', ')}${g.classes.length > CLASSES_SHOWN ? `, ... (${g.classes.length})` : ''} |`),
+    ...s.unexplainedGroups.slice(0, GROUPS_SHOWN).map((g) => `| ${g.jobs} | ${g.status} | ${g.stage} | ${markdownCell(g.error)} | ${g.classes.slice(0, CLASSES_SHOWN).join(', ')}${g.classes.length > CLASSES_SHOWN ? `, ... (${g.classes.length})` : ''} |`),
     ...(s.unexplainedGroups.length > GROUPS_SHOWN ? ['', `... and ${s.unexplainedGroups.length - GROUPS_SHOWN} more groups (catalog-status.json).`] : []),
     '',
     '## Records counted',

@@ -2,7 +2,7 @@
 // both error lines and the project's issue tracker, as a terminal table and as Markdown.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { alignColumns } from '../report/text-columns.js';
+import { alignColumns, markdownCell } from '../report/text-columns.js';
 import type { BisectedJob, BisectReport } from './bisect.js';
 import { moveText, type PinMove } from './pin-moves.js';
 
@@ -68,7 +68,6 @@ function setOutcome(report: BisectReport, set: string): string {
   return `${outcomes.filter((o) => o.failed).length} of ${outcomes.length} job(s) fail`;
 }
 
-const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
 export function bisectMarkdown(report: BisectReport): string {
   const lines = [
@@ -81,13 +80,13 @@ export function bisectMarkdown(report: BisectReport): string {
   lines.push(
     '| job | blamed move | under the base pins | under the blamed move | report at |',
     '|---|---|---|---|---|',
-    ...blameLines(report).map((b) => `| \`${b.id}\` | ${cell(b.who)} | ${cell(b.before)} | ${cell(b.line)} | ${b.where.join('<br>')} |`),
+    ...blameLines(report).map((b) => `| \`${b.id}\` | ${markdownCell(b.who)} | ${markdownCell(b.before)} | ${markdownCell(b.line)} | ${b.where.join('<br>')} |`),
     '',
     'Sets tried (each its own resolved pin set and environment; runs under `bisect/` in the new run folder):',
     '',
     '| set | moves | outcome |',
     '|---|---|---|',
-    ...report.sets.map((s) => `| \`${s.name}\` | ${cell(movesCell(s.moves) || 'none (the base pins)')} | ${s.conflict ? `does not resolve: ${cell(s.conflict)}` : setOutcome(report, s.name)} |`),
+    ...report.sets.map((s) => `| \`${s.name}\` | ${markdownCell(movesCell(s.moves) || 'none (the base pins)')} | ${s.conflict ? `does not resolve: ${markdownCell(s.conflict)}` : setOutcome(report, s.name)} |`),
   );
   if (report.untried.length) lines.push('', `Not tried (--max-sets reached): ${report.untried.map((n) => `\`${n}\``).join(', ')}.`);
   return `${lines.join('\n')}\n`;

@@ -7,7 +7,7 @@
 // passed, so after a pass it is no change at all, and the run itself names the stale entry.
 import { errorHeadline } from '../report/error-text.js';
 import { passed, type JobResult } from '../sweep/job-result.js';
-import { alignColumns } from '../report/text-columns.js';
+import { alignColumns, markdownCell } from '../report/text-columns.js';
 
 export type ChangeKind =
   | 'regression' | 'broke' | 'fix' | 'error-change' | 'tolerance-change' | 'newly-expected' | 'newly-skipped' | 'unskipped' | 'new-job' | 'removed-job';
@@ -107,7 +107,6 @@ const TITLES: Record<ChangeKind, string> = {
   fix: 'Fixes (failed, passes now)', 'newly-expected': 'Newly expected failures (passed, fails now as an xfail entry expects)', 'newly-skipped': 'Newly skipped', unskipped: 'No longer skipped', 'new-job': 'New jobs', 'removed-job': 'Removed jobs',
 };
 
-const cell = (text: string | undefined) => (text ?? '').replaceAll('|', '\\|').replaceAll('\n', ' ');
 
 /** Markdown fit for a pull-request comment. */
 export function diffMarkdown(diff: RunDiff): string {
@@ -125,7 +124,7 @@ export function diffMarkdown(diff: RunDiff): string {
     const rows = diff.changes.filter((c) => c.kind === kind);
     if (!rows.length) continue;
     lines.push('', `#### ${TITLES[kind]}`, '', '| job | before | after | detail |', '|---|---|---|---|');
-    for (const c of rows) lines.push(`| \`${c.id}\` | ${cell(c.before)} | ${cell(c.after)} | ${cell(c.detail)} |`);
+    for (const c of rows) lines.push(`| \`${c.id}\` | ${markdownCell(c.before)} | ${markdownCell(c.after)} | ${markdownCell(c.detail)} |`);
   }
   if (diff.newClasses.length) lines.push('', `New classes: ${diff.newClasses.map((c) => `\`${c}\``).join(', ')}`);
   if (diff.removedClasses.length) lines.push('', `Removed classes: ${diff.removedClasses.map((c) => `\`${c}\``).join(', ')}`);
