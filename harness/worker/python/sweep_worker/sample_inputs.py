@@ -174,6 +174,11 @@ class Recipe:
             self.dynamic["input_values"] = {0: ["batch", 1, 8], 2: ["samples", 800, 16000]}
             channels = _first([self.config], "audio_channels", default=1)
             return torch.randn(self.batch, channels, 1600, generator=self.generator)
+        if re.search(r"input_values \(`[^`]*` of shape `\(batch_size, max_length, num_mel_bins\)", doc):
+            # spectrogram transformers (AST): mel frames padded to the feature extractor's max_length,
+            # which the config repeats and sizes the position embeddings by, so only the batch varies
+            self.dynamic["input_values"] = {0: ["batch", 1, 8]}
+            return torch.randn(self.batch, self.config.max_length, self.config.num_mel_bins, generator=self.generator)
         self.dynamic["input_values"] = {0: ["batch", 1, 8], 1: ["samples", 800, 16000]}
         return torch.randn(self.batch, 1600, generator=self.generator)
 
