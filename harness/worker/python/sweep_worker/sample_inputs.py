@@ -174,6 +174,11 @@ class Recipe:
             self.dynamic["input_values"] = {0: ["batch", 1, 8], 2: ["samples", 800, 16000]}
             channels = _first([self.config], "audio_channels", default=1)
             return torch.randn(self.batch, channels, 1600, generator=self.generator)
+        if re.search(r"input_values \(`[^`]*` of shape `\(batch_size, max_length, num_mel_bins\)", doc):
+            # spectrogram transformers (AST): mel frames padded to the feature extractor's max_length,
+            # which the config repeats and sizes the position embeddings by, so only the batch varies
+            self.dynamic["input_values"] = {0: ["batch", 1, 8]}
+            return torch.randn(self.batch, self.config.max_length, self.config.num_mel_bins, generator=self.generator)
         self.dynamic["input_values"] = {0: ["batch", 1, 8], 1: ["samples", 800, 16000]}
         return torch.randn(self.batch, 1600, generator=self.generator)
 
@@ -324,6 +329,21 @@ class Recipe:
         order = torch.stack([torch.randperm(count, generator=self.generator) for _ in range(self.batch)])
         self.dynamic["bool_masked_pos"] = {0: ["batch", 1, 8]}
         return order < masked
+
+    def region_features(self) -> dict[str, torch.Tensor]:
+        """Images as LXMERT's detector hands them over: ``visual_feats``, one ROI-pooled feature per
+        detected box (``visual_feat_dim`` wide, 36 boxes as its Faster R-CNN keeps), and
+        ``visual_pos``, each box's corners normalised to [0, 1] (x1 <= x2, y1 <= y2). Only the batch
+        may vary: the box count is the detector's setting."""
+        boxes = 36
+        corners = torch.rand(self.batch, boxes, 2, 2, generator=self.generator).sort(dim=2).values  # (x, y) min then max
+        inputs = {
+            "visual_feats": torch.randn(self.batch, boxes, self.config.visual_feat_dim, generator=self.generator),
+            "visual_pos": corners.reshape(self.batch, boxes, 4),  # x1, y1, x2, y2
+        }
+        for name in inputs:
+            self.dynamic[name] = {0: ["batch", 1, 8]}
+        return inputs
 
     def bbox(self) -> torch.Tensor:
         corners = torch.randint(0, 500, (self.batch, self.seq, 2), generator=self.generator)
@@ -483,6 +503,9 @@ def build_recipe(
             recipe.dynamic["token_type_ids"] = recipe.text_dims()
         if "bbox" in params:
             inputs["bbox"] = recipe.bbox()
+    if primary == "input_ids" and "visual_feats" in params and "visual_pos" in params:
+        # the forward marks both optional but raises without them: the text is read against the image
+        inputs.update(recipe.region_features())
     if primary == "past_values":
         recipe.time_series_extras(params, inputs)
     if primary == "flattened_patches" and "attention_mask" in params:

@@ -406,3 +406,23 @@ def test_padded_audio_and_patches_mark_their_padding_as_the_processors_do() -> N
     inputs, _ = build_recipe(pix)
     patches = inputs["flattened_patches"]
     assert inputs["attention_mask"].sum(-1).tolist() == [12, 12] and patches[0, 11, :2].tolist() == [3.0, 4.0]
+
+
+def test_a_spectrogram_transformer_gets_its_feature_extractors_frames_and_mel_bins() -> None:
+    config = tiny_config("audio-spectrogram-transformer")
+    inputs, dynamic = build_recipe(transformers.ASTForAudioClassification(config).eval(), batch=2)
+    assert inputs["input_values"].shape == (2, config.max_length, config.num_mel_bins)
+    assert dynamic["input_values"] == {0: ["batch", 1, 8]}
+    assert probe_tiny("ASTModel", "audio-spectrogram-transformer")["ok"]
+
+
+def test_a_region_feature_model_gets_its_detectors_boxes_with_the_text() -> None:
+    model = transformers.LxmertModel(tiny_config("lxmert")).eval()
+    inputs, dynamic = build_recipe(model, batch=2)
+    assert inputs["visual_feats"].shape == (2, 36, model.config.visual_feat_dim)
+    boxes = inputs["visual_pos"]
+    assert boxes.shape == (2, 36, 4) and (boxes >= 0).all() and (boxes <= 1).all()
+    assert (boxes[..., 2] >= boxes[..., 0]).all() and (boxes[..., 3] >= boxes[..., 1]).all()
+    assert dynamic["visual_feats"] == dynamic["visual_pos"] == {0: ["batch", 1, 8]}
+    with torch.no_grad():
+        model(**inputs)
