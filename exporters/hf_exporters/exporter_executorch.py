@@ -12,6 +12,7 @@ import math
 import operator
 import os
 import shutil
+import sys
 from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -321,6 +322,39 @@ def _fix_sym_pow_as_mul(gm: torch.fx.GraphModule, node: torch.fx.Node) -> bool:
             product = gm.graph.call_function(operator.mul, (product, base))
     node.replace_all_uses_with(product)
     gm.graph.erase_node(node)
+    return True
+
+
+def _is_constant_pad(node: torch.fx.Node) -> bool:
+    if node.target is aten.constant_pad_nd.default:
+        return True
+    mode = node.kwargs.get("mode", node.args[2] if len(node.args) > 2 else "constant")
+    return node.target is aten.pad.default and mode == "constant"
+
+
+@register_fx_node_fix("executorch")
+def _fix_negative_constant_pad(gm: torch.fx.GraphModule, node: torch.fx.Node) -> bool:
+    """A constant pad with negative amounts (a crop: RWKV's time shift, ``ZeroPad2d((0, 0, 1,
+    -1))``) as slices, then the pad with what is left of it. ATen crops there, but ExecuTorch's
+    portable ``constant_pad_nd`` refuses negative amounts at run time since
+    https://github.com/pytorch/executorch/pull/18018 ("Padding values must be non-negative"), and
+    XNNPACK does not take them either (https://github.com/pytorch/executorch/pull/12935)."""
+    if not _is_constant_pad(node) or len(node.args) < 2:
+        return False
+    source, pad = node.args[0], node.args[1]
+    if not isinstance(source, torch.fx.Node) or not all(isinstance(amount, int) for amount in pad) or min(pad, default=0) >= 0:
+        return False
+    rank = len(source.meta["val"].shape)
+    cropped = source
+    with gm.graph.inserting_before(node):
+        for pair, (before, after) in enumerate(zip(pad[::2], pad[1::2])):
+            if before >= 0 and after >= 0:
+                continue
+            # a negative end counts from the dim's end, so a dynamic dim needs no size node
+            bounds = (rank - 1 - pair, max(-before, 0), after if after < 0 else sys.maxsize)
+            cropped = gm.graph.call_function(aten.slice.Tensor, (cropped, *bounds))
+            cropped.meta["val"] = aten.slice.Tensor(cropped.args[0].meta["val"], *bounds)
+    node.args = (cropped, [max(amount, 0) for amount in pad], *node.args[2:])
     return True
 
 

@@ -209,6 +209,34 @@ def test_unsqueeze_with_dynamic_batch_and_length_runs_outside_the_xnnpack_delega
         torch.testing.assert_close(run_pte(method, manager, {"x": x})["output"], module(x))
 
 
+class TimeShift(torch.nn.Module):
+    """RWKV's time shift in small: each step sees the one before it, a pad of one in front of the
+    sequence and a crop (a negative pad) of one at its end."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shift = torch.nn.ZeroPad2d((0, 0, 1, -1))
+
+    def forward(self, x):
+        return self.shift(x) - x
+
+
+@pytest.mark.parametrize("dynamic", [False, True])
+def test_a_negative_pad_runs_as_a_crop(dynamic, tmp_path) -> None:
+    module, inputs = TimeShift(), {"x": torch.rand(2, 7, 4)}
+    plain = plain_lowering(module, inputs, DynamoConfig(dynamic_shapes={"x": {0: Dim("batch", max=8), 1: Dim("seq", max=16)}} if dynamic else None))
+    with open(tmp_path / "plain.pte", "wb") as file:
+        plain.write_to_file(file)
+    # the runtime logs "Padding values must be non-negative ... op_constant_pad_nd"; the exception says 0x12
+    with pytest.raises(RuntimeError, match="failed with error 0x12"):
+        Runtime.get().load_program(str(tmp_path / "plain.pte")).load_method("forward").execute([inputs["x"]])
+    manager = ExecutorchExporter().export(module, inputs, ExecutorchConfig(dynamic=dynamic))
+    method = load_pte(manager, tmp_path)
+    for shape in [(2, 7, 4), (3, 11, 4), (1, 1, 4)] if dynamic else [(2, 7, 4)]:
+        x = torch.rand(*shape)
+        torch.testing.assert_close(run_pte(method, manager, {"x": x})["output"], module(x))
+
+
 class SplitThenArange(torch.nn.Module):
     """CodeGen's attention in small: a projection split in two (``aten.split`` returns ``Tensor[]``)
     and a count over the batch (``torch.arange``, as masks index rows by batch)."""
