@@ -516,7 +516,10 @@ def build_recipe(
         inputs.update(recipe.windowed_features())
     if primary == "pixel_values" and "prompt_masks" in params and params["prompt_masks"].default is inspect.Parameter.empty:
         inputs.update(recipe.prompted_images())
-    if primary == "pixel_values" and "spatial_shapes" in params and params["spatial_shapes"].default is inspect.Parameter.empty:
+    # NaFlex towers take padded patches; the dual encoder and classifier around one (SigLIP2) mark the
+    # grid optional, as pixel values are, but their tower cannot read an image without it
+    naflex = "spatial_shapes" in params and (params["spatial_shapes"].default is inspect.Parameter.empty or "pixel_attention_mask" in params)
+    if "pixel_values" in inputs and primary in ("pixel_values", "input_ids") and naflex:
         inputs.update(recipe.padded_patches())
     if primary == "pixel_values" and "pixel_position_ids" in params and params["pixel_position_ids"].default is inspect.Parameter.empty:
         inputs.update(recipe.positioned_patches())

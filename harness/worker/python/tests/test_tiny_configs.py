@@ -357,6 +357,15 @@ def test_siglip2_and_gemma4_vision_get_padded_patches_as_their_processors_write_
     gemma(**inputs)
 
 
+@pytest.mark.parametrize("class_name", ["Siglip2Model", "Siglip2ForImageClassification"])
+def test_a_naflex_tower_behind_an_optional_grid_still_gets_padded_patches(class_name: str) -> None:
+    model = getattr(transformers, class_name)(tiny_config("siglip2")).eval()
+    inputs, _ = build_recipe(model)
+    patch = model.config.vision_config.patch_size
+    assert inputs["pixel_values"].shape == (2, 16, patch * patch * 3) and inputs["spatial_shapes"].tolist() == [[3, 4], [2, 2]]
+    model(**inputs)
+
+
 def test_mllama_vision_gets_tiles_with_their_aspect_ratio() -> None:
     # its intermediate_layers_indices (up to 30) follow the shrunk layer count too
     config = tiny_config("mllama_vision_model")
