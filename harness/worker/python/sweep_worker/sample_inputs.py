@@ -70,8 +70,11 @@ class Recipe:
         self.dynamic: dict[str, DynamicDims] = {}
         self.placeholders = 0  # leading image tokens in the text, which any valid sequence keeps
 
+    def batch_dims(self) -> DynamicDims:
+        return {0: ["batch", 1, 8]}
+
     def text_dims(self) -> DynamicDims:
-        return {0: ["batch", 1, 8], 1: ["sequence", 1 + self.placeholders, 64 + self.placeholders]}
+        return {**self.batch_dims(), 1: ["sequence", 1 + self.placeholders, 64 + self.placeholders]}
 
     def vocab(self) -> int:
         text = getattr(self.config, "get_text_config", lambda **_: self.config)(decoder=True)
@@ -82,7 +85,7 @@ class Recipe:
         return vocab
 
     def token_ids(self, name: str, seq: int, vocab: int | None = None) -> torch.Tensor:
-        self.dynamic[name] = {0: ["batch", 1, 8], 1: ["sequence", 1, 64]}
+        self.dynamic[name] = {**self.batch_dims(), 1: ["sequence", 1, 64]}
         return torch.randint(0, vocab or self.vocab(), (self.batch, seq), generator=self.generator)
 
     def attention_mask(self) -> torch.Tensor:
@@ -102,7 +105,7 @@ class Recipe:
         size = _first(configs, "image_size", "img_size", "input_size", default=32)
         height, width = (size, size) if isinstance(size, int) else (size[-2], size[-1])
         height, width = _row_inputs(self.config).get("imageSize", (height, width))  # a row's own (PP-OCR text lines)
-        self.dynamic[name] = {0: ["batch", 1, 8]}
+        self.dynamic[name] = self.batch_dims()
         frames = _first(configs, "num_frames", "frames_per_clip")
         if type(self.model).__name__.endswith("ForKeypointMatching"):
             frames = 2  # keypoint matchers take image pairs: (batch, 2, channels, height, width)
@@ -122,7 +125,7 @@ class Recipe:
         patches = torch.zeros(self.batch, longest, 2 + depth)
         patches[:, : rows * columns, :2] = ids.float()
         patches[:, : rows * columns, 2:] = torch.randn(self.batch, rows * columns, depth, generator=self.generator)
-        self.dynamic["flattened_patches"] = {0: ["batch", 1, 8]}
+        self.dynamic["flattened_patches"] = self.batch_dims()
         return patches
 
     def input_features(self) -> torch.Tensor:
@@ -130,7 +133,7 @@ class Recipe:
         bins = _first(configs, "num_mel_bins", "feature_size", "input_feat_per_channel", default=80)
         positions = _first(configs, "max_source_positions", default=None)
         frames = 2 * positions if positions else 64  # whisper-style encoders need exactly their window
-        self.dynamic["input_features"] = {0: ["batch", 1, 8]}
+        self.dynamic["input_features"] = self.batch_dims()
         stacked = _first(configs, "feature_projection_input_dim")  # w2v-BERT: frames stacked in pairs
         if stacked is not None:
             return torch.randn(self.batch, frames, stacked, generator=self.generator)
@@ -152,7 +155,7 @@ class Recipe:
         lengths = torch.tensor([frames if i % 2 == 0 else 3 * frames // 4 for i in range(self.batch)])
         mask = (torch.arange(frames)[None, :] < lengths[:, None]).long()
         features = torch.randn(self.batch, bins, frames, generator=self.generator) * mask[:, None, :]
-        self.dynamic["input_features"] = self.dynamic["input_features_mask"] = {0: ["batch", 1, 8]}
+        self.dynamic["input_features"] = self.dynamic["input_features_mask"] = self.batch_dims()
         return {"input_features": features, "input_features_mask": mask}
 
     def audio_mel(self) -> dict[str, torch.Tensor]:
@@ -165,21 +168,21 @@ class Recipe:
         lengths = torch.tensor([frames if i % 2 == 0 else 3 * frames // 4 for i in range(self.batch)])
         padding = torch.arange(frames)[None, :] >= lengths[:, None]
         mel = torch.randn(self.batch, frames, bins, generator=self.generator).masked_fill(padding[..., None], 0.0)
-        self.dynamic["audio_mel"] = self.dynamic["audio_mel_mask"] = {0: ["batch", 1, 8]}
+        self.dynamic["audio_mel"] = self.dynamic["audio_mel_mask"] = self.batch_dims()
         return {"audio_mel": mel, "audio_mel_mask": padding}
 
     def input_values(self) -> torch.Tensor:
         doc = inspect.getdoc(self.model.forward) or ""
         if re.search(r"input_values \(`[^`]*` of shape `\(batch_size, (1|channels),", doc):  # codecs: (batch, channels, samples)
-            self.dynamic["input_values"] = {0: ["batch", 1, 8], 2: ["samples", 800, 16000]}
+            self.dynamic["input_values"] = {**self.batch_dims(), 2: ["samples", 800, 16000]}
             channels = _first([self.config], "audio_channels", default=1)
             return torch.randn(self.batch, channels, 1600, generator=self.generator)
         if re.search(r"input_values \(`[^`]*` of shape `\(batch_size, max_length, num_mel_bins\)", doc):
             # spectrogram transformers (AST): mel frames padded to the feature extractor's max_length,
             # which the config repeats and sizes the position embeddings by, so only the batch varies
-            self.dynamic["input_values"] = {0: ["batch", 1, 8]}
+            self.dynamic["input_values"] = self.batch_dims()
             return torch.randn(self.batch, self.config.max_length, self.config.num_mel_bins, generator=self.generator)
-        self.dynamic["input_values"] = {0: ["batch", 1, 8], 1: ["samples", 800, 16000]}
+        self.dynamic["input_values"] = {**self.batch_dims(), 1: ["samples", 800, 16000]}
         return torch.randn(self.batch, 1600, generator=self.generator)
 
     def past_values(self) -> torch.Tensor:
@@ -188,7 +191,7 @@ class Recipe:
         lags = getattr(self.config, "lags_sequence", None) or [0]
         self.steps = (getattr(self.config, "context_length", None) or 32) + max(lags)
         channels = _first([self.config], "num_input_channels", "input_size", default=1)
-        self.dynamic["past_values"] = {0: ["batch", 1, 8]}
+        self.dynamic["past_values"] = self.batch_dims()
         shape = (self.batch, self.steps) if channels == 1 and not hasattr(self.config, "num_input_channels") else (self.batch, self.steps, channels)
         return torch.randn(*shape, generator=self.generator)
 
@@ -207,7 +210,7 @@ class Recipe:
         if "freq" in required:
             inputs["freq"] = torch.zeros(self.batch, 1, dtype=torch.long)
         for name in set(inputs) - {"past_values"}:
-            self.dynamic[name] = {0: ["batch", 1, 8]}
+            self.dynamic[name] = self.batch_dims()
 
     def packed_patches(self, name: str, params: dict[str, inspect.Parameter]) -> dict[str, torch.Tensor]:
         """Images as a Qwen2-VL-style image processor packs them: every patch of every image in one
@@ -248,7 +251,7 @@ class Recipe:
         mask = (torch.arange(longest)[None, :] < shapes.prod(-1)[:, None]).to(torch.int32)
         values = torch.randn(self.batch, longest, patch * patch * channels, generator=self.generator) * mask[..., None]
         for name in ("pixel_values", "pixel_attention_mask", "spatial_shapes"):
-            self.dynamic[name] = {0: ["batch", 1, 8]}
+            self.dynamic[name] = self.batch_dims()
         return {"pixel_values": values, "pixel_attention_mask": mask, "spatial_shapes": shapes}
 
     def positioned_patches(self) -> dict[str, torch.Tensor]:
@@ -270,7 +273,7 @@ class Recipe:
             y, x = torch.meshgrid(torch.arange(rows), torch.arange(columns), indexing="ij")
             positions[i, : rows * columns] = torch.stack([x.flatten(), y.flatten()], -1)
             values[i, : rows * columns] = torch.rand(rows * columns, patch * patch * channels, generator=self.generator)
-        self.dynamic["pixel_values"] = self.dynamic["pixel_position_ids"] = {0: ["batch", 1, 8]}
+        self.dynamic["pixel_values"] = self.dynamic["pixel_position_ids"] = self.batch_dims()
         return {"pixel_values": values, "pixel_position_ids": positions}
 
     def image_tiles(self) -> dict[str, torch.Tensor]:
@@ -294,7 +297,7 @@ class Recipe:
             ids[i, 0] = ratios.index([rows, columns]) + 1  # 0 marks no image
             mask[i, 0, :used] = 1
         for name in ("pixel_values", "aspect_ratio_ids", "aspect_ratio_mask"):
-            self.dynamic[name] = {0: ["batch", 1, 8]}
+            self.dynamic[name] = self.batch_dims()
         return {"pixel_values": pixel_values, "aspect_ratio_ids": ids, "aspect_ratio_mask": mask}
 
     def prompted_images(self) -> dict[str, torch.Tensor]:
@@ -313,7 +316,7 @@ class Recipe:
             "prompt_masks": (classes.expand(shape) - mean) / std,
         }
         for name in inputs:
-            self.dynamic[name] = {0: ["batch", 1, 8]}
+            self.dynamic[name] = self.batch_dims()
         return inputs
 
     def masked_patches(self, pixel_values: torch.Tensor) -> torch.Tensor:
@@ -327,7 +330,7 @@ class Recipe:
         count = frames * (pixel_values.shape[-2] // patch) * (pixel_values.shape[-1] // patch)
         masked = max(1, min(count - 1, (3 * count) // 4))
         order = torch.stack([torch.randperm(count, generator=self.generator) for _ in range(self.batch)])
-        self.dynamic["bool_masked_pos"] = {0: ["batch", 1, 8]}
+        self.dynamic["bool_masked_pos"] = self.batch_dims()
         return order < masked
 
     def region_features(self) -> dict[str, torch.Tensor]:
@@ -342,7 +345,7 @@ class Recipe:
             "visual_pos": corners.reshape(self.batch, boxes, 4),  # x1, y1, x2, y2
         }
         for name in inputs:
-            self.dynamic[name] = {0: ["batch", 1, 8]}
+            self.dynamic[name] = self.batch_dims()
         return inputs
 
     def bbox(self) -> torch.Tensor:
@@ -511,7 +514,7 @@ def build_recipe(
     if primary == "flattened_patches" and "attention_mask" in params:
         # as Pix2Struct's image processor marks them: a patch row is padding when it sums to 0
         inputs["attention_mask"] = (inputs["flattened_patches"].sum(-1) != 0).float()
-        recipe.dynamic["attention_mask"] = {0: ["batch", 1, 8]}
+        recipe.dynamic["attention_mask"] = recipe.batch_dims()
     if primary == "input_features" and "input_features_mask" in params and params["input_features_mask"].default is inspect.Parameter.empty:
         inputs.update(recipe.windowed_features())
     if primary == "pixel_values" and "prompt_masks" in params and params["prompt_masks"].default is inspect.Parameter.empty:
@@ -533,7 +536,7 @@ def build_recipe(
         length = getattr(model.config, "task_seq_len", 77)
         vocab = getattr(model.config, "text_encoder_vocab_size", None) or recipe.vocab()
         inputs["task_inputs"] = torch.randint(0, vocab, (batch, length), generator=recipe.generator)
-        recipe.dynamic["task_inputs"] = {0: ["batch", 1, 8]}
+        recipe.dynamic["task_inputs"] = recipe.batch_dims()
     # BART-style classification and QA heads build decoder ids from input_ids and pool at its eos
     # tokens; separate decoder ids would not line up with them.
     pools_input_ids = type(model).__name__.endswith(("ForSequenceClassification", "ForQuestionAnswering"))
@@ -544,7 +547,7 @@ def build_recipe(
         # (batch, choices, sequence): two choices per example
         for name in [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in inputs]:
             inputs[name] = torch.stack([inputs[name], inputs[name].roll(1, -1)], dim=1)
-            recipe.dynamic[name] = {0: ["batch", 1, 8], 2: ["sequence", 1, 64]}
+            recipe.dynamic[name] = {**recipe.batch_dims(), 2: ["sequence", 1, 64]}
     missing = [
         name for name, p in params.items()
         if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and name not in inputs
