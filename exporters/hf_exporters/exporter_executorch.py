@@ -228,7 +228,10 @@ def _patch_eval_upper_bound(original):
 # dims need a finite bound ("Cannot evaluate the shape upper bound of a dynamic-shaped tensor to a
 # concrete bounded integer"). The bound is generous but not vast: every planned buffer is sized for
 # it at load time, and with a floor of 1024 on batch and sequence a tiny Llama's attention already
-# fails to load (std::bad_alloc). Pass dynamic_shapes with Dim(max=...) for larger ranges.
+# fails to load (std::bad_alloc). A finite bound that a guard of the model set on an automatic dim
+# is no better: Cohere 2's sliding-window slice bounds the sequence at 4094, and the planner sized
+# its attention buffers for that (19 GB for a tiny model). Pass dynamic_shapes with Dim(max=...)
+# for larger ranges: a bound the caller declared is kept.
 _MAX_DIM_MULTIPLIER = 4
 _MAX_DIM_FLOOR = 64
 
@@ -241,26 +244,48 @@ def _shape_env(exported_program: Any) -> Any:
     return None
 
 
+def _declared_symbols(shape_env: Any) -> set[Any] | None:
+    """The symbols of the dims the caller bounded with ``Dim(min=, max=)`` (torch.export refuses a
+    guard that narrows those, so their bounds are the caller's), or None when the trace kept no
+    record of the inputs' constraints and every finite bound has to be taken as declared."""
+    tracked_fakes = getattr(shape_env, "tracked_fakes", None)
+    if not tracked_fakes:
+        return None
+    declared: set[Any] = set()
+    for tracked in tracked_fakes:
+        constraints = getattr(tracked.symbolic_context, "constraint_sizes", None) or ()
+        sizes = tracked.fake.shape if isinstance(tracked.fake, torch.Tensor) else ()
+        for size, constraint in zip(sizes, constraints):
+            if constraint is not None and isinstance(size, torch.SymInt):
+                declared |= size.node.expr.free_symbols
+    return declared
+
+
 @register_fx_program_fix("executorch")
 def _fix_range_constraints(exported_program: Any) -> None:
-    """Cap ``int_oo`` upper bounds at ``max(4 x traced size, 4 x lower bound, 64)`` in the program's
-    range constraints and its shape env, the two places ExecuTorch's planner reads them."""
+    """Cap the upper bounds of automatic dims (``int_oo``, or a model guard's finite bound) at
+    ``max(4 x traced size, 4 x lower bound, 64)`` in the program's range constraints and its shape
+    env, the two places ExecuTorch's planner reads them; a declared ``Dim(max=...)`` is kept."""
     from torch.utils._sympy.numbers import int_oo
     from torch.utils._sympy.value_ranges import ValueRanges
 
     shape_env = _shape_env(exported_program)
+    declared = _declared_symbols(shape_env)
     capped = {}
     for symbol, bounds in list(exported_program.range_constraints.items()):
-        if bounds.upper is not int_oo:
+        automatic = bounds.upper is int_oo or (declared is not None and symbol not in declared)
+        if not automatic:
             continue
         traced = int(shape_env.var_to_val.get(symbol, 0)) if shape_env is not None else 0
         upper = max(_MAX_DIM_MULTIPLIER * traced, _MAX_DIM_MULTIPLIER * int(bounds.lower), _MAX_DIM_FLOOR)
+        if bounds.upper is not int_oo and int(bounds.upper) <= upper:
+            continue
         exported_program._range_constraints[symbol] = ValueRanges(bounds.lower, upper)
         if shape_env is not None and symbol in shape_env.var_to_range:
             shape_env.var_to_range[symbol] = ValueRanges(shape_env.var_to_range[symbol].lower, upper)
         capped[str(symbol)] = upper
     if capped:
-        logger.info("ExecuTorch export: unbounded dynamic dims capped for memory planning: %s", capped)
+        logger.info("ExecuTorch export: automatic dynamic dims capped for memory planning: %s", capped)
 
 
 @register_fx_program_fix("executorch")

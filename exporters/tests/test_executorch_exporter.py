@@ -5,12 +5,14 @@
 import pytest
 import torch
 from torch.export import Dim
+from torch.utils._sympy.numbers import int_oo
 from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
 from executorch.exir import to_edge_transform_and_lower
 from executorch.runtime import Runtime
 
 from hf_exporters import DynamoConfig, DynamoExporter, ExecutorchConfig, ExecutorchExporter
 from hf_exporters.exporter_executorch import (
+    _MAX_DIM_FLOOR,
     _attention_math,
     _fix_missing_placeholder_vals,
     _fix_range_constraints,
@@ -126,12 +128,39 @@ def test_unbounded_dims_are_capped_for_memory_planning(tmp_path) -> None:
     torch.testing.assert_close(run_pte(method, manager, {"x": x})["output"], x * 2)
 
 
+class Window(torch.nn.Module):
+    """A slice up to a fixed end, as sliding-window attention takes one (Cohere 2): torch.export
+    bounds the sliced dim below that end by a guard of its own."""
+
+    def forward(self, x):
+        return x[:, :4094] * 2
+
+
+def test_a_guard_bound_on_an_automatic_dim_is_capped_too(tmp_path) -> None:
+    inputs = {"x": torch.rand(3, 10)}
+    program = DynamoExporter().export(Window(), inputs, DynamoConfig(dynamic=True))
+    # the guard's bound, which memory planning sized every buffer of a tiny Cohere 2 for (19 GB)
+    assert max(int(bounds.upper) for bounds in program.range_constraints.values() if bounds.upper is not int_oo) > 4000
+    _fix_range_constraints(program)
+    assert sorted(int(bounds.upper) for bounds in program.range_constraints.values()) == [_MAX_DIM_FLOOR, _MAX_DIM_FLOOR]
+    manager = ExecutorchExporter().export(Window(), inputs, ExecutorchConfig(dynamic=True))
+    assert manager.hf_input_bounds["x"][1][1] == _MAX_DIM_FLOOR
+    x = torch.rand(50, _MAX_DIM_FLOOR)
+    torch.testing.assert_close(run_pte(load_pte(manager, tmp_path), manager, {"x": x})["output"], x * 2)
+
+
 def test_explicit_bounds_are_kept() -> None:
     program = DynamoExporter().export(
         Scale(), {"x": torch.rand(3, 10)}, DynamoConfig(dynamic_shapes={"x": {0: Dim("b", max=500), 1: Dim("s", max=9000)}})
     )
     _fix_range_constraints(program)
     assert sorted(int(bounds.upper) for bounds in program.range_constraints.values()) == [500, 9000]
+    # a declared bound stays beside an automatic dim, whose guard bound is capped
+    program = DynamoExporter().export(
+        Window(), {"x": torch.rand(3, 10)}, DynamoConfig(dynamic_shapes={"x": {0: Dim.AUTO, 1: Dim("s", max=3000)}})
+    )
+    _fix_range_constraints(program)
+    assert sorted(int(bounds.upper) for bounds in program.range_constraints.values()) == [_MAX_DIM_FLOOR, 3000]
 
 
 def test_missing_placeholder_vals_are_filled_from_the_state_dict() -> None:
