@@ -42,6 +42,7 @@ describe('architecture rows', () => {
     expect(problem({ bert: { tinyconfig: {} } })).toMatch(/rows\.bert\.unknown field "tinyconfig"; a row has why, tinyConfig, inputs/);
     expect(problem({ bert: { inputs: { $why: 'w', frames: 2 } } })).toMatch(/rows\.bert\.inputs: unknown field "frames"; the recipe reads imageFrames/);
     expect(problem({ bert: { inputs: { $why: 'w', imageFrames: 0 } } })).toMatch(/"imageFrames" must be an integer >= 1/);
+    expect(problem({ bert: { inputs: { $why: 'w', minSequence: 1 } } })).toMatch(/"minSequence" must be an integer from 2 to 64/);
     expect(problem({ bert: { tolerance: [{ backend: 'onnx', dtype: 'float32', atol: 1e-3, rtol: 1e-3, reason: 'r' }] } }))
       .toMatch(/rows\.bert\.tolerance\[0\] \(onnx float32\): lacks 'scaleTol'/);
     expect(problem({ bert: { tolerance: [{ backend: 'onnx', dtype: 'float8', atol: 1e-3, rtol: 1e-3, scaleTol: 0, reason: 'r' }] } }))

@@ -73,8 +73,11 @@ class Recipe:
     def batch_dims(self) -> DynamicDims:
         return {0: ["batch", 1, 8]}
 
+    def min_sequence(self) -> int:
+        return _row_inputs(self.config).get("minSequence", 1)  # a row's own (RWKV: eager is wrong at 1)
+
     def text_dims(self) -> DynamicDims:
-        return {**self.batch_dims(), 1: ["sequence", 1 + self.placeholders, 64 + self.placeholders]}
+        return {**self.batch_dims(), 1: ["sequence", self.min_sequence() + self.placeholders, 64 + self.placeholders]}
 
     def vocab(self) -> int:
         text = getattr(self.config, "get_text_config", lambda **_: self.config)(decoder=True)
@@ -85,7 +88,7 @@ class Recipe:
         return vocab
 
     def token_ids(self, name: str, seq: int, vocab: int | None = None) -> torch.Tensor:
-        self.dynamic[name] = {**self.batch_dims(), 1: ["sequence", 1, 64]}
+        self.dynamic[name] = {**self.batch_dims(), 1: ["sequence", self.min_sequence(), 64]}
         return torch.randint(0, vocab or self.vocab(), (self.batch, seq), generator=self.generator)
 
     def attention_mask(self) -> torch.Tensor:
@@ -547,7 +550,7 @@ def build_recipe(
         # (batch, choices, sequence): two choices per example
         for name in [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in inputs]:
             inputs[name] = torch.stack([inputs[name], inputs[name].roll(1, -1)], dim=1)
-            recipe.dynamic[name] = {**recipe.batch_dims(), 2: ["sequence", 1, 64]}
+            recipe.dynamic[name] = {**recipe.batch_dims(), 2: ["sequence", recipe.min_sequence(), 64]}
     missing = [
         name for name, p in params.items()
         if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and name not in inputs
