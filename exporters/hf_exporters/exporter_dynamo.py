@@ -56,7 +56,10 @@ def patch_forward_signature(model: torch.nn.Module, inputs: Mapping[str, Any]) -
 # ── Stage 2: Model patches ─────────────────────────────────────────────────────────────────────
 # Reversible swaps of non-exportable model code, registered with @register_patch("dynamo", ...) in
 # this section and installed by apply_patches("dynamo") for the trace (the ONNX and ExecuTorch
-# exporters trace through it too). Each names the model-side bug it works around.
+# exporters trace through it too). Each names the model-side bug it works around. A patch with
+# enough code to be an idea of its own lives in its own module, imported here to register it.
+
+from . import rwkv_scan  # noqa: E402,F401  (RWKV's WKV loop in closed form for a dynamic sequence)
 
 
 @register_patch("dynamo", "transformers.cache_utils.LinearAttentionLayer.update_conv_state")

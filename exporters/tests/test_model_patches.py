@@ -74,3 +74,59 @@ def test_onnx_conv_states_have_the_kernel_length_at_sequence_one(bamba) -> None:
     for name in expected:
         assert tuple(got[name].shape) == tuple(expected[name].shape), name
         torch.testing.assert_close(torch.as_tensor(got[name]), expected[name], msg=name, atol=1e-4, rtol=1e-4)
+
+
+def tiny_rwkv() -> torch.nn.Module:
+    torch.manual_seed(0)
+    config = transformers.RwkvConfig(vocab_size=64, hidden_size=32, attention_hidden_size=32, intermediate_size=64,
+                                     num_hidden_layers=2, context_length=128)
+    return transformers.RwkvModel(config).eval()
+
+
+@pytest.fixture(scope="module")
+def rwkv() -> torch.nn.Module:
+    return tiny_rwkv()
+
+
+def test_unpatched_rwkv_unrolls_its_time_mixing_loop_for_the_traced_length(rwkv) -> None:
+    program = UnpatchedDynamoExporter().export(rwkv, token_inputs(2, 7), {"dynamic": True})
+    with pytest.raises(AssertionError, match=r"Guard failed: .*size\(\)\[1\] == 7"):
+        program.module()(**token_inputs(2, 9))
+
+
+@pytest.mark.parametrize(("batch", "seq"), [(1, 1), (2, 2), (3, 9), (2, 40)])
+def test_rwkv_closed_form_matches_eager_at_every_length(rwkv, batch: int, seq: int) -> None:
+    # state included: the closed form's final num/den/max are the loop's, not only its outputs
+    program = DynamoExporter().export(rwkv, token_inputs(2, 7), {"dynamic": True})
+    inputs = token_inputs(batch, seq)
+    with torch.no_grad():
+        expected = get_leaf_tensors(rwkv(**inputs))
+    got = get_leaf_tensors(program.module()(**inputs))
+    assert list(got) == list(expected)
+    for name in expected:
+        torch.testing.assert_close(got[name], expected[name], msg=name, atol=1e-4, rtol=1e-4)
+
+
+def test_a_static_rwkv_export_keeps_the_loop(rwkv) -> None:
+    # the closed form costs O(seq^2) memory, so only a symbolic length takes it
+    static = DynamoExporter().export(rwkv, token_inputs(2, 7), {"dynamic": False})
+    targets = {str(node.target) for node in static.graph.nodes}
+    assert not any("where" in target for target in targets), sorted(targets)
+    dynamic = DynamoExporter().export(rwkv, token_inputs(2, 7), {"dynamic": True})
+    assert any("where" in str(node.target) for node in dynamic.graph.nodes)
+
+
+def test_rwkv_closed_form_continues_a_carried_state_as_the_loop_does() -> None:
+    from transformers.models.rwkv.modeling_rwkv import rwkv_linear_attention_cpu
+
+    from hf_exporters.rwkv_scan import wkv_closed_form
+
+    generator = torch.Generator().manual_seed(0)
+    decay, first = torch.randn(16, generator=generator) * 2, torch.randn(16, generator=generator)
+    key, value = torch.randn(3, 12, 16, generator=generator) * 3, torch.randn(3, 12, 16, generator=generator)
+    _, carried = rwkv_linear_attention_cpu(decay, first, key, value, return_state=True)
+    expected = rwkv_linear_attention_cpu(decay, first, key, value, state=[s.clone() for s in carried])
+    got = wkv_closed_form(decay, first, key, value, state=[s.clone() for s in carried])
+    torch.testing.assert_close(got[0], expected[0])
+    for name, want, have in zip(("num", "den", "max"), expected[1], got[1]):
+        torch.testing.assert_close(have, want, msg=name)
