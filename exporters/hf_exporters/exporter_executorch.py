@@ -273,6 +273,8 @@ def _fix_range_constraints(exported_program: Any) -> None:
     declared = _declared_symbols(shape_env)
     capped = {}
     for symbol, bounds in list(exported_program.range_constraints.items()):
+        if not (bounds.lower.is_Integer and (bounds.upper is int_oo or bounds.upper.is_Integer)):
+            continue  # a float's range (Funnel's unbacked position scales): no buffer is sized by it
         automatic = bounds.upper is int_oo or (declared is not None and symbol not in declared)
         if not automatic:
             continue

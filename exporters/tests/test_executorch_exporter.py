@@ -149,6 +149,18 @@ def test_a_guard_bound_on_an_automatic_dim_is_capped_too(tmp_path) -> None:
     torch.testing.assert_close(run_pte(load_pte(manager, tmp_path), manager, {"x": x})["output"], x * 2)
 
 
+def test_a_float_range_is_left_alone() -> None:
+    import sympy
+    from torch.utils._sympy.value_ranges import ValueRanges
+
+    program = DynamoExporter().export(Scale(), {"x": torch.rand(3, 10)}, DynamoConfig(dynamic=True))
+    # what an unbacked float of the trace (Funnel's position scales) leaves in the range constraints
+    program._range_constraints[sympy.Symbol("zuf0")] = ValueRanges(-sympy.oo, sympy.oo)
+    _fix_range_constraints(program)
+    assert program.range_constraints[sympy.Symbol("zuf0")] == ValueRanges(-sympy.oo, sympy.oo)
+    assert sorted(int(bounds.upper) for bounds in program.range_constraints.values() if bounds.upper.is_Integer) == [64, 64]
+
+
 def test_explicit_bounds_are_kept() -> None:
     program = DynamoExporter().export(
         Scale(), {"x": torch.rand(3, 10)}, DynamoConfig(dynamic_shapes={"x": {0: Dim("b", max=500), 1: Dim("s", max=9000)}})
