@@ -159,7 +159,7 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
     inputsFed = recipe.fed;
     inputsNotFed = recipe.not_fed;
     // Eager first: an export of a model that cannot run on its own inputs would say nothing.
-    const eager = await ladder.step('eager', () => worker.request('eager', { model: handle, inputs: sample, out: join(dir, shapeTag(SAMPLE_SHAPE), 'eager.safetensors') }));
+    const eager = await ladder.step('eager', () => worker.request('eager', { model: handle, inputs: sample, out: join(dir, shapeTag(SAMPLE_SHAPE), 'eager.safetensors'), sample: true }));
     durationsMs.eager! += eager.eager_ms;
     const request = exportRequest(job, context.exportConfig, context.implementation);
     const key = context.artifactCache ? context.artifactKey : undefined;

@@ -70,7 +70,7 @@ export interface Ops {
       fed: string[]; not_fed: string[];
     };
   };
-  eager: { args: { model: string; inputs: string; out: string }; result: { path: string; tensors: TensorManifest; eager_ms: number } };
+  eager: { args: { model: string; inputs: string; out: string; /** the sample shape: refused when every float output is constant */ sample?: boolean }; result: { path: string; tensors: TensorManifest; eager_ms: number } };
   export: {
     /** ``implementation``: whose exporter (default ours; a peer only when the worker loaded it). */
     args: { model: string; backend: string; inputs: string; out_dir: string; config?: Record<string, unknown>; implementation?: string };

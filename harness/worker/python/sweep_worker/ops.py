@@ -15,6 +15,7 @@ from hf_exporters.pins import installed_version
 from .catalog import list_model_classes
 from .implementations import OURS, get_export
 from .model_folder import load_model, remote_code_info
+from .output_signal import require_signal
 from .planted_bugs import planted
 from .stage_clock import stage_clock
 from .protocol import PROTOCOL_VERSION, InputError, WorkerError
@@ -120,11 +121,14 @@ def sample_inputs(model: str, out: str, batch: int = 2, seq: int = 7, seed: int 
 
 
 @op("eager")
-def eager(model: str, inputs: str, out: str) -> dict[str, Any]:
+def eager(model: str, inputs: str, out: str, sample: bool = False) -> dict[str, Any]:
+    """``sample``: the job's sample shape, whose outputs must vary for its comparisons to mean anything."""
     module, feeds = _model(model), read_tensors(inputs)
     try:
         with torch.no_grad():
             outputs, ms = _timed(lambda: module(**feeds))
+        if sample:
+            require_signal(outputs)
     except Exception as err:
         raise RunError(f"eager forward failed: {_one_line(err)}") from err
     return {"path": out, "tensors": write_tensors(outputs, out), "eager_ms": ms}
