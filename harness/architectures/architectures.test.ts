@@ -127,7 +127,7 @@ describe('architecture rows', () => {
     const out = execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'harness', 'cli', 'main.ts'), 'list', '--skips'], { encoding: 'utf8' });
     const { exportSkip } = loadSkipLists(undefined, undefined);
     for (const entry of exportSkip) expect(out).toContain(`${entry.link}  `);
-    expect(out).toMatch(/^skip +type mamba,jamba +all +dynamic +.*architectures\.json:\d+$/m);
+    expect(out).toMatch(/^skip +type mamba,jamba,zamba +all +dynamic +.*architectures\.json:\d+$/m);
     expect(out).toContain(`${exportSkip.length} expectations in the architecture rows`);
   }, 60_000);
 });
