@@ -222,6 +222,50 @@ def _patch_eval_upper_bound(original):
     return eval_upper_bound
 
 
+@register_patch("executorch", "executorch.exir.passes.sym_shape_eval_pass.ConstraintBasedSymShapeEvalPass.call")
+def _patch_view_bounds_within_base(original):
+    """Keep a memory view's planned size within its base's. ``view_copy`` nodes become views that
+    share their base's planned memory, and each spec's dims are bounded one by one. A view's ``-1``
+    dim is ``numel // product of the others``, which sympy does not simplify, so its bound can far
+    exceed the base's: SEW-D's disentangled attention viewed a [64, 2, 9, 9] buffer as
+    [1296, 2, 9, 9], and the ``.pte`` failed to load ("Failed to load method forward, error: 0x21":
+    the view's bytes ran past the planned buffer). The runtime bounds a resize by element count only,
+    so the view's symbolic dims are lowered, largest first, until it holds no more than its base."""
+    from executorch.exir.tensor import contiguous_stride_from_shape
+
+    def call(self, graph_module):
+        symbolic = {}
+        for spec in _memory_view_specs(graph_module):
+            symbolic[id(spec)] = [i for i, size in enumerate(spec.shape) if not isinstance(size, int)]
+        result = original(self, graph_module)
+        for spec in _memory_view_specs(graph_module):
+            shape = _fit_within(list(spec.shape), math.prod(spec._base.shape), symbolic.get(id(spec), ()))
+            if shape != list(spec.shape):
+                spec.shape = shape
+                spec.stride = contiguous_stride_from_shape(torch.Size(shape))
+        return result
+
+    return call
+
+
+def _memory_view_specs(graph_module: torch.fx.GraphModule) -> list[Any]:
+    from executorch.exir.passes.replace_view_copy_with_view_pass import _ViewSpec
+
+    return [node.meta["spec"] for module in graph_module.modules() if isinstance(module, torch.fx.GraphModule)
+            for node in module.graph.nodes if isinstance(node.meta.get("spec"), _ViewSpec)]
+
+
+def _fit_within(shape: list[int], limit: int, adjustable: Any) -> list[int]:
+    """``shape`` with its ``adjustable`` dims lowered, largest first, until it holds at most ``limit`` elements."""
+    for index in sorted(adjustable, key=lambda i: -shape[i]):
+        if math.prod(shape) <= limit:
+            break
+        others = math.prod(shape[:index] + shape[index + 1:])
+        if others:
+            shape[index] = max(1, min(shape[index], limit // others))
+    return shape
+
+
 # ── Stage 4: FX program fixes ──────────────────────────────────────────────────────────────────
 
 # ExecuTorch plans memory for the largest shape a dynamic dim may take, so Dim.AUTO's unbounded

@@ -17,9 +17,10 @@ from hf_exporters.exporter_executorch import (
     _fix_missing_placeholder_vals,
     _fix_range_constraints,
     _patch_eval_upper_bound,
+    _patch_view_bounds_within_base,
 )
 from hf_exporters.utils import get_leaf_tensors
-from hf_exporters.utils.registries import is_active
+from hf_exporters.utils.registries import is_active, patch_attribute
 
 from .tiny_models import build_tiny, text_inputs
 
@@ -303,6 +304,38 @@ def test_a_split_keeps_the_batch_dynamic_through_the_edge_verifier(tmp_path) -> 
         x = torch.rand(*shape)
         torch.testing.assert_close(run_pte(method, manager, {"x": x})["output"], module(x))
 
+
+
+class HeadsViewedBack(torch.nn.Module):
+    """SEW-D's disentangled attention in small: scores of (batch x heads, t, t) viewed back as
+    (-1, heads, t, t), with t a sum ((s + 1) // 2 + 1, as a strided conv's length is). The view's
+    -1 dim is a floor division sympy does not simplify, bounded far above the batch."""
+
+    def forward(self, x):
+        h = torch.nn.functional.pad(x[:, ::2], (0, 1))
+        heads = h.repeat(2, 1)
+        scores = heads[:, :, None] * heads[:, None, :]
+        return scores.view(-1, 2, h.shape[1], h.shape[1]).sum(1)
+
+
+def test_a_view_is_planned_within_its_base(tmp_path) -> None:
+    from executorch.exir.passes import sym_shape_eval_pass
+
+    module, inputs = HeadsViewedBack(), {"x": torch.rand(2, 9)}
+    program = DynamoExporter().export(module, inputs, DynamoConfig(dynamic=True))
+    _fix_range_constraints(program)  # bounded dims, as the exporter plans them
+    with patch_attribute(sym_shape_eval_pass, "eval_upper_bound", _patch_eval_upper_bound):  # the int_oo fallback alone
+        plain = to_edge_transform_and_lower(program, partitioner=[]).to_executorch()
+    (tmp_path / "plain.pte").write_bytes(plain.buffer)
+    # the runtime logs "offset_bytes (...) + size_bytes (...) >= allocator size (...)"; the exception says 0x21
+    with pytest.raises(RuntimeError, match="Failed to load method forward, error: 0x:21"):
+        Runtime.get().load_program(str(tmp_path / "plain.pte")).load_method("forward")
+    assert is_active("executorch", _patch_view_bounds_within_base)
+    manager = ExecutorchExporter().export(module, inputs, ExecutorchConfig(dynamic=True))
+    method = load_pte(manager, tmp_path)
+    for shape in [(2, 9), (5, 17), (1, 3), (3, 64)]:
+        x = torch.rand(*shape)
+        torch.testing.assert_close(run_pte(method, manager, {"x": x})["output"], module(x))
 
 def test_unknown_backend_lists_the_valid_ones() -> None:
     with pytest.raises(ValueError, match=r"^Unsupported backend 'tpu' for ExecuTorch export; valid backends: cuda, xnnpack\.$"):
