@@ -334,6 +334,27 @@ def _fix_range_constraints(exported_program: Any) -> None:
         logger.info("ExecuTorch export: automatic dynamic dims capped for memory planning: %s", capped)
 
 
+def _fix_input_mutation_outputs(exported_program: Any) -> None:
+    """Drop the edge program's outputs that carry a user input's mutated value (run on the program
+    ``to_edge`` made: its functionalisation turns an in-place op on an input into one). They come ahead
+    of the model's own outputs, and the ``.pte`` keeps them, so every named output is shifted: Moonshine
+    Streaming's decoder adds position embeddings to ``encoder_hidden_states`` in place
+    (``modeling_moonshine_streaming.py:826``), and its prefill's ``logits`` came back as that input.
+    A runtime caller has no input to write them back to, and the graph's outputs already use the new values."""
+    from torch.export.graph_signature import ExportGraphSignature, OutputKind
+
+    signature = exported_program.graph_signature
+    keep = [index for index, spec in enumerate(signature.output_specs) if spec.kind != OutputKind.USER_INPUT_MUTATION]
+    if len(keep) == len(signature.output_specs):
+        return
+    output = exported_program.graph.output_node()
+    values = output.args[0]
+    output.args = (type(values)(values[index] for index in keep),)
+    exported_program._graph_signature = ExportGraphSignature(
+        input_specs=signature.input_specs, output_specs=[signature.output_specs[index] for index in keep])
+    exported_program.graph_module.recompile()
+
+
 @register_fx_program_fix("executorch")
 def _fix_missing_placeholder_vals(exported_program: Any) -> None:
     """Give parameter and buffer placeholders a ``meta["val"]`` where the trace left none (lifted
@@ -517,6 +538,7 @@ class ExecutorchExporter(DynamoExporter):
             input_names = list(get_leaf_tensors(traced_inputs))
             bounds = input_bounds(program, input_names)
             edge = to_edge_transform_and_lower(program, partitioner=partitioners, compile_config=_edge_compile_config())
+            _fix_input_mutation_outputs(edge.exported_program())
             manager = edge.to_executorch(config=_backend_config(config))
         manager.hf_input_names = input_names
         manager.hf_input_bounds = bounds

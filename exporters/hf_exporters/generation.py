@@ -439,6 +439,17 @@ def _multimodal_prefill(
     return {"logits": logits, **{name: value for name, value in hidden.items() if name.startswith(PRESENT_PREFIX + ".")}}
 
 
+def decoder_start_token(config: Any) -> int | None:
+    """An encoder-decoder's first decoder token as ``generate`` picks it: ``decoder_start_token_id``,
+    else ``bos_token_id`` (transformers keeps that fallback for older checkpoints; Moonshine
+    Streaming's config sets only the BOS). ``config`` is a model or generation config."""
+    for name in ("decoder_start_token_id", "bos_token_id"):
+        value = getattr(config, name, None)
+        if isinstance(value, int):
+            return value
+    return None
+
+
 def greedy_generate(
     runners: Mapping[str, Runner], io: Mapping[str, list[str]], prompt: Mapping[str, torch.Tensor],
     max_new_tokens: int, config: Any = None,
@@ -471,9 +482,10 @@ def greedy_generate(
     if "prefill" in runners:
         known = dict(prompt)
         if token_input == "decoder_input_ids":
-            start = getattr(config, "decoder_start_token_id", None)
+            start = decoder_start_token(config)
             if start is None:
-                raise ValueError("an encoder-decoder loop needs config.decoder_start_token_id for the first decoder token.")
+                raise ValueError("an encoder-decoder loop needs config.decoder_start_token_id (or bos_token_id, which generate "
+                                 "falls back to) for the first decoder token.")
             known["decoder_input_ids"] = torch.full((batch, 1), int(start), dtype=torch.long)
         outputs = runners["prefill"](_feed("prefill", io["prefill"], known, {}, encoder_outputs))
     else:

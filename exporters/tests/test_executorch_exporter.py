@@ -337,6 +337,29 @@ def test_a_view_is_planned_within_its_base(tmp_path) -> None:
         x = torch.rand(*shape)
         torch.testing.assert_close(run_pte(method, manager, {"x": x})["output"], module(x))
 
+
+class AddsToItsInput(torch.nn.Module):
+    """Moonshine Streaming's decoder in small: an input updated in place (``encoder_hidden_states +=
+    position_embeddings``) before the output is computed from it."""
+
+    def forward(self, x, memory):
+        memory += 1.0
+        return {"out": x * memory.sum(-1, keepdim=True)}
+
+
+def test_an_input_mutated_in_place_is_not_a_pte_output(tmp_path) -> None:
+    module, inputs = AddsToItsInput(), {"x": torch.rand(2, 3), "memory": torch.rand(2, 4)}
+    expected = module(inputs["x"], inputs["memory"].clone())["out"]
+    plain = plain_lowering(module, {name: t.clone() for name, t in inputs.items()}, DynamoConfig())
+    (tmp_path / "plain.pte").write_bytes(plain.buffer)
+    plain_outputs = Runtime.get().load_program(str(tmp_path / "plain.pte")).load_method("forward").execute(
+        [inputs["x"], inputs["memory"].clone()])
+    assert [tuple(o.shape) for o in plain_outputs] == [(2, 4), (2, 3)]  # the mutated input first: names shift by one
+    manager = ExecutorchExporter().export(module, {name: t.clone() for name, t in inputs.items()}, ExecutorchConfig())
+    outputs = load_pte(manager, tmp_path).execute([inputs["x"], inputs["memory"].clone()])
+    assert manager.hf_output_names == ["out"] and len(outputs) == 1
+    torch.testing.assert_close(outputs[0], expected)
+
 def test_unknown_backend_lists_the_valid_ones() -> None:
     with pytest.raises(ValueError, match=r"^Unsupported backend 'tpu' for ExecuTorch export; valid backends: cuda, xnnpack\.$"):
         ExecutorchExporter().export(Scale(), {"x": torch.rand(2, 2)}, {"backend": "tpu"})

@@ -27,6 +27,7 @@ from hf_exporters import (
 from hf_exporters.exporter_executorch import _attention_math
 from hf_exporters.generation import (
     RUNNER_FACTORIES,
+    decoder_start_token,
     eager_generate,
     export_components,
     generation_components,
@@ -195,14 +196,35 @@ def test_components_trace_contiguous_inputs(name: str) -> None:
         assert not views, f"{name} {component} traces non-contiguous inputs (leaf: strides) {views}"
 
 
+def eager_runners(components) -> dict:
+    return {name: (lambda c: lambda feeds: get_leaf_tensors(c(**nest_names(feeds))))(c) for name, c in components.items()}
+
+
 def test_eager_components_reproduce_generate() -> None:
     """The loop itself, over the unexported components: what it does is what generate does."""
     model, prompt, eager_tokens, gaps, components = prepared("t5")
-
-    runners = {name: (lambda c: lambda feeds: get_leaf_tensors(c(**nest_names(feeds))))(c) for name, c in components.items()}
     with torch.no_grad():
-        tokens = greedy_generate(runners, component_io(components), prompt, STEPS, model.config)
+        tokens = greedy_generate(eager_runners(components), component_io(components), prompt, STEPS, model.config)
     assert torch.equal(tokens, eager_tokens)
+
+
+def test_an_encoder_decoder_without_a_decoder_start_token_starts_from_bos() -> None:
+    """generate falls back to bos_token_id when decoder_start_token_id is unset (Moonshine Streaming's
+    config), so the loop does too, and gets generate's tokens."""
+    torch.manual_seed(0)
+    model = transformers.T5ForConditionalGeneration(transformers.T5Config(
+        vocab_size=128, d_model=32, d_kv=8, d_ff=64, num_layers=2, num_decoder_layers=2, num_heads=4,
+        decoder_start_token_id=None, bos_token_id=5, eos_token_id=1, pad_token_id=0, initializer_factor=10.0)).eval()
+    assert model.config.decoder_start_token_id is None and decoder_start_token(model.config) == 5
+    prompt = prompt_for("t5")
+    eager_tokens, _ = eager_generate(model, prompt, STEPS)
+    components = generation_components(model, prompt)
+    with torch.no_grad():
+        tokens = greedy_generate(eager_runners(components), component_io(components), prompt, STEPS, model.config)
+    assert torch.equal(tokens, eager_tokens)
+    del model.config.bos_token_id
+    with pytest.raises(ValueError, match="needs config.decoder_start_token_id .or bos_token_id"):
+        greedy_generate(eager_runners(components), component_io(components), prompt, STEPS, model.config)
 
 
 def test_export_for_generation_per_component_config_and_failure_names_component() -> None:

@@ -107,7 +107,7 @@ export async function onnxGreedyGenerate(onnx: OnnxRunner, manifest: LoopManifes
   const tokenInput = decode.inputs.includes('decoder_input_ids') ? 'decoder_input_ids' : 'input_ids';
   if (tokenInput === 'decoder_input_ids') {
     const start = manifest.config.decoder_start_token_id;
-    if (start === undefined) throw new GenerationInputError('an encoder-decoder loop needs the decoder start token id (config.decoder_start_token_id)');
+    if (start === undefined) throw new GenerationInputError('an encoder-decoder loop needs the decoder start token id (config.decoder_start_token_id, or bos_token_id as generate falls back to)');
     known.decoder_input_ids = int64([batch, 1], Array(batch).fill(start));
   }
   let outputs = multimodal

@@ -19,6 +19,7 @@ import torch
 
 from hf_exporters.generation import (
     GenerationExportError,
+    decoder_start_token,
     eager_generate,
     generation_components,
     greedy_generate,
@@ -41,7 +42,15 @@ _LOOP_CONFIG = ("model_type", "decoder_start_token_id", "image_token_id", "visio
 
 def _loop_config(model: torch.nn.Module) -> dict[str, Any]:
     config = model.config
-    return {name: getattr(config, name) for name in _LOOP_CONFIG if getattr(config, name, None) is not None}
+    values = {name: getattr(config, name) for name in _LOOP_CONFIG if getattr(config, name, None) is not None}
+    if getattr(config, "is_encoder_decoder", False):
+        # generate reads the generation config, which a checkpoint may set apart from config.json
+        start = decoder_start_token(getattr(model, "generation_config", None) or config)
+        if start is None:
+            start = decoder_start_token(config)
+        if start is not None:
+            values["decoder_start_token_id"] = start
+    return values
 
 
 @op("generate_eager")
