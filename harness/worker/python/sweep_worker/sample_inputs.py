@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from transformers import PretrainedConfig
 
 from .protocol import InputError
 
@@ -32,6 +33,25 @@ def _sub(config: Any, *names: str) -> list[Any]:
     """The config and those of its sub-configs that exist, most specific first."""
     found = [getattr(config, name, None) for name in names]
     return [c for c in found if c is not None] + [config]
+
+
+
+
+def _without_prenet(model: torch.nn.Module, part: str) -> bool:
+    """SpeechT5's bare model, built without pre-nets, feeds its encoder or decoder hidden states."""
+    return type(getattr(model, part, None)).__name__.endswith("WithoutPrenet")
+
+
+def _nested(config: Any, attr: str) -> Any:
+    """``attr`` of the config or of the nearest sub-config that has it, breadth first (PE Audio-Video
+    keeps its codec's hop length three configs down)."""
+    queue = [config]
+    while queue:
+        current = queue.pop(0)
+        if getattr(current, attr, None) is not None:
+            return getattr(current, attr)
+        queue += [value for value in vars(current).values() if isinstance(value, PretrainedConfig)]
+    return None
 
 
 def _first(configs: list[Any], *attrs: str, default: Any = None) -> Any:
@@ -175,11 +195,19 @@ class Recipe:
         return {"audio_mel": mel, "audio_mel_mask": padding}
 
     def input_values(self) -> torch.Tensor:
+        if _without_prenet(self.model, "encoder"):  # SpeechT5Model: its encoder takes hidden states, not a waveform
+            self.dynamic["input_values"] = self.text_dims()
+            return torch.randn(self.batch, self.seq, self.config.hidden_size, generator=self.generator)
         doc = inspect.getdoc(self.model.forward) or ""
-        if re.search(r"input_values \(`[^`]*` of shape `\(batch_size, (1|channels),", doc):  # codecs: (batch, channels, samples)
-            self.dynamic["input_values"] = {**self.batch_dims(), 2: ["samples", 800, 16000]}
+        # codecs: (batch, channels, samples); Perception Encoder audio feeds a DAC codec's encoder too,
+        # though its docstring says (batch_size, sequence_length)
+        codec = any(type(module).__name__.endswith("DacEncoder") for module in self.model.modules())
+        if codec or re.search(r"input_values \(`[^`]*` of shape `\(batch_size, (1|channels),", doc):
+            # a few frames of the codec's hop: its strided convs need that many samples (PE Audio's hop is 1920)
+            hop = _nested(self.config, "hop_length") or 0
+            self.dynamic["input_values"] = {**self.batch_dims(), 2: ["samples", max(800, 2 * hop), max(16000, 8 * hop)]}
             channels = _first([self.config], "audio_channels", default=1)
-            return torch.randn(self.batch, channels, 1600, generator=self.generator)
+            return torch.randn(self.batch, channels, max(1600, 4 * hop), generator=self.generator)
         if re.search(r"input_values \(`[^`]*` of shape `\(batch_size, max_length, num_mel_bins\)", doc):
             # spectrogram transformers (AST): mel frames padded to the feature extractor's max_length,
             # which the config repeats and sizes the position embeddings by, so only the batch varies
@@ -476,6 +504,8 @@ def build_recipe(
     # a second modality the forward cannot do without (BLIP: text and image), or one a contrastive
     # model (CLIP, with its return_loss) compares the first with
     contrastive = "return_loss" in params and type(model).__name__.endswith("Model")  # not pretraining heads (FLAVA)
+    # an audio-visual encoder (PE Audio-Video's) runs both towers, though each input is optional
+    contrastive = contrastive or (primary == "pixel_values_videos" and "input_values" in params)
     if "qformer_input_ids" in params and primary == "input_ids":
         # InstructBLIP's processor tokenizes the prompt a second time for its Q-Former, in that
         # tokenizer's own vocabulary; the image encoder reads it, so it comes before the image
@@ -491,6 +521,9 @@ def build_recipe(
                 if name in inputs:
                     continue
             inputs[name] = make(recipe)
+    if "decoder_input_values" in params and _without_prenet(model, "decoder"):  # and so does its decoder
+        inputs["decoder_input_values"] = torch.randn(batch, seq, model.config.hidden_size, generator=recipe.generator)
+        recipe.dynamic["decoder_input_values"] = recipe.text_dims()
     if primary == "input_ids" and "pixel_values" in params and "pixel_values" not in inputs:
         _add_image(recipe, inputs)
     if primary == "input_ids":

@@ -403,6 +403,18 @@ def test_inputs_their_processors_shape_let_these_classes_run(class_name: str, mo
     assert result["ok"] and result["parameters"] < 8_000_000, result
 
 
+
+@pytest.mark.parametrize("class_name, model_type", [
+    ("PeAudioModel", "pe_audio"), ("PeAudioVideoModel", "pe_audio_video"),
+    ("PeAudioVideoEncoder", "pe_audio_video_encoder"), ("SpeechT5Model", "speecht5"),
+])
+def test_audio_front_ends_the_docstrings_do_not_describe_get_their_inputs(class_name: str, model_type: str) -> None:
+    # eager failed on each before: PE Audio's DAC encoder takes (batch, 1, samples), several of its
+    # 1920-sample hops, whatever its docstring says; the audio-visual encoder needs its audio next to
+    # the video; SpeechT5's bare model (no pre-nets) takes hidden states in its encoder and decoder
+    result = probe_tiny(class_name, model_type)
+    assert result["ok"], result
+
 def test_padded_audio_and_patches_mark_their_padding_as_the_processors_do() -> None:
     asr = transformers.Qwen3ASREncoder(tiny_config("qwen3_asr_encoder", _row_tiny_config("qwen3_asr_encoder"))).eval()
     inputs, _ = build_recipe(asr)
