@@ -13,9 +13,9 @@ import { pickFromCatalog } from './selection.js';
 export const COVERAGE_USAGE = `usage: export-sweep coverage [PATTERN] [--family T] [--task T] [--modality M] [--jobs N] [--out FILE]
 
 Builds a tiny config for every listed class (generic shrinker + the rows' tinyConfig, harness/architectures/),
-instantiates it with seeded weights and runs one eager forward; reports the share that works, the
-failures grouped by error, and the slowest and largest tiny models. --out: the JSON report
-(default reports/tiny-coverage.json).`;
+instantiates it with seeded weights and runs one eager forward (its float outputs must not all be
+constant); reports the share that works, the failures grouped by error, and the slowest and largest
+tiny models. --out: the JSON report (default reports/tiny-coverage.json).`;
 
 export async function coverageCommand(args: string[]): Promise<number> {
   const parsed = parseCommand(args, COVERAGE_USAGE, {

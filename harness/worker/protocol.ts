@@ -53,7 +53,7 @@ export interface Ops {
   };
   probe_tiny: {
     args: { model_class: string; model_type: string; overrides?: Record<string, unknown>; seed?: number };
-    result: { ok: boolean; stage?: 'config' | 'instantiate' | 'inputs' | 'forward'; error?: string; parameters?: number; ms: number };
+    result: { ok: boolean; stage?: 'config' | 'instantiate' | 'inputs' | 'forward' | 'outputs'; error?: string; parameters?: number; ms: number };
   };
   load: {
     args: { model_dir: string; handle?: string; model_class?: string; trust_remote_code?: boolean };

@@ -115,6 +115,19 @@ def test_probe_runs_one_forward_across_modalities(class_name: str, model_type: s
     assert result["ok"], result
 
 
+
+@pytest.mark.parametrize("class_name, model_type", [
+    ("MobileViTForImageClassification", "mobilevit"), ("MobileViTV2ForImageClassification", "mobilevitv2"),
+    ("EfficientNetModel", "efficientnet"),
+])
+def test_a_model_whose_outputs_are_all_constant_does_not_count_as_covered(class_name: str, model_type: str) -> None:
+    # at transformers' initializer_range (0.02) their BatchNorm weights make the activations vanish and
+    # the outputs are all exactly 0, which any export would match; the rows' ranges keep them alive
+    row = _row_tiny_config(model_type)
+    collapsed = probe_tiny(class_name, model_type, {**row, "initializer_range": 0.02})
+    assert not collapsed["ok"] and collapsed["stage"] == "outputs" and ": all 0" in collapsed["error"], collapsed
+    assert probe_tiny(class_name, model_type, row)["ok"]
+
 def test_padding_recipes_and_dynamic_ranges() -> None:
     model = transformers.LlamaForCausalLM(tiny_config("llama")).eval()
     inputs, dynamic = build_recipe(model, batch=3, seq=6, padding="left")
