@@ -305,7 +305,6 @@ def test_a_split_keeps_the_batch_dynamic_through_the_edge_verifier(tmp_path) -> 
         torch.testing.assert_close(run_pte(method, manager, {"x": x})["output"], module(x))
 
 
-
 class HeadsViewedBack(torch.nn.Module):
     """SEW-D's disentangled attention in small: scores of (batch x heads, t, t) viewed back as
     (-1, heads, t, t), with t a sum ((s + 1) // 2 + 1, as a strided conv's length is). The view's
@@ -359,6 +358,7 @@ def test_an_input_mutated_in_place_is_not_a_pte_output(tmp_path) -> None:
     outputs = load_pte(manager, tmp_path).execute([inputs["x"], inputs["memory"].clone()])
     assert manager.hf_output_names == ["out"] and len(outputs) == 1
     torch.testing.assert_close(outputs[0], expected)
+
 
 def test_unknown_backend_lists_the_valid_ones() -> None:
     with pytest.raises(ValueError, match=r"^Unsupported backend 'tpu' for ExecuTorch export; valid backends: cuda, xnnpack\.$"):

@@ -35,8 +35,6 @@ def _sub(config: Any, *names: str) -> list[Any]:
     return [c for c in found if c is not None] + [config]
 
 
-
-
 def _without_prenet(model: torch.nn.Module, part: str) -> bool:
     """SpeechT5's bare model, built without pre-nets, feeds its encoder or decoder hidden states."""
     return type(getattr(model, part, None)).__name__.endswith("WithoutPrenet")

@@ -15,7 +15,8 @@ from .tiny_config import tiny_config_for_class
 
 def probe_tiny(model_class: str, model_type: str, overrides: dict[str, Any] | None = None, seed: int = 0) -> dict[str, Any]:
     """``{ok, stage, error, parameters, ms}``; ``stage`` is where it failed: config, instantiate,
-    inputs, forward or outputs (every floating-point output constant). Never raises for the model's own faults: a failure is a result here."""
+    inputs, forward or outputs (every floating-point output constant). Never raises for the model's
+    own faults: a failure is a result here."""
     start = time.perf_counter()
     stage = "config"
     try:
