@@ -503,7 +503,7 @@ def build_recipe(
     # model (CLIP, with its return_loss) compares the first with
     contrastive = "return_loss" in params and type(model).__name__.endswith("Model")  # not pretraining heads (FLAVA)
     # an audio-visual encoder (PE Audio-Video's) runs both towers, though each input is optional
-    contrastive = contrastive or (primary == "pixel_values_videos" and "input_values" in params)
+    every_modality = contrastive or (primary == "pixel_values_videos" and "input_values" in params)
     if "qformer_input_ids" in params and primary == "input_ids":
         # InstructBLIP's processor tokenizes the prompt a second time for its Q-Former, in that
         # tokenizer's own vocabulary; the image encoder reads it, so it comes before the image
@@ -513,7 +513,7 @@ def build_recipe(
     # with them (InstructBLIP: one per query token), as the processor writes them
     placeholders = primary == "input_ids" and _placeholder_token(model.config) is not None and getattr(model.config, "vision_config", None) is not None
     for name, make in _PRIMARY:
-        if name != primary and name in params and (contrastive or params[name].default is inspect.Parameter.empty):
+        if name != primary and name in params and (every_modality or params[name].default is inspect.Parameter.empty):
             if name == "pixel_values" and placeholders:
                 _add_image(recipe, inputs)
                 if name in inputs:
