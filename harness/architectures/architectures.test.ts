@@ -43,6 +43,8 @@ describe('architecture rows', () => {
     expect(problem({ bert: { inputs: { $why: 'w', frames: 2 } } })).toMatch(/rows\.bert\.inputs: unknown field "frames"; the recipe reads imageFrames/);
     expect(problem({ bert: { inputs: { $why: 'w', imageFrames: 0 } } })).toMatch(/"imageFrames" must be an integer >= 1/);
     expect(problem({ bert: { inputs: { $why: 'w', minSequence: 1 } } })).toMatch(/"minSequence" must be an integer from 2 to 64/);
+    expect(problem({ bert: { inputs: { $why: 'w', maxBatch: 0 } } })).toMatch(/"maxBatch" must be an integer from 1 to 8/);
+    expect(problem({ bert: { inputs: { $why: 'w', everyModality: false } } })).toMatch(/"everyModality" must be true/);
     expect(problem({ bert: { tolerance: [{ backend: 'onnx', dtype: 'float32', atol: 1e-3, rtol: 1e-3, reason: 'r' }] } }))
       .toMatch(/rows\.bert\.tolerance\[0\] \(onnx float32\): lacks 'scaleTol'/);
     expect(problem({ bert: { tolerance: [{ backend: 'onnx', dtype: 'float8', atol: 1e-3, rtol: 1e-3, scaleTol: 0, reason: 'r' }] } }))

@@ -14,7 +14,7 @@ export const ARCHITECTURES_PATH = fileURLToPath(new URL('./architectures.json', 
 
 export const ROW_FIELDS = ['why', 'tinyConfig', 'inputs', 'tolerance', 'expect', 'defaultModels'] as const;
 /** The input-recipe knobs a row may set (sample_inputs.py reads them). */
-export const INPUT_FIELDS = ['imageFrames', 'imageSize', 'patchLayout', 'minSequence'] as const;
+export const INPUT_FIELDS = ['imageFrames', 'imageSize', 'patchLayout', 'minSequence', 'maxBatch', 'everyModality'] as const;
 const TOLERANCE_FIELDS = ['backend', 'dtype', 'atol', 'rtol', 'scaleTol', 'reason'] as const;
 const TOLERANCE_DTYPES = ['float16', 'bfloat16', 'float32', 'float64'];
 const MODEL_FIELDS = new Set(['id', 'class', 'task', 'seed', 'generative', 'config']);
@@ -28,7 +28,10 @@ export type DefaultModel = Omit<ModelEntry, 'model_type' | 'source'>;
 export interface ArchitectureRow {
   why?: string;
   tinyConfig?: Record<string, unknown> & { $why: string };
-  inputs?: { $why: string; imageFrames?: number | null; imageSize?: [number, number]; patchLayout?: 'flat' | 'image'; minSequence?: number };
+  inputs?: {
+    $why: string; imageFrames?: number | null; imageSize?: [number, number]; patchLayout?: 'flat' | 'image'; minSequence?: number;
+    maxBatch?: number; everyModality?: boolean;
+  };
   tolerance?: ToleranceRow[];
   /** Skip / xfail entries (skip-list.ts SkipEntry); ``class`` narrows, ``type`` widens. */
   expect?: Record<string, unknown>[];
@@ -78,6 +81,13 @@ function inputsProblems(value: unknown): string[] {
   const floor = value.minSequence;
   if (floor !== undefined && !(Number.isInteger(floor) && (floor as number) >= 2 && (floor as number) <= 64)) {
     found.push(`"minSequence" must be an integer from 2 to 64 (the shortest text the eager forward handles), got ${JSON.stringify(floor)}`);
+  }
+  const batch = value.maxBatch;
+  if (batch !== undefined && !(Number.isInteger(batch) && (batch as number) >= 1 && (batch as number) <= 8)) {
+    found.push(`"maxBatch" must be an integer from 1 to 8 (the largest batch the eager forward handles), got ${JSON.stringify(batch)}`);
+  }
+  if (value.everyModality !== undefined && value.everyModality !== true) {
+    found.push(`"everyModality" must be true (feed every modality the forward takes) or left out, got ${JSON.stringify(value.everyModality)}`);
   }
   const layout = value.patchLayout;
   if (layout !== undefined && layout !== 'flat' && layout !== 'image') {

@@ -83,13 +83,15 @@ def forward_parameters(model: torch.nn.Module) -> dict[str, inspect.Parameter]:
 class Recipe:
     def __init__(self, model: torch.nn.Module, batch: int, seq: int, seed: int, padding: str) -> None:
         self.model, self.config = model, model.config
-        self.batch, self.seq, self.padding = batch, seq, padding
+        # a row's own cap (TVP: eager views its position embeddings with the batch size and fails above 1)
+        self.max_batch = _row_inputs(self.config).get("maxBatch", 8)
+        self.batch, self.seq, self.padding = min(batch, self.max_batch), seq, padding
         self.generator = torch.Generator().manual_seed(seed)
         self.dynamic: dict[str, DynamicDims] = {}
         self.placeholders = 0  # leading image tokens in the text, which any valid sequence keeps
 
     def batch_dims(self) -> DynamicDims:
-        return {0: ["batch", 1, 8]}
+        return {0: ["batch", 1, self.max_batch]} if self.max_batch > 1 else {}
 
     def min_sequence(self) -> int:
         return _row_inputs(self.config).get("minSequence", 1)  # a row's own (RWKV: eager is wrong at 1)
@@ -504,6 +506,7 @@ def build_recipe(
     contrastive = "return_loss" in params and type(model).__name__.endswith("Model")  # not pretraining heads (FLAVA)
     # an audio-visual encoder (PE Audio-Video's) runs both towers, though each input is optional
     every_modality = contrastive or (primary == "pixel_values_videos" and "input_values" in params)
+    every_modality = every_modality or _row_inputs(model.config).get("everyModality", False)  # a row's own (TVP)
     if "qformer_input_ids" in params and primary == "input_ids":
         # InstructBLIP's processor tokenizes the prompt a second time for its Q-Former, in that
         # tokenizer's own vocabulary; the image encoder reads it, so it comes before the image
@@ -520,7 +523,7 @@ def build_recipe(
                     continue
             inputs[name] = make(recipe)
     if "decoder_input_values" in params and _without_prenet(model, "decoder"):  # and so does its decoder
-        inputs["decoder_input_values"] = torch.randn(batch, seq, model.config.hidden_size, generator=recipe.generator)
+        inputs["decoder_input_values"] = torch.randn(recipe.batch, seq, model.config.hidden_size, generator=recipe.generator)
         recipe.dynamic["decoder_input_values"] = recipe.text_dims()
     if primary == "input_ids" and "pixel_values" in params and "pixel_values" not in inputs:
         _add_image(recipe, inputs)
@@ -536,7 +539,7 @@ def build_recipe(
             inputs["input_ids"][:, text][inputs["attention_mask"][:, text] == 0] = pad
         type_vocab = getattr(model.config, "type_vocab_size", 0) or 0
         if "token_type_ids" in params and type_vocab > 0:
-            inputs["token_type_ids"] = torch.randint(0, type_vocab, (batch, recipe.seq), generator=recipe.generator)
+            inputs["token_type_ids"] = torch.randint(0, type_vocab, (recipe.batch, recipe.seq), generator=recipe.generator)
             recipe.dynamic["token_type_ids"] = recipe.text_dims()
         if "bbox" in params:
             inputs["bbox"] = recipe.bbox()
@@ -569,7 +572,7 @@ def build_recipe(
         # task_seq_len, in its text encoder's vocabulary; the task MLP takes exactly that length
         length = getattr(model.config, "task_seq_len", 77)
         vocab = getattr(model.config, "text_encoder_vocab_size", None) or recipe.vocab()
-        inputs["task_inputs"] = torch.randint(0, vocab, (batch, length), generator=recipe.generator)
+        inputs["task_inputs"] = torch.randint(0, vocab, (recipe.batch, length), generator=recipe.generator)
         recipe.dynamic["task_inputs"] = recipe.batch_dims()
     # BART-style classification and QA heads build decoder ids from input_ids and pool at its eos
     # tokens; separate decoder ids would not line up with them.

@@ -433,12 +433,27 @@ def tiny_config(model_type: str, overrides: dict[str, Any] | None = None) -> Any
         return type(defaults).from_dict(shrunk)
 
 
+def _as_a_decoder(cls: type, config: Any) -> Any:
+    """A causal-LM class of an encoder family (``BertLMHeadModel``, ``ReformerModelWithLMHead``)
+    gets ``is_decoder=True``, as every checkpoint of it is one and as transformers' own testers build
+    it: defaults of False leave Reformer's LM head refusing to build and Bert's attending both ways."""
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
+    if getattr(config, "is_decoder", None) is False and cls.__name__ in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.values():
+        config.is_decoder = True
+    return config
+
+
 def tiny_config_for_class(cls: type, model_type: str, overrides: dict[str, Any] | None = None) -> Any:
     """The tiny config ``cls`` takes: a class filed under a composite's type whose ``config_class``
     is one of its parts (``MusicgenForCausalLM`` under ``musicgen`` takes ``musicgen_decoder``)
     gets that part of the tiny composite, so the overrides written for the composite's part apply
     to it too (Qwen4-Exp's ``text_config`` indexer sizes for ``Qwen4ExpForCausalLM``); a composite
     without such a part, or one that does not build, leaves it the part's own tiny config."""
+    return _as_a_decoder(cls, _tiny_config_of_part(cls, model_type, overrides))
+
+
+def _tiny_config_of_part(cls: type, model_type: str, overrides: dict[str, Any] | None) -> Any:
     own = getattr(getattr(cls, "config_class", None), "model_type", None)
     if not own or own == model_type:
         return tiny_config(model_type, overrides)

@@ -255,6 +255,19 @@ def test_a_part_of_a_composite_keeps_the_overrides_written_for_that_part() -> No
     assert probe_tiny("Qwen4ExpForCausalLM", "qwen4_exp", {"text_config": sizes})["ok"]
 
 
+def test_a_causal_lm_head_of_an_encoder_family_is_built_as_a_decoder() -> None:
+    # Reformer's LM head refuses is_decoder=False; its masked-LM head refuses True, so the rule is the
+    # class's, not the model type's
+    reformer = {"axial_pos_embds_dim": [16, 16]}  # as its row's tinyConfig
+    assert probe_tiny("ReformerModelWithLMHead", "reformer", reformer)["ok"]
+    assert probe_tiny("ReformerForMaskedLM", "reformer", reformer)["ok"]
+    from sweep_worker.model_folder import resolve_model_class
+    from sweep_worker.tiny_config import tiny_config_for_class
+
+    assert tiny_config_for_class(resolve_model_class("BertLMHeadModel"), "bert").is_decoder is True
+    assert tiny_config_for_class(resolve_model_class("BertForMaskedLM"), "bert").is_decoder is False
+
+
 def test_padded_positions_hold_the_pad_token() -> None:
     # a random id under the mask can win CLIP's pooling by argmax id and make the model read padding
     model = transformers.CLIPModel(tiny_config("clip")).eval()
@@ -282,6 +295,19 @@ def test_an_architecture_row_sets_the_processor_image_size() -> None:
     assert inputs["pixel_values"].shape[-2:] == (48, 320)
     with torch.no_grad():
         model(**inputs)
+
+
+def test_an_architecture_row_feeds_every_modality_at_the_batch_eager_handles() -> None:
+    # harness/architectures/architectures.json: tvp's inputs.everyModality (its forward reads the
+    # optional video frames) and maxBatch 1 (eager fails above it); the batch stays static
+    model = transformers.TvpModel(tiny_config("tvp", _row_tiny_config("tvp"))).eval()
+    inputs, dynamic = build_recipe(model, batch=2)
+    assert inputs["pixel_values"].shape == (1, 4, 3, 64, 64) and inputs["input_ids"].shape[0] == 1
+    assert all(0 not in dims for dims in dynamic.values()) and dynamic["input_ids"][1][0] == "sequence"
+    with torch.no_grad():
+        model(**inputs)
+    with pytest.raises(RuntimeError, match=r"shape '\[2, 1, 1, 32\]' is invalid"):  # the eager bug maxBatch keeps out
+        model(**{**inputs, **{name: torch.cat([t, t]) for name, t in inputs.items()}})
 
 
 def _row_tiny_config(model_type: str) -> dict | None:
