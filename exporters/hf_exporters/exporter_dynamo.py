@@ -23,7 +23,7 @@ from torch.export import Dim, ExportedProgram
 
 from .base import HfExporter
 from .configs import DynamoConfig, coerce_config
-from .utils import apply_patches, patch_model_config, prepare_for_export, register_patch
+from .utils import apply_fx_program_fixes, apply_patches, patch_model_config, prepare_for_export, register_patch
 from .utils.forward_swap import replace_forward
 
 logger = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ def patch_forward_signature(model: torch.nn.Module, inputs: Mapping[str, Any]) -
 # enough code to be an idea of its own lives in its own module, imported here to register it.
 
 from . import rwkv_scan  # noqa: E402,F401  (RWKV's WKV loop in closed form for a dynamic sequence)
+from . import grad_mode_regions  # noqa: E402,F401  (a program fix: no-output grad-mode blocks, which a saved .pt2 cannot load)
 
 
 @register_patch("dynamo", "transformers.cache_utils.LinearAttentionLayer.update_conv_state")
@@ -341,4 +342,5 @@ class DynamoExporter(HfExporter):
                 strict=config.strict,
                 prefer_deferred_runtime_asserts_over_guards=config.prefer_deferred_runtime_asserts_over_guards,
             )
+        apply_fx_program_fixes("dynamo", program)  # e.g. grad_mode_regions.py: what a saved .pt2 could not load
         return program, inputs

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from hf_exporters import DynamoConfig, DynamoExporter
+from hf_exporters import DynamoConfig, DynamoExporter, load
 from hf_exporters.serialization import spec_type_names
 
 from .tiny_models import build_tiny, text_inputs
@@ -51,3 +51,46 @@ def test_saved_program_loads_in_a_fresh_process(model_type: str, tmp_path: Path)
     """)
     assert ours.returncode == 0, ours.stderr[-3000:]
     assert "loaded" in ours.stdout
+
+
+class _UnusedNoGradBlock(torch.nn.Module):
+    """A ``no_grad`` block whose value nothing reads, as Reformer's layers leave one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("seen", torch.zeros(()))
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        hidden = input_ids.float() * 2
+        with torch.no_grad():
+            unused = hidden.argsort(-1)  # noqa: F841
+        return hidden + 1
+
+
+class _CountingNoGradBlock(_UnusedNoGradBlock):
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            self.seen.add_(1)  # a mutation: the block has an effect though it returns nothing
+        return input_ids.float() + 1
+
+
+def _grad_mode_calls(program) -> int:
+    return sum(node.target is torch.ops.higher_order.wrap_with_set_grad_enabled for node in program.graph.nodes)
+
+
+def test_a_grad_mode_block_without_outputs_does_not_stop_the_program_loading(tmp_path: Path) -> None:
+    inputs = {"input_ids": torch.arange(6).reshape(2, 3)}
+    plain = torch.export.export(_UnusedNoGradBlock(), (), inputs, strict=False)
+    assert _grad_mode_calls(plain) == 1
+    torch.export.save(plain, tmp_path / "plain.pt2")
+    with pytest.raises(Exception, match="wrap_with_set_grad_enabled.* is missing val field"):  # torch's own round trip
+        torch.export.load(tmp_path / "plain.pt2")
+
+    program = DynamoExporter().export(_UnusedNoGradBlock(), dict(inputs), DynamoConfig(dynamic=True))
+    assert _grad_mode_calls(program) == 0
+    torch.export.save(program, tmp_path / "ours.pt2")
+    other = {"input_ids": torch.arange(20).reshape(4, 5)}
+    torch.testing.assert_close(load(str(tmp_path / "ours.pt2")).module()(**other), _UnusedNoGradBlock()(**other))
+
+    # a block that mutates state stays: dropping it would lose the update
+    assert _grad_mode_calls(DynamoExporter().export(_CountingNoGradBlock(), dict(inputs), DynamoConfig())) == 1
