@@ -173,6 +173,30 @@ def _patch_xnnpack_unsqueeze_constraints(original):
     return check_constraints
 
 
+@register_patch("executorch", "executorch.backends.xnnpack._passes.XNNPACKRemoveCloneOpsTransform._is_input_output_copy")
+def _patch_xnnpack_keep_output_clones(original):
+    """Keep a no-op clone in an XNNPACK delegate when the delegate returns its source too. XNNPACK's
+    first pass removes no-op clones by pointing their users at the source, the delegate's output
+    among them, so a delegate returning ``(t, t.contiguous())`` returns ``(t, t)``, and its
+    preprocessing refuses a node listed twice: "Output node ... is already in the inputs ...
+    pass through arguments" (CLVP: a transposed tensor kept for a residual and copied for a
+    GroupNorm; https://github.com/pytorch/executorch/issues/19152, the fix in
+    https://github.com/pytorch/executorch/pull/18143 is not in executorch 1.3.1). The kept clone
+    lowers as an XNNPACK copy, inside the delegate."""
+
+    def is_input_output_copy(self, node):
+        if original(self, node):
+            return True
+        output = next((user for user in node.users if user.op == "output"), None)
+        if output is None:
+            return False
+        source = node.args[0]
+        returned = [leaf for leaf in torch.utils._pytree.tree_leaves(output.args) if isinstance(leaf, torch.fx.Node)]
+        return any(leaf is source or (leaf is not node and leaf.target in self.clone_ops and leaf.args[0] is source) for leaf in returned)
+
+    return is_input_output_copy
+
+
 # The bug is in executorch 1.3.1 through 1.5.1 (read in their exir/verification/arg_validator.py).
 @register_patch("executorch", "executorch.exir.verification.arg_validator.EdgeOpArgValidator.call_function")
 def _patch_list_return_validation(original):
@@ -495,9 +519,13 @@ def _ensure_flatc() -> None:
         return
     import executorch
 
-    bundled = Path(executorch.__file__).parent / "data" / "bin" / "flatc"
-    if bundled.is_file():
-        os.environ["FLATC_EXECUTABLE"] = str(bundled)
+    # executorch installs as a namespace package (no __init__.py: __file__ is None), so its folders
+    # come from __path__
+    for folder in executorch.__path__:
+        bundled = Path(folder) / "data" / "bin" / "flatc"
+        if bundled.is_file():
+            os.environ["FLATC_EXECUTABLE"] = str(bundled)
+            return
 
 
 class ExecutorchExporter(DynamoExporter):

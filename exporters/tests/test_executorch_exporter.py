@@ -2,6 +2,8 @@
 (plain torch.export + to_edge fails without it), and the tiny models as real .pte files."""
 
 
+import os
+
 import pytest
 import torch
 from torch.export import Dim
@@ -360,6 +362,26 @@ def test_an_input_mutated_in_place_is_not_a_pte_output(tmp_path) -> None:
     torch.testing.assert_close(outputs[0], expected)
 
 
+class ReturnsACopyToo(torch.nn.Module):
+    """CLVP's conditioning encoder in small: a value returned both as it is and as a copy."""
+
+    def forward(self, x):
+        y = x + 1.0
+        return {"y": y, "copy": y.clone()}
+
+
+def test_a_delegate_returning_a_value_and_its_copy_lowers(tmp_path) -> None:
+    module, inputs = ReturnsACopyToo(), {"x": torch.rand(2, 5, 8)}
+    with pytest.raises(Exception, match="is already in the inputs"):
+        plain_lowering(module, inputs, DynamoConfig())
+    manager = ExecutorchExporter().export(module, inputs, ExecutorchConfig())
+    outputs = run_pte(load_pte(manager, tmp_path), manager, inputs)
+    expected = module(**inputs)
+    torch.testing.assert_close(outputs["y"], expected["y"])
+    torch.testing.assert_close(outputs["copy"], expected["copy"])
+    assert [d.id for d in manager.executorch_program.execution_plan[0].delegates] == ["XnnpackBackend"]
+
+
 def test_unknown_backend_lists_the_valid_ones() -> None:
     with pytest.raises(ValueError, match=r"^Unsupported backend 'tpu' for ExecuTorch export; valid backends: cuda, xnnpack\.$"):
         ExecutorchExporter().export(Scale(), {"x": torch.rand(2, 2)}, {"backend": "tpu"})
@@ -383,3 +405,15 @@ def test_alloc_flags_reach_the_memory_plan(tmp_path) -> None:
     assert planned_inputs(default) == [True] and planned_inputs(caller_owned) == [False]
     method = load_pte(caller_owned, tmp_path)
     torch.testing.assert_close(run_pte(method, caller_owned, {"x": x})["output"], x * 2)
+
+
+def test_the_bundled_flatc_is_found_off_path(monkeypatch) -> None:
+    # a virtual environment used without activation: executorch's console script is off PATH, and
+    # executorch is a namespace package (its __file__ is None), so the bundled binary is found by __path__
+    from hf_exporters.exporter_executorch import _ensure_flatc
+
+    monkeypatch.delenv("FLATC_EXECUTABLE", raising=False)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    _ensure_flatc()
+    found = os.environ.get("FLATC_EXECUTABLE")
+    assert found and os.path.isfile(found) and found.endswith("flatc")
