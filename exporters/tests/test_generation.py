@@ -167,10 +167,9 @@ FAST_CASES = [(name, backend) for name in sorted(TINY_GENERATIVE) for backend in
 # ExecuTorch 1.3.1 cannot lower these components yet (XNNPACK); strict, so a fix shows as XPASS. GPT-2's
 # decode left this list with executorch:_patch_list_return_validation: the batch the edge verifier pinned
 # is what made memory planning refuse a static view of the dynamic past ("_ViewSpec is incompatible").
-EXECUTORCH_LIMITS = {
-    "llava": "image_encoder: XNNPACK refuses a delegate whose output node is also its input, 'Output node "
-             "aten_add_tensor is already in the inputs ... pass through arguments' (CLIP's hidden_states outputs)",
-}
+# LLaVA's image encoder left it with executorch:_patch_xnnpack_keep_output_clones (CLIP's hidden_states
+# returned beside their copy: "Output node ... is already in the inputs").
+EXECUTORCH_LIMITS: dict[str, str] = {}
 SLOW_CASES = [
     pytest.param(name, "executorch", marks=[pytest.mark.slow] + (
         [pytest.mark.xfail(strict=True, raises=GenerationExportError, reason=EXECUTORCH_LIMITS[name])] if name in EXECUTORCH_LIMITS else []))
