@@ -16,8 +16,8 @@ import type { PythonWorker } from '../worker/python-worker.js';
 import { artifactKey, exportRequest } from './artifact-cache.js';
 import { checkpointContent } from './checkpoint-content.js';
 import { tinyCheckpoint, type ModelResolver } from './checkpoints.js';
-import { baseResult, isFailure, type ErrorInfo, type JobResult, type Stage } from './job-result.js';
-import { errorInfo as errorInfo_ } from './job-stage.js';
+import { failedResult } from './failed-result.js';
+import { baseResult, isFailure, type JobResult, type Stage } from './job-result.js';
 import { writeRepro } from './repro.js';
 import { jobSeed, jobWorkDir, type Job, type Mode } from './jobs.js';
 import { cachedResult, resultKey, storeResult } from './result-cache.js';
@@ -77,32 +77,6 @@ export interface SweepRun {
 }
 
 const DEFAULT_SHAPES = 10;
-
-/** A job the pool could not bring to a result of its own: its worker crashed, hung or ran out of
- * memory (``crashed``/``timeout``), or the job threw what no stage reports. ``stages``: the rungs it
- * had reached, the last one being where it failed. */
-function failedResult(job: Job, outcome: Exclude<JobOutcome<unknown>, { status: 'ok' }>, stages: Stage[] = []): JobResult {
-  const error = outcome.status === 'error' ? `${outcome.error.name}: ${outcome.error.message}` : outcome.error;
-  const stage = stages[stages.length - 1];
-  const stderrTail = 'stderrTail' in outcome ? outcome.stderrTail.slice(-4000) : undefined;
-  const errorInfo: ErrorInfo = outcome.status === 'error'
-    ? errorInfo_(stage ?? 'checkpoint', outcome.error)
-    : { stage: stage ?? 'checkpoint', type: outcome.errorType, message: outcome.error, stderrTail: stderrTail || undefined };
-  return {
-    ...baseResult(job),
-    status: outcome.status === 'timeout' ? 'timeout' : 'crashed',
-    stage,
-    stages: stages.length ? [...stages] : undefined,
-    errorInfo,
-    durationsMs: { total: outcome.ms },
-    shapes: [],
-    error: error.split('\n').slice(0, 5).join('\n'),
-    stderrTail,
-    peakRssMb: outcome.peakRssMb,
-    workerPid: outcome.workerPid,
-    finishedAt: new Date().toISOString(),
-  };
-}
 
 function selectionOf(jobs: Job[], fuzz: SweepOptions['fuzz'], implementation: Implementation | undefined): Selection {
   return {

@@ -1,10 +1,17 @@
 // The pool against real Python workers: a segfault or a hang costs one job, never the others; jobs
 // start by priority, go to the worker holding their model, and workers are recycled by default.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadModelEntries, selectModels, type ModelEntry } from '../catalog/default-models.js';
 import { ensureCheckpoint } from '../sweep/checkpoints.js';
+import { failedResult } from '../sweep/failed-result.js';
+import { reachedExporter } from '../sweep/job-result.js';
+import { expandJobs } from '../sweep/jobs.js';
 import { useModel } from '../sweep/model-cache.js';
-import { DEFAULT_RECYCLE_AFTER_JOBS, WorkerPool } from './pool.js';
+import { PYTHON_LAUNCHER } from '../python/paths.js';
+import { DEFAULT_RECYCLE_AFTER_JOBS, WORKER_START_ATTEMPTS, WorkerPool } from './pool.js';
 import type { PythonWorker } from './python-worker.js';
 
 const debugWorker = { env: { SWEEP_WORKER_DEBUG: '1' } };
@@ -102,6 +109,50 @@ describe('WorkerPool', () => {
     const outcome = await pool.run((w) => w.request('debug.segfault', {}));
     expect(outcome.status).toBe('error');
     if (outcome.status === 'error') expect(outcome.error.message).toMatch(/unknown op 'debug.segfault'/);
+  });
+});
+
+/** A real worker that dies at start-up for its first ``failures`` launches (counted in a file), as a
+ * worker whose imports time out on a loaded machine does. */
+function flakyStart(failures: number): { worker: { command: string; args: string[] }; launches: () => number } {
+  const counter = join(mkdtempSync(join(tmpdir(), 'flaky-start-')), 'launches');
+  const script = `n=$(cat "$0" 2>/dev/null || echo 0); echo $((n+1)) > "$0"
+if [ "$n" -lt ${failures} ]; then echo "start-up failed on launch $((n+1))" >&2; exit 3; fi
+exec "$1" -m sweep_worker`;
+  return {
+    worker: { command: 'bash', args: ['-c', script, counter, PYTHON_LAUNCHER] },
+    launches: () => Number(readFileSync(counter, 'utf8')),
+  };
+}
+
+describe('WorkerPool start-up failures', () => {
+  it('moves a job whose worker fails to start to a fresh worker, and runs it there', async () => {
+    const flaky = flakyStart(WORKER_START_ATTEMPTS - 1);
+    pool = new WorkerPool({ size: 1, worker: flaky.worker });
+    const outcome = await pool.run(async (w) => (await w.request('hello', {})).pid);
+    expect(outcome.status).toBe('ok');
+    expect(flaky.launches()).toBe(WORKER_START_ATTEMPTS);
+    if (outcome.status === 'ok') expect(outcome.value).toBe(outcome.workerPid);
+  });
+
+  it(`gives a job up as unstarted (broken, never crashed) when ${WORKER_START_ATTEMPTS} workers in a row fail to start`, async () => {
+    const flaky = flakyStart(WORKER_START_ATTEMPTS);
+    pool = new WorkerPool({ size: 1, worker: flaky.worker });
+    let ran = false;
+    const outcome = await pool.run(async () => { ran = true; });
+    expect(outcome.status).toBe('unstarted');
+    expect(ran).toBe(false);
+    if (outcome.status === 'unstarted') {
+      expect(outcome.error).toMatch(new RegExp(`no worker started for this job in ${WORKER_START_ATTEMPTS} attempts; the last: worker exited \\(code 3\\)`));
+      expect(outcome.stderrTail).toMatch(new RegExp(`start-up failed on launch ${WORKER_START_ATTEMPTS}`));
+      // the sweep's verdict: the harness's machine failed, not the model's export
+      const [job] = expandJobs(selectModels(loadModelEntries(), ['tiny-bert']), ['onnx'], ['static']);
+      const result = failedResult(job, outcome);
+      expect([result.status, result.errorInfo?.stage, reachedExporter(result)]).toEqual(['broken', 'worker start-up', false]);
+    }
+    // the next job gets a fresh worker of its own, which starts
+    expect((await pool.run(async (w) => (await w.request('hello', {})).pid)).status).toBe('ok');
+    expect(flaky.launches()).toBe(WORKER_START_ATTEMPTS + 1);
   });
 });
 

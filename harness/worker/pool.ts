@@ -7,7 +7,7 @@ import { PythonWorker, type PythonWorkerOptions } from './python-worker.js';
 
 export type JobOutcome<T> =
   | { status: 'ok'; value: T; workerPid?: number; ms: number; peakRssMb?: number }
-  | { status: 'crashed' | 'timeout'; error: string; errorType: string; stderrTail: string; workerPid?: number; ms: number; peakRssMb?: number }
+  | { status: 'crashed' | 'timeout' | 'unstarted'; error: string; errorType: string; stderrTail: string; workerPid?: number; ms: number; peakRssMb?: number }
   | { status: 'error'; error: Error; workerPid?: number; ms: number; peakRssMb?: number };
 
 /**
@@ -25,6 +25,13 @@ export const DEFAULT_WORKER_THREADS = 1;
  * default sweep (about 50 jobs per worker on 2 cores) never reaches it.
  */
 export const DEFAULT_RECYCLE_AFTER_JOBS = 100;
+
+/**
+ * Workers a job may be given when the one it got fails to start (its imports timing out on a loaded
+ * machine, a process killed during start-up). The job never ran on such a worker, so it is moved to
+ * a fresh one rather than failed; when none of them starts it is ``unstarted``, a harness problem.
+ */
+export const WORKER_START_ATTEMPTS = 3;
 
 export interface WorkerPoolOptions {
   /** Workers, and so jobs, at once; default: one per core. */
@@ -148,16 +155,34 @@ export class WorkerPool {
     if (!this.closed && this.waiting.length) this.idle.push(this.spawn());
   }
 
-  private async runOnSlot<T>(slot: Slot, job: (worker: PythonWorker) => Promise<T>, timeoutMs: number): Promise<JobOutcome<T>> {
-    const { worker } = slot;
+  /** A started worker for the job: ``given``, or a fresh one in its place when it fails to start. */
+  private async startedSlot(given: Slot, start: number): Promise<Slot | Exclude<JobOutcome<never>, { status: 'ok' }>> {
+    let slot = given;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await slot.worker.ready;
+        return slot;
+      } catch (error) {
+        const failed = slot.worker;
+        if (attempt >= WORKER_START_ATTEMPTS || this.closed) {
+          this.replace(slot, 'kill');
+          const { name, message } = error as Error;
+          return { status: 'unstarted', error: `no worker started for this job in ${attempt} attempts; the last: ${message}`, errorType: name, stderrTail: failed.stderrTail(), workerPid: failed.pid, ms: performance.now() - start };
+        }
+        this.all.delete(slot);
+        failed.kill();
+        slot = this.spawn();
+      }
+    }
+  }
+
+  private async runOnSlot<T>(given: Slot, job: (worker: PythonWorker) => Promise<T>, timeoutMs: number): Promise<JobOutcome<T>> {
     const start = performance.now();
     const elapsed = () => performance.now() - start;
-    try {
-      await worker.ready; // start-up is not the job's time: the timeout starts once the worker is warm
-    } catch (error) {
-      this.replace(slot, 'kill');
-      return { status: 'crashed', error: (error as Error).message, errorType: (error as Error).name, stderrTail: worker.stderrTail(), workerPid: worker.pid, ms: elapsed() };
-    }
+    // start-up is not the job's time: the timeout starts once the worker is warm
+    const slot = await this.startedSlot(given, start);
+    if (!('worker' in slot)) return slot;
+    const { worker } = slot;
     let timer: NodeJS.Timeout | undefined;
     let watch: MemoryWatch | undefined;
     const limits = new Promise<never>((_, reject) => {
