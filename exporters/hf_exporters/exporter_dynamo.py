@@ -61,6 +61,7 @@ def patch_forward_signature(model: torch.nn.Module, inputs: Mapping[str, Any]) -
 
 from . import rwkv_scan  # noqa: E402,F401  (RWKV's WKV loop in closed form for a dynamic sequence)
 from . import grad_mode_regions  # noqa: E402,F401  (a program fix: no-output grad-mode blocks, which a saved .pt2 cannot load)
+from . import packed_vision_attention  # noqa: E402,F401  (Qwen2-VL-style packed attention as one block-masked attention)
 
 
 @register_patch("dynamo", "transformers.cache_utils.LinearAttentionLayer.update_conv_state")

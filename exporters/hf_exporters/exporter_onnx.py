@@ -180,6 +180,7 @@ def _translation_table() -> dict[Any, Any]:
         # measured: right under 0.7.2, wrong under 0.7.0)
         (aten.masked_scatter.default, t._aten_masked_scatter, {"onnxscript": "<0.7.1"}),
         (aten._grouped_mm.default, t._aten_grouped_mm, None),
+        (aten.sym_numel.default, t._aten_sym_numel, None),
     ]
     with contextlib.suppress(ImportError, AttributeError):
         import transformers.integrations.moe  # noqa: F401  (registers transformers::grouped_mm_fallback)

@@ -54,6 +54,13 @@ def _aten_index_put(self: Any, indices: Sequence[Any], values: Any, accumulate: 
     return op.Reshape(result, self_shape)
 
 
+def _aten_sym_numel(self: Any) -> Any:
+    """``x.numel()`` of a tensor whose size is only known at run time (``repeat_interleave`` by tensor
+    counts, as the packed vision encoders' position helpers use): torchlib has no lowering for
+    ``aten.sym_numel`` ("No ONNX function found"), and ONNX's ``Size`` is exactly it."""
+    return op.Size(self)
+
+
 def _aten_masked_scatter(self: Any, mask: Any, source: Any) -> Any:
     """``x.masked_scatter(mask, source)`` with a mask that broadcasts to ``x`` at the same rank.
 

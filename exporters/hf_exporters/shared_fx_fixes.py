@@ -10,9 +10,12 @@ aten = torch.ops.aten
 
 
 def _statically_contiguous(value: Any) -> bool:
-    from torch.fx.experimental.symbolic_shapes import statically_known_true
+    # is_contiguous() itself guards on the sizes, which fails outright on data-dependent ones (the
+    # packed vision encoders' position ids: "Could not guard on data-dependent expression
+    # Eq(u5*u6, 0)"); unknown then means "not known contiguous", which only adds a copy
+    from torch._prims_common import is_contiguous_or_false
 
-    return isinstance(value, torch.Tensor) and statically_known_true(value.is_contiguous())
+    return isinstance(value, torch.Tensor) and is_contiguous_or_false(value)
 
 
 def fix_contiguous_before_view(gm: torch.fx.GraphModule, node: torch.fx.Node) -> bool:
