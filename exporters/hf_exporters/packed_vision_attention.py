@@ -116,10 +116,12 @@ _register_attention()
     "transformers.models.video_llama_3.modeling_video_llama_3.VideoLlama3VisionAttention.forward",
 )
 def _packed_attention_as_varlen(original: Callable[..., Any]) -> Callable[..., Any]:
+    from transformers.utils.generic import is_flash_attention_requested
+
     def forward(self: Any, *args: Any, **kwargs: Any) -> Any:
         config = self.config
         inner = config._attn_implementation
-        if inner is not None and "flash" in inner:
+        if is_flash_attention_requested(config):
             return original(self, *args, **kwargs)  # a real varlen kernel already: nothing to split
         _INNER[id(self)] = inner or "sdpa"
         # the internal field, not the property: the property's setter would also rewrite sub-configs
