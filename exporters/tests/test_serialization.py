@@ -94,3 +94,41 @@ def test_a_grad_mode_block_without_outputs_does_not_stop_the_program_loading(tmp
 
     # a block that mutates state stays: dropping it would lose the update
     assert _grad_mode_calls(DynamoExporter().export(_CountingNoGradBlock(), dict(inputs), DynamoConfig())) == 1
+
+
+class _EmptyQueries(torch.nn.Module):
+    """A parameter with no elements beside real ones, as GraniteSpeech's projector has none of its
+    ``window_size // downsample_rate`` queries when the window is smaller than the rate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query = torch.nn.Parameter(torch.zeros(1, 0, 4))
+        self.proj = torch.nn.Linear(4, 4)
+
+    def forward(self, input_features: torch.Tensor) -> torch.Tensor:
+        return self.proj(torch.cat([self.query.expand(input_features.shape[0], -1, -1), input_features], dim=1))
+
+
+def _loaded_from_safetensors(model: torch.nn.Module, path: Path) -> torch.nn.Module:
+    # from_pretrained's way: the file's tensors assigned, a zero-element one a view with a null data
+    # pointer into a storage that has an address
+    from safetensors.torch import load_file, save_model
+
+    save_model(model, str(path))
+    model.load_state_dict(load_file(str(path)), assign=True)
+    assert model.query.data_ptr() != model.query.untyped_storage().data_ptr()
+    return model
+
+
+def test_a_weight_without_elements_does_not_stop_the_program_saving(tmp_path: Path) -> None:
+    model = _loaded_from_safetensors(_EmptyQueries(), tmp_path / "model.safetensors")
+    inputs = {"input_features": torch.randn(2, 3, 4)}
+    plain = torch.export.export(model, (), dict(inputs), strict=False)
+    with pytest.raises(RuntimeError, match="integer multiplication overflow"):  # torch's own save
+        torch.export.save(plain, tmp_path / "plain.pt2")
+
+    program = DynamoExporter().export(model, dict(inputs), DynamoConfig(dynamic=True))
+    torch.export.save(program, tmp_path / "ours.pt2")
+    other = {"input_features": torch.randn(3, 5, 4)}
+    with torch.no_grad():
+        torch.testing.assert_close(load(str(tmp_path / "ours.pt2")).module()(**other), model(**other))

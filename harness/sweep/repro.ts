@@ -31,6 +31,12 @@ export interface ReproFacts {
 }
 
 const EXPORTERS: Record<string, string> = { dynamo: 'DynamoExporter', onnx: 'OnnxExporter', executorch: 'ExecutorchExporter' };
+// The job's export stage ends with the file on disk (sweep_worker/artifact_files.py), and saving can
+// fail where exporting did not (torch.export.save's weight packing); ONNX writes through output_path.
+const SAVE_LINES: Record<string, string[]> = {
+  dynamo: ['torch.export.save(exported, os.path.join(out_dir, "model.pt2"))'],
+  executorch: ['with open(os.path.join(out_dir, "model.pte"), "wb") as file:', '    exported.write_to_file(file)'],
+};
 
 /** Python literals for JSON values (true/false/null differ). */
 const py = (value: unknown): string => `json.loads(${JSON.stringify(JSON.stringify(value ?? null))})`;
@@ -143,7 +149,8 @@ export function reproScript(facts: ReproFacts): string {
         ? `export_config = {**CONFIG, "output_path": os.path.join(out_dir, "model.onnx")}`
         : 'export_config = CONFIG',
       'with plant:',
-      `    ${exporter}().export(model, inputs, export_config)`,
+      `    exported = ${exporter}().export(model, inputs, export_config)`,
+      ...(SAVE_LINES[job.backend] ?? []),
       'print("exported: the failure did not reproduce")',
     );
     return `${lines.join('\n')}\n`;
