@@ -394,12 +394,22 @@ def _image_token_count(model: torch.nn.Module, pixel_values: torch.Tensor, input
         return None
     takes = inspect.signature(get_image_features).parameters
     extra = {name: value[:1] for name, value in inputs.items() if name in takes and name != "pixel_values"}
+    # what the forward fills from the config before calling it (Llama 4's vision_feature_select_strategy)
+    configs = _sub(model.config, "vision_config")
+    for name, param in takes.items():
+        required = param.default is inspect.Parameter.empty and param.kind not in (param.VAR_POSITIONAL, param.VAR_KEYWORD)
+        if required and name not in extra and name != "pixel_values":
+            value = _first(configs, name)
+            if value is not None:
+                extra[name] = value
     try:
         with torch.no_grad():
             output = get_image_features(pixel_values=pixel_values[:1], **extra)
     except Exception:  # noqa: BLE001 - any failure means the recipe cannot feed this encoder
         return None
     features = getattr(output, "pooler_output", output)
+    if features is None:  # an encoder output without the projection (Llama 4's): one token per output row
+        features = getattr(output, "last_hidden_state", None)
     if isinstance(features, (list, tuple)):
         features = features[0]
     if not isinstance(features, torch.Tensor) or features.dim() < 2:

@@ -142,6 +142,7 @@ def shrink_config_dict(values: dict[str, Any]) -> dict[str, Any]:
     _feed_the_neck(out)
     _keep_rope_sections_consistent(out)
     _keep_token_ids_in_vocab(out)
+    _keep_feature_layers_in_range(out)
     if "pad_token_id" in out and out["pad_token_id"] is None and isinstance(out.get("vocab_size"), int):
         out["pad_token_id"] = 0  # sequence-classification heads cannot pool a batch > 1 without one
     return out
@@ -303,18 +304,50 @@ def _keep_rope_sections_consistent(values: dict[str, Any]) -> None:
         values[key] = {**rope, "mrope_section": scaled}
 
 
+def _is_special_id(name: str) -> bool:
+    return name.endswith(("_token_id", "_token_index", "_start_token_id")) or name in ("image_token_id", "video_token_id")
+
+
 def _keep_token_ids_in_vocab(values: dict[str, Any]) -> None:
+    """Special token ids past the shrunk vocabulary move to its top, each to its own id. A composite's
+    own ids (LLaVA's ``image_token_index`` 32000, Qwen2-Audio's ``audio_token_index``) index its
+    ``text_config``'s vocabulary, so they move below that one and clear of the text model's ids:
+    left past it, the recipe could not place one placeholder, and the model was fed text only."""
     vocab = values.get("vocab_size")
+    text = values.get("text_config")
+    taken: set[int] = set()
+    if not isinstance(vocab, int) and isinstance(text, dict):
+        vocab = text.get("vocab_size")
+        taken = {v for name, v in text.items() if _is_special_id(name) and isinstance(v, int) and not isinstance(v, bool)}
     if not isinstance(vocab, int) or vocab <= 0:
         return
-    taken = 0
+    free = (candidate for candidate in range(vocab - 1, -1, -1) if candidate not in taken)
     for name, value in list(values.items()):
-        is_id = name.endswith(("_token_id", "_token_index", "_start_token_id")) or name in ("image_token_id", "video_token_id")
+        is_id = _is_special_id(name)
         if is_id and isinstance(value, int) and not isinstance(value, bool) and value >= vocab:
-            taken += 1
-            values[name] = vocab - taken
+            values[name] = next(free)
         elif is_id and isinstance(value, list) and all(isinstance(v, int) for v in value):
             values[name] = [v if v < vocab else vocab - 1 for v in value]
+
+
+def _keep_feature_layers_in_range(values: dict[str, Any]) -> None:
+    """A VLM's chosen vision layers (VipLLaVA's ``vision_feature_layers`` [-2, -5, -8, -11, 6]) index
+    the vision tower's hidden states, one more than its layers; past the shrunk tower they clamp to
+    its ends, keeping their count, which sizes the projector."""
+    vision = values.get("vision_config")
+    layers = _layer_count(vision) if isinstance(vision, dict) else None
+    if not layers:
+        return
+
+    def clamp(index: int) -> int:
+        return max(index, -(layers + 1)) if index < 0 else min(index, layers)
+
+    for name in ("vision_feature_layer", "vision_feature_layers"):
+        value = values.get(name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            values[name] = clamp(value)
+        elif isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            values[name] = [clamp(v) for v in value]
 
 
 def _merge(values: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

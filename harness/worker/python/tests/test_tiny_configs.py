@@ -172,6 +172,41 @@ def test_a_dual_encoder_gets_both_modalities() -> None:
     model(**inputs)
 
 
+def test_a_composites_own_token_ids_move_inside_its_text_vocabulary_clear_of_the_text_ids() -> None:
+    values = shrink_config_dict({
+        "model_type": "qwen2_vl", "image_token_id": 151655, "video_token_id": 151656,
+        "text_config": {"model_type": "qwen2_vl_text", "vocab_size": 152064, "bos_token_id": 151643, "eos_token_id": 151645},
+    })
+    text_ids = {values["text_config"]["bos_token_id"], values["text_config"]["eos_token_id"]}
+    own_ids = {values["image_token_id"], values["video_token_id"]}
+    assert len(own_ids) == 2 and max(own_ids) < 512 and not own_ids & text_ids
+    assert tiny_config("llava").image_token_id < tiny_config("llava").text_config.vocab_size
+
+
+@pytest.mark.parametrize("class_name, model_type", [
+    ("LlavaForConditionalGeneration", "llava"),  # its image_token_index (32000) was past the tiny vocabulary
+    ("VipLlavaForConditionalGeneration", "vipllava"),  # its vision_feature_layers went past the 2-layer tower
+    ("Llama4ForConditionalGeneration", "llama4"),  # get_image_features takes a required strategy; no pooler_output
+    ("Gemma3ForConditionalGeneration", "gemma3"),  # its row: mm_tokens_per_image pools the tiny patch grid
+])
+def test_vision_language_models_shrunk_by_the_generic_rules_get_their_image(class_name: str, model_type: str) -> None:
+    cls = getattr(transformers, class_name)
+    model = cls(tiny_config(model_type, _row_tiny_config(model_type))).eval()
+    inputs, _ = build_recipe(model, batch=2, seq=5)
+    assert "pixel_values" in inputs, sorted(inputs)
+    placeholders = (inputs["input_ids"] == model.config.image_token_id).sum(1).tolist()
+    assert placeholders[0] > 0 and placeholders == [placeholders[0]] * 2
+    with torch.no_grad():
+        model(**inputs)  # the model checks its placeholders against the image features it computes
+
+
+def test_vision_feature_layers_clamp_to_the_shrunk_tower_and_keep_their_count() -> None:
+    config = tiny_config("vipllava")
+    layers = config.vision_config.num_hidden_layers
+    assert len(config.vision_feature_layers) == 5
+    assert all(-(layers + 1) <= index <= layers for index in config.vision_feature_layers)
+
+
 def test_a_vision_language_model_gets_one_placeholder_per_image_feature() -> None:
     config = tiny_config("llava", {"image_token_id": 500})
     model = transformers.LlavaForConditionalGeneration(config).eval()
