@@ -24,6 +24,7 @@ from typing import Any
 import torch
 
 from .executorch_bounds import check_input_bounds
+from .image_features import projector_name, rule_from_config, select_image_features
 from .decompose import Component, decompose_for_generation
 from .utils import get_leaf_tensors
 
@@ -415,21 +416,23 @@ def _feed(component: str, input_names: list[str], known: Mapping[str, torch.Tens
 def _multimodal_prefill(
     runners: Mapping[str, Runner], io: Mapping[str, list[str]], config: Any, prompt: Mapping[str, torch.Tensor]
 ) -> dict[str, torch.Tensor]:
-    """encoder -> feature selection -> projector; embed_tokens; merge; language_model; lm_head.
-    The selection and merge are the model's own glue (``get_image_features``), so each family needs
-    its rule; LLaVA's is here."""
-    model_type = getattr(config, "model_type", None)
-    if model_type != "llava":
-        raise NotImplementedError(f"the greedy loop has no multimodal merge rule for model type '{model_type}' (llava only).")
-    vision = runners["image_encoder"]({"pixel_values": prompt["pixel_values"]})
-    layer = config.vision_feature_layer
-    layers = [layer] if isinstance(layer, int) else list(layer)
-    depth = sum(1 for name in vision if name.startswith("hidden_states."))
-    selected = [vision[f"hidden_states.{index % depth}"] for index in layers]
-    if config.vision_feature_select_strategy == "default":
-        selected = [hidden[:, 1:] for hidden in selected]
-    projector_name = next(name for name in io if name not in ("image_encoder", "embed_tokens", "language_model", "lm_head", "decode"))
-    features = runners[projector_name]({io[projector_name][0]: torch.cat(selected, dim=-1)})["output"]
+    """image encoder -> feature selection -> projector; embed_tokens; merge; language_model; lm_head.
+    The selection is ``config.image_feature_rule`` (``find_image_feature_rule``, which checks it against
+    the captured call), else LLaVA's from the config's ``vision_feature_layer``; the merge writes the
+    features over the ``image_token_id`` placeholders in order, as every such model's forward does."""
+    vision = runners["image_encoder"](_feed("image_encoder", io["image_encoder"], prompt, {}, {}))
+    rule = getattr(config, "image_feature_rule", None) or rule_from_config(config, sum(1 for name in vision if name.startswith("hidden_states.")))
+    if rule is None:
+        raise NotImplementedError(
+            f"the greedy loop has no image feature rule for model type '{getattr(config, 'model_type', None)}': pass a config "
+            "with image_feature_rule (find_image_feature_rule finds it from the captured components) or vision_feature_layer."
+        )
+    projector = projector_name(io)
+    if projector is None:
+        raise ValueError(f"a multimodal loop needs a projector between the image encoder and the language model; components are {sorted(io)}.")
+    features_input, *others = io[projector]
+    feeds = {features_input: select_image_features(vision, rule), **_feed(projector, others, prompt, {}, {})}
+    features = runners[projector](feeds)["output"]
     embeds = runners["embed_tokens"]({io["embed_tokens"][0]: prompt["input_ids"]})["output"]
     image_positions = (prompt["input_ids"] == config.image_token_id).unsqueeze(-1).expand_as(embeds)
     embeds = embeds.masked_scatter(image_positions, features.to(embeds.dtype))

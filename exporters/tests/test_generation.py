@@ -25,6 +25,7 @@ from hf_exporters import (
     is_multimodal,
 )
 from hf_exporters.exporter_executorch import _attention_math
+from hf_exporters.image_features import find_image_feature_rule, rule_from_config, with_image_feature_rule
 from hf_exporters.generation import (
     RUNNER_FACTORIES,
     decoder_start_token,
@@ -45,12 +46,23 @@ TIE_THRESHOLD = 1e-4
 IMAGE_TOKEN = 127
 
 
-def _llava_config() -> transformers.LlavaConfig:
+def _vision_and_text() -> tuple[transformers.CLIPVisionConfig, transformers.LlamaConfig]:
     vision = transformers.CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
                                            image_size=32, patch_size=16, projection_dim=32)
     text = transformers.LlamaConfig(vocab_size=128, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                                     num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128)
+    return vision, text
+
+
+def _llava_config() -> transformers.LlavaConfig:
+    vision, text = _vision_and_text()
     return transformers.LlavaConfig(vision_config=vision, text_config=text, image_token_id=IMAGE_TOKEN, projector_hidden_act="gelu")
+
+
+def _vipllava_config() -> transformers.VipLlavaConfig:
+    # two layers joined, the class token dropped in code (VipLLaVA's config names no strategy)
+    vision, text = _vision_and_text()
+    return transformers.VipLlavaConfig(vision_config=vision, text_config=text, image_token_id=IMAGE_TOKEN, vision_feature_layers=[-2, -1])
 
 
 # Tiny configs, initialised wide enough that greedy decoding does not repeat one token (a repeated token
@@ -76,7 +88,10 @@ TINY_GENERATIVE = {
     "mamba": lambda: transformers.MambaForCausalLM(transformers.MambaConfig(
         vocab_size=128, hidden_size=32, num_hidden_layers=2, state_size=8, expand=2, conv_kernel=4, initializer_range=0.5)),
     "llava": lambda: transformers.LlavaForConditionalGeneration(_llava_config()),
+    "vipllava": lambda: transformers.VipLlavaForConditionalGeneration(_vipllava_config()),
 }
+
+MULTIMODAL = ("llava", "vipllava")
 
 EXPECTED_KEYS = {
     "llama": ["prefill", "decode"],
@@ -86,10 +101,11 @@ EXPECTED_KEYS = {
     "t5": ["encoder", "prefill", "decode"],
     "mamba": ["prefill", "decode"],
     "llava": ["image_encoder", "multi_modal_projector", "embed_tokens", "language_model", "lm_head", "decode"],
+    "vipllava": ["image_encoder", "multi_modal_projector", "embed_tokens", "language_model", "lm_head", "decode"],
 }
 
 CACHE_LEAVES = {"llama": ["key", "value"], "qwen3": ["key", "value"], "gpt2": ["key", "value"], "gemma3": ["key", "value"],
-                "llava": ["key", "value"],
+                "llava": ["key", "value"], "vipllava": ["key", "value"],
                 "t5": ["decoder.key", "decoder.value", "encoder.key", "encoder.value"], "mamba": ["conv", "ssm"]}
 
 EXPORTERS = {"dynamo": DynamoExporter, "onnx": OnnxExporter, "executorch": ExecutorchExporter}
@@ -107,7 +123,7 @@ def prompt_for(name: str) -> dict[str, torch.Tensor]:
     mask = torch.ones(2, 9, dtype=torch.long)
     mask[1, :3], ids[1, :3] = 0, 0
     prompt = {"input_ids": ids, "attention_mask": mask}
-    if name == "llava":
+    if name in MULTIMODAL:
         ids[0, 2:6], ids[1, 4:8] = IMAGE_TOKEN, IMAGE_TOKEN
         prompt["pixel_values"] = torch.randn(2, 3, 32, 32, generator=generator)
     return prompt
@@ -126,7 +142,7 @@ def test_decompose_keys_and_cache_names(name: str) -> None:
     model, prompt, *_ = prepared(name)
     components = decompose_for_generation(model, prompt)
     assert list(components) == EXPECTED_KEYS[name]
-    assert is_multimodal(model) == (name == "llava")
+    assert is_multimodal(model) == (name in MULTIMODAL)
     _, _, _, _, wrapped = prepared(name)
     # only the SSM's scan unrolls over the sequence, so only its prefill is one per prompt length
     assert prefill_specialises_length(wrapped) == (name == "mamba")
@@ -153,7 +169,7 @@ def _run_loop(name: str, backend: str) -> dict:
     assert list(artifacts) == EXPECTED_KEYS[name]
     runners = {component: RUNNER_FACTORIES[backend](artifact) for component, artifact in artifacts.items()}
 
-    exported_tokens = greedy_generate(runners, component_io(components), prompt, STEPS, model.config)
+    exported_tokens = greedy_generate(runners, component_io(components), prompt, STEPS, with_image_feature_rule(model.config, components))
     report = compare_tokens(eager_tokens, exported_tokens, gaps, TIE_THRESHOLD)
     print(f"\n{name}/{backend}: export s {({k: round(v, 1) for k, v in timings.items()})} matched "
           f"{[row['matched_steps'] for row in report['rows']]}/{STEPS} ties {report['ties']}")
@@ -205,6 +221,31 @@ def test_eager_components_reproduce_generate() -> None:
     with torch.no_grad():
         tokens = greedy_generate(eager_runners(components), component_io(components), prompt, STEPS, model.config)
     assert torch.equal(tokens, eager_tokens)
+
+
+@pytest.mark.parametrize(("name", "rule"), [
+    ("llava", {"outputs": ["hidden_states.1"], "drop_leading": 1}),  # vision_feature_layer -2 of 3, the "default" strategy
+    ("vipllava", {"outputs": ["hidden_states.1", "hidden_states.2"], "drop_leading": 1}),
+])
+def test_the_image_feature_rule_is_the_one_that_reproduces_the_captured_projector_input(name: str, rule: dict) -> None:
+    model, prompt, eager_tokens, _, components = prepared(name)
+    assert find_image_feature_rule(model.config, components) == rule
+    with torch.no_grad():
+        tokens = greedy_generate(eager_runners(components), component_io(components), prompt, STEPS,
+                                 with_image_feature_rule(model.config, components))
+    assert torch.equal(tokens, eager_tokens)
+
+
+def test_glue_no_rule_reproduces_is_refused_and_a_config_that_does_not_say_it_whole_gives_no_rule() -> None:
+    model, prompt, _, _, components = prepared("llava")
+    misdescribed = transformers.LlavaConfig(**{**model.config.to_dict(), "vision_feature_layer": 0})  # the embeddings, not layer 1
+    with pytest.raises(NotImplementedError, match=r"no image feature rule reproduces the input \[2, 4, 32\]"):
+        find_image_feature_rule(misdescribed, components)
+    # VipLLaVA's config names layers but not the class-token drop its code does: the loop does not guess
+    vip_model, vip_prompt, *_, vip_components = prepared("vipllava")
+    assert rule_from_config(vip_model.config, 3) is None
+    with pytest.raises(NotImplementedError, match="no image feature rule for model type 'vipllava'"):
+        greedy_generate(eager_runners(vip_components), component_io(vip_components), vip_prompt, STEPS, vip_model.config)
 
 
 def test_an_encoder_decoder_without_a_decoder_start_token_starts_from_bos() -> None:

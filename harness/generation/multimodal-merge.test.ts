@@ -15,11 +15,12 @@ describe('the multimodal merge in TypeScript', () => {
     expect(values(lastPosition(hidden))).toEqual([5, 6]);
   });
 
-  it('selects LLaVA features by layer (negative from the end) and strategy, and refuses other families', () => {
+  it("selects the projector's input by the manifest's rule (drop, join) and refuses a manifest without one", () => {
     const vision = { 'hidden_states.0': f32([1, 2, 1], [1, 2]), 'hidden_states.1': f32([1, 2, 1], [3, 4]), 'hidden_states.2': f32([1, 2, 1], [5, 6]) };
-    expect(values(selectVisionFeatures(vision, { model_type: 'llava', vision_feature_layer: -2, vision_feature_select_strategy: 'default' }))).toEqual([4]);
-    expect(values(selectVisionFeatures(vision, { model_type: 'llava', vision_feature_layer: [0, 2], vision_feature_select_strategy: 'full' }))).toEqual([1, 5, 2, 6]);
-    expect(() => selectVisionFeatures(vision, { model_type: 'qwen2_vl' })).toThrow(/no multimodal merge rule for model type 'qwen2_vl'/);
+    expect(values(selectVisionFeatures(vision, { image_feature_rule: { outputs: ['hidden_states.1'], drop_leading: 1 } }))).toEqual([4]);
+    expect(values(selectVisionFeatures(vision, { image_feature_rule: { outputs: ['hidden_states.0', 'hidden_states.2'] } }))).toEqual([1, 5, 2, 6]);
+    expect(() => selectVisionFeatures(vision, { model_type: 'qwen2_vl' })).toThrow(/no image_feature_rule for model type 'qwen2_vl'/);
+    expect(() => selectVisionFeatures(vision, { image_feature_rule: { outputs: ['last_hidden_state'] } })).toThrow(/reads last_hidden_state, which the image encoder did not return/);
   });
 
   it('writes feature rows over the image tokens in order, and refuses a count that does not match', () => {

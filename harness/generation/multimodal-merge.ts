@@ -1,15 +1,21 @@
 // The glue a vision-language model keeps outside its graphs, done here in TypeScript as generate does
-// it in Python (get_image_features, then the merge): pick the vision layer(s), drop the class token
-// under the "default" strategy, project, and write the projected features over the image placeholder
-// tokens' embeddings. Each family has its own rule; LLaVA's is the one the reference describes.
+// it in Python (get_image_features, then the merge): the image encoder's outputs the manifest's
+// image_feature_rule names, each without its leading tokens, joined, then projected, and the
+// projected features written over the image placeholder tokens' embeddings. The worker finds the rule
+// per model (hf_exporters/image_features.py: the one that reproduces the captured projector input).
 import { elementCount, type NamedTensors, type Tensor } from '../tensors/tensor.js';
 import { toNumbers } from './token-ops.js';
+
+/** Which image encoder outputs (flat names) feed the projector, each without its first tokens. */
+export interface ImageFeatureRule {
+  outputs: string[];
+  drop_leading?: number;
+}
 
 export interface VisionMergeConfig {
   model_type?: string;
   image_token_id?: number;
-  vision_feature_layer?: number | number[];
-  vision_feature_select_strategy?: string;
+  image_feature_rule?: ImageFeatureRule;
 }
 
 const float32 = (shape: number[], data: Float32Array): Tensor => ({ dtype: 'float32', shape, data });
@@ -45,17 +51,16 @@ export function concatLastDim(tensors: Tensor[]): Tensor {
   return float32([...tensors[0].shape.slice(0, -1), width], out);
 }
 
-/** LLaVA's feature selection: hidden_states at vision_feature_layer (negative counts from the end),
- * without the class token under the "default" strategy, joined when several layers are chosen. */
+/** The projector's input under the manifest's ``image_feature_rule``. */
 export function selectVisionFeatures(vision: NamedTensors, config: VisionMergeConfig): Tensor {
-  if (config.model_type !== 'llava') {
-    throw new Error(`the TypeScript loop has no multimodal merge rule for model type '${config.model_type}' (llava only)`);
+  const rule = config.image_feature_rule;
+  if (!rule) {
+    throw new Error(`the manifest config has no image_feature_rule for model type '${config.model_type}'; export it again (export_generation finds the rule)`);
   }
-  const depth = Object.keys(vision).filter((name) => name.startsWith('hidden_states.')).length;
-  if (!depth) throw new Error(`the image encoder returned no hidden_states.*; its outputs are ${Object.keys(vision).join(', ')}`);
-  const layers = [config.vision_feature_layer ?? -2].flat();
-  const selected = layers.map((layer) => vision[`hidden_states.${((layer % depth) + depth) % depth}`]);
-  return concatLastDim(config.vision_feature_select_strategy === 'default' ? selected.map((h) => dropLeadingTokens(h, 1)) : selected);
+  const missing = rule.outputs.filter((name) => !vision[name]);
+  if (missing.length) throw new Error(`the image feature rule reads ${missing.join(', ')}, which the image encoder did not return; it returned ${Object.keys(vision).join(', ')}`);
+  const drop = rule.drop_leading ?? 0;
+  return concatLastDim(rule.outputs.map((name) => (drop ? dropLeadingTokens(vision[name], drop) : vision[name])));
 }
 
 /** embeds [batch, seq, dim] with the rows at image placeholder tokens replaced, in order, by the

@@ -69,12 +69,10 @@ export function componentsFor(manifest: LoopManifest, prompt: NamedTensors): Rec
   return components;
 }
 
-/** The multimodal parts on the prompt: image encoder, feature selection, projector, token
- * embeddings, the merge, the language model, then lm_head on the last position. */
+/** The multimodal parts on the prompt: image encoder, feature selection (the manifest's
+ * image_feature_rule), projector, token embeddings, the merge, the language model, then lm_head on
+ * the last position. */
 async function multimodalPrefill(onnx: OnnxRunner, components: Record<string, ComponentInfo>, manifest: LoopManifest, known: NamedTensors): Promise<NamedTensors> {
-  if (manifest.config.model_type !== 'llava') {
-    throw new GenerationInputError(`the TypeScript loop has no multimodal merge rule for model type '${manifest.config.model_type}' (llava only)`);
-  }
   const { image_encoder: encoder, embed_tokens: embed, language_model: language, lm_head: head } = components;
   const projectorName = Object.keys(components).find((name) => !MULTIMODAL_PARTS.has(name));
   if (!encoder || !embed || !language || !head || !projectorName) {
@@ -84,7 +82,9 @@ async function multimodalPrefill(onnx: OnnxRunner, components: Record<string, Co
   if (imageToken === undefined) throw new GenerationInputError('the manifest config has no image_token_id for the merge');
   const vision = await run(onnx, encoder, feed('image_encoder', encoder, known, {}, {}));
   const projector = components[projectorName];
-  const features = (await run(onnx, projector, { [projector.inputs[0]]: selectVisionFeatures(vision, manifest.config) })).output;
+  const [featuresInput, ...others] = projector.inputs;
+  const projectorFeeds = { ...feed(projectorName, { ...projector, inputs: others }, known, {}, {}), [featuresInput]: selectVisionFeatures(vision, manifest.config) };
+  const features = (await run(onnx, projector, projectorFeeds)).output;
   const embeds = (await run(onnx, embed, { [embed.inputs[0]]: known.input_ids })).output;
   const merged = { ...known, inputs_embeds: scatterImageFeatures(embeds, known.input_ids, features, imageToken) };
   const hidden = await run(onnx, language, feed('language_model', language, merged, {}, {}));

@@ -1,13 +1,14 @@
 // A generate job climbs the same ladder (job-result.ts STAGES): the checkpoint, the prompts, eager
-// generate on every prompt, and only then the export, so a model eager cannot generate with is
-// ``broken``, not an export failure. Then: the model's generation components (prefill or the multimodal parts, decode, and
+// generate on every prompt, the loop over the unexported components on the first, and only then
+// the export, so a model eager cannot generate with, or the loop cannot drive, is ``broken``, not an
+// export failure. Then: the model's generation components (prefill or the multimodal parts, decode, and
 // an encoder-decoder's encoder) exported by the worker, then a greedy loop over them at two prompt
 // lengths, batch 2, left padding, token by token against eager generate(do_sample=False). The ONNX
 // loop runs here in onnxruntime-node (harness/generation/onnx-generate.ts); Dynamo and ExecuTorch
 // loops run in the worker. A first difference where eager's top-2 logit gap is tiny is a tie.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { onnxGreedyGenerate } from '../generation/onnx-generate.js';
+import { GenerationInputError, onnxGreedyGenerate } from '../generation/onnx-generate.js';
 import { matchTokens } from '../generation/token-match.js';
 import { readSafetensors, writeSafetensors } from '../tensors/safetensors.js';
 import type { PythonWorker } from '../worker/python-worker.js';
@@ -64,12 +65,24 @@ export async function runGenerateJob(worker: PythonWorker, job: Job, context: Jo
     const { files: prompts, fed, notFed } = await ladder.step('inputs', () => writePrompts(worker, handle, dir));
     inputsFed = fed;
     inputsNotFed = notFed;
-    const eagers = [];
+    const eagers: { tokens: number[][]; gaps: number[][] }[] = [];
     for (const prompt of prompts) {
       const eager = await ladder.step('eager', () => worker.request('generate_eager', { model: handle, inputs: prompt, max_new_tokens: GENERATE_STEPS }));
       durationsMs.eager! += eager.ms;
       eagers.push(eager);
     }
+    // The loop's own glue first, over the components before any export: a loop that does not give
+    // eager's tokens there (a multimodal merge it cannot do) could not judge an export, so that is
+    // the harness's failure (broken at eager), never the exporter's.
+    await ladder.step('eager', async () => {
+      const { tokens, ms } = await worker.request('generate_unexported', { model: handle, inputs: prompts[0], max_new_tokens: GENERATE_STEPS });
+      durationsMs.eager! += ms;
+      const failure = tokens && matchTokens(eagers[0].tokens, tokens, eagers[0].gaps).failures[0];
+      if (failure) {
+        throw new GenerationInputError(`the greedy loop over the unexported components gives token ${failure.exported} at step ${failure.step} of row ${failure.row} `
+          + `where eager generate gives ${failure.eager} (top-2 gap ${failure.gap.toExponential(2)}): the loop's glue does not reproduce generate for this model, so no export of it is judged`);
+      }
+    });
     const manifest = await ladder.step('export', () => worker.request('export_generation', {
       model: handle, backend: job.backend, inputs: prompts[0], more_inputs: prompts.slice(1), out_dir: join(dir, 'components'),
       config: { ...context.exportConfig, dynamic: true },

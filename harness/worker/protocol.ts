@@ -91,6 +91,12 @@ export interface Ops {
     args: { model: string; inputs: string; max_new_tokens?: number };
     result: { tokens: number[][]; gaps: number[][]; ms: number };
   };
+  /** The greedy loop over the generation components before any export: new ids, [batch][step];
+   * null when decompose_for_generation (the exporters') fails, which export_generation reports. */
+  generate_unexported: {
+    args: { model: string; inputs: string; max_new_tokens?: number };
+    result: { tokens: number[][] | null; decompose_error?: string; ms: number };
+  };
   /** The generation components exported into out_dir/<component>/, described as in out_dir/generation.json. */
   export_generation: {
     args: { model: string; backend: string; inputs: string; out_dir: string; config?: Record<string, unknown>; more_inputs?: string[] };
@@ -120,7 +126,7 @@ export interface GenerationManifest {
   version: number;
   backend: string;
   model_class: string;
-  config: { model_type?: string; decoder_start_token_id?: number; image_token_id?: number; vision_feature_layer?: number | number[]; vision_feature_select_strategy?: string };
+  config: { model_type?: string; decoder_start_token_id?: number; image_token_id?: number; vision_feature_layer?: number | number[]; vision_feature_select_strategy?: string; image_feature_rule?: { outputs: string[]; drop_leading?: number } };
   components: Record<string, GenerationComponentEntry>;
   /** Prompt length -> component name, for a model whose prefill runs only at its traced length (prefill@<length>). */
   prefill_by_length?: Record<string, string>;

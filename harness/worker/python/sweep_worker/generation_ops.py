@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 import types
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,10 @@ from hf_exporters.generation import (
     eager_generate,
     generation_components,
     greedy_generate,
+    nest_names,
     prefill_specialises_length,
 )
+from hf_exporters.image_features import find_image_feature_rule
 from hf_exporters.utils import get_leaf_tensors
 
 from .implementations import get_export
@@ -36,11 +39,13 @@ from .tensor_files import read_tensors
 
 MANIFEST = "generation.json"
 MANIFEST_VERSION = 1
-# Config values the greedy loop reads (decoder start token, LLaVA's feature selection and image token).
+# Config values the greedy loop reads (decoder start token, the image token and LLaVA's feature selection).
 _LOOP_CONFIG = ("model_type", "decoder_start_token_id", "image_token_id", "vision_feature_layer", "vision_feature_select_strategy")
 
 
-def _loop_config(model: torch.nn.Module) -> dict[str, Any]:
+def _loop_config(model: torch.nn.Module, components: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The config values the loop reads, and for a model with an image encoder among ``components``
+    the ``image_feature_rule`` that reproduces its captured projector input."""
     config = model.config
     values = {name: getattr(config, name) for name in _LOOP_CONFIG if getattr(config, name, None) is not None}
     if getattr(config, "is_encoder_decoder", False):
@@ -50,6 +55,8 @@ def _loop_config(model: torch.nn.Module) -> dict[str, Any]:
             start = decoder_start_token(config)
         if start is not None:
             values["decoder_start_token_id"] = start
+    if components and "image_encoder" in components:
+        values["image_feature_rule"] = find_image_feature_rule(config, components)
     return values
 
 
@@ -64,6 +71,37 @@ def generate_eager(model: str, inputs: str, max_new_tokens: int = 8) -> dict[str
     except Exception as err:
         raise RunError(f"eager generate failed: {_one_line(err)}") from err
     return {"tokens": tokens.tolist(), "gaps": gaps.tolist(), "ms": (time.perf_counter() - start) * 1000}
+
+
+def _eager_runner(component: torch.nn.Module) -> Any:
+    def run(feeds: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        with torch.no_grad():
+            return get_leaf_tensors(component(**nest_names(feeds)))
+
+    return run
+
+
+@op("generate_unexported")
+def generate_unexported(model: str, inputs: str, max_new_tokens: int = 8) -> dict[str, Any]:
+    """The greedy loop over the generation components before any export, on the prompt in ``inputs``:
+    the new token ids ``[batch][step]``. Where they are not eager generate's, the loop's own glue (the
+    multimodal merge, positions, masks) cannot drive this model, and no exported run of it can be
+    judged; the caller reports that as the harness's, before exporting anything. ``tokens`` is None
+    when ``decompose_for_generation`` itself fails: that is the exporters' failure, which
+    ``export_generation`` then reports as one."""
+    module, prompt = _model(model), read_tensors(inputs)
+    start = time.perf_counter()
+    try:
+        components = generation_components(module, prompt)
+    except Exception as err:  # noqa: BLE001 - decompose_for_generation is the exporters': export_generation reports it
+        return {"tokens": None, "decompose_error": _one_line(err), "ms": (time.perf_counter() - start) * 1000}
+    try:
+        io = {name: component.input_names for name, component in components.items()}
+        config = types.SimpleNamespace(**_loop_config(module, components))
+        tokens = greedy_generate({name: _eager_runner(c) for name, c in components.items()}, io, prompt, max_new_tokens, config)
+    except Exception as err:
+        raise RunError(f"the greedy loop cannot drive the unexported components: {_one_line(err)}") from err
+    return {"tokens": tokens.tolist(), "ms": (time.perf_counter() - start) * 1000}
 
 
 def _export_component(export: Any, backend: str, name: str, component: torch.nn.Module, config: dict[str, Any], out_dir: Path) -> dict[str, Any]:
@@ -107,7 +145,7 @@ def export_generation(model: str, backend: str, inputs: str, out_dir: str, confi
         raise ExportError(f"decompose_for_generation failed: {_one_line(err)}") from err
     root = Path(out_dir)
     manifest: dict[str, Any] = {"version": MANIFEST_VERSION, "backend": backend, "model_class": type(module).__name__,
-                                "config": _loop_config(module), "components": {}}
+                                "config": _loop_config(module, components), "components": {}}
     for name, component in components.items():
         with planted(plant if name == "decode" else None, component):
             manifest["components"][name] = _export_component(export, backend, name, component, config, root / name)

@@ -11,11 +11,17 @@ Generation ops (worker/generation_ops.py):
 - ``generate_eager {model, inputs, max_new_tokens=8}`` -> ``{tokens, gaps, ms}``: greedy
   ``generate(do_sample=False)`` of exactly that many tokens (no end-of-sequence stop) on the prompt in
   the ``inputs`` file; ``tokens[b][s]`` the new ids, ``gaps[b][s]`` eager's top-2 logit gap.
+- ``generate_unexported {model, inputs, max_new_tokens=8}`` -> ``{tokens, ms}``: the same greedy loop
+  over the generation components before any export; the harness requires eager's tokens from it
+  before it exports, since a loop that cannot drive the model cannot judge an export of it.
+  ``tokens`` is null (with ``decompose_error``) when ``decompose_for_generation`` fails: that is the
+  exporters' failure, and ``export_generation`` reports it.
 - ``export_generation {model, backend, inputs, out_dir, config?}`` -> ``{manifest, version, backend,
   model_class, config, components}``: the components of ``decompose_for_generation`` exported into
   ``out_dir/<component>/``; ``components[name] = {artifact, inputs, outputs, export_ms}`` with the
   artifact's ordered input and output names (cache: ``past_key_values.N.*`` in, ``present.N.*`` out),
-  ``config`` the values the loop needs (``decoder_start_token_id``, LLaVA's feature selection). The
+  ``config`` the values the loop needs (``decoder_start_token_id``, the ``image_feature_rule`` a
+  vision-language model's image encoder output reaches its projector by). The
   same object is written to ``out_dir/generation.json``.
 - ``generate_artifact {manifest, inputs, max_new_tokens=8}`` -> ``{tokens, ms}``: the greedy loop over
   the exported files (dynamo, executorch, and onnx in Python onnxruntime).

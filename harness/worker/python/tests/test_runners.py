@@ -70,6 +70,8 @@ def test_worker_generation_ops(backend: str, tmp_path) -> None:
     write_tensors(prompt, tmp_path / "prompt.safetensors")
     try:
         eager = OPS["generate_eager"](model=handle, inputs=str(tmp_path / "prompt.safetensors"), max_new_tokens=STEPS)
+        unexported = OPS["generate_unexported"](model=handle, inputs=str(tmp_path / "prompt.safetensors"), max_new_tokens=STEPS)
+        assert unexported["tokens"] == eager["tokens"]  # the loop's glue, before any export
         exported = OPS["export_generation"](model=handle, backend=backend, inputs=str(tmp_path / "prompt.safetensors"),
                                             out_dir=str(tmp_path / "out"), config={"dynamic": True})
         decode = exported["components"]["decode"]
@@ -81,3 +83,24 @@ def test_worker_generation_ops(backend: str, tmp_path) -> None:
         OPS["unload"](handle=handle)
     assert len(eager["tokens"]) == 2 and len(eager["tokens"][0]) == STEPS and len(eager["gaps"][0]) == STEPS
     assert generated["tokens"] == eager["tokens"]
+
+def test_a_loop_that_cannot_drive_the_unexported_components_says_so(tmp_path) -> None:
+    """InternVL pixel-shuffles its vision tower's output before the projector (get_image_features), glue
+    that no image feature rule reproduces: the loop refuses by name before anything is exported."""
+    import transformers
+    from sweep_worker.ops import RunError
+    from sweep_worker.sample_inputs import build_recipe
+    from sweep_worker.tiny_config import tiny_config
+
+    torch.manual_seed(0)
+    model = transformers.InternVLForConditionalGeneration(tiny_config("internvl")).eval()
+    inputs, _ = build_recipe(model, batch=2, seq=5, padding="left")
+    assert "pixel_values" in inputs
+    model.save_pretrained(tmp_path / "ckpt")
+    handle = OPS["load"](model_dir=str(tmp_path / "ckpt"), handle="internvl-glue")["handle"]
+    write_tensors(inputs, tmp_path / "prompt.safetensors")
+    try:
+        with pytest.raises(RunError, match=r"cannot drive the unexported components: .*no image feature rule reproduces the input .* 'multi_modal_projector'"):
+            OPS["generate_unexported"](model=handle, inputs=str(tmp_path / "prompt.safetensors"), max_new_tokens=STEPS)
+    finally:
+        OPS["unload"](handle=handle)

@@ -1,0 +1,122 @@
+"""The glue a vision-language model keeps between its image encoder and its projector, as a rule.
+
+``decompose_multimodal`` leaves the image encoder and the projector as separate graphs; what the
+model does between them (``get_image_features``: pick hidden layers, drop the class token, join
+layers) is the caller's. A rule says which encoder outputs, by their flat names, feed the projector,
+how many leading tokens each loses, and that several are joined along the last dim:
+
+    {"outputs": ["hidden_states.1"], "drop_leading": 1}
+
+Families differ in their glue, so the rule is found per model rather than per model type: the
+candidates (the config's ``vision_feature_layer(s)`` under its ``vision_feature_select_strategy``,
+LLaVA's way; the encoder's last hidden state, PaliGemma's and Gemma 3's) are tried against the call
+the capture recorded, and the first that reproduces the projector's captured input is the rule.
+Glue that no candidate reproduces (InternVL's pixel shuffle between the two) is refused by name,
+so a loop never drives a model with glue it does not have.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+
+from .utils import get_leaf_tensors
+
+Rule = dict[str, Any]
+# the components around the projector: the projector is the one part not named here
+NOT_PROJECTORS = frozenset({"image_encoder", "audio_encoder", "embed_tokens", "language_model", "lm_head", "decode", "encoder", "prefill"})
+
+
+def projector_name(names: list[str] | Mapping[str, Any]) -> str | None:
+    return next((name for name in names if name not in NOT_PROJECTORS), None)
+
+
+def _depth(outputs: Mapping[str, Any]) -> int:
+    return sum(1 for name in outputs if name.startswith("hidden_states."))
+
+
+def _configured_layers(config: Any, depth: int) -> list[str] | None:
+    layer = getattr(config, "vision_feature_layer", None)
+    if layer is None:
+        layer = getattr(config, "vision_feature_layers", None)
+    if layer is None or not depth:
+        return None
+    return [f"hidden_states.{index % depth}" for index in ([layer] if isinstance(layer, int) else list(layer))]
+
+
+def rule_from_config(config: Any, depth: int) -> Rule | None:
+    """LLaVA's glue, where the config says it whole: hidden states at ``vision_feature_layer``
+    (negative counts from the end), without the class token under the ``default``
+    ``vision_feature_select_strategy``. None when the config names no layer or no strategy (VipLLaVA
+    names layers and drops the class token in code), or the encoder returned no hidden states."""
+    layers = _configured_layers(config, depth)
+    strategy = getattr(config, "vision_feature_select_strategy", None)
+    if layers is None or strategy is None:
+        return None
+    return {"outputs": layers, "drop_leading": 1 if strategy == "default" else 0}
+
+
+def candidate_rules(config: Any, outputs: Mapping[str, Any]) -> list[Rule]:
+    """The config's layers, with its strategy's drop first; the last hidden state with and without
+    its first token."""
+    candidates: list[Rule] = []
+    layers = _configured_layers(config, _depth(outputs))
+    if layers is not None:
+        first = (rule_from_config(config, _depth(outputs)) or {}).get("drop_leading", 1)
+        candidates += [{"outputs": layers, "drop_leading": drop} for drop in (first, 1 - first)]
+    if "last_hidden_state" in outputs:
+        candidates += [{"outputs": ["last_hidden_state"], "drop_leading": drop} for drop in (0, 1)]
+    return candidates
+
+
+def select_image_features(outputs: Mapping[str, torch.Tensor], rule: Rule) -> torch.Tensor:
+    """The projector's input from the image encoder's flat outputs under ``rule``."""
+    missing = [name for name in rule["outputs"] if name not in outputs]
+    if missing:
+        raise ValueError(f"the image feature rule reads {missing}, which the image encoder did not return; it returned {sorted(outputs)}.")
+    drop = rule.get("drop_leading", 0)
+    return torch.cat([outputs[name][:, drop:] for name in rule["outputs"]], dim=-1)
+
+
+def find_image_feature_rule(config: Any, components: Mapping[str, Any]) -> Rule:
+    """The rule that reproduces the captured projector input from the image encoder run on its
+    captured inputs. ``components``: ``generation_components``'s modules (each holding its capture).
+
+    Raises:
+        NotImplementedError: no candidate reproduces it; the message names the shapes and what was tried.
+    """
+    encoder, name = components.get("image_encoder"), projector_name(list(components))
+    if encoder is None or name is None:
+        raise NotImplementedError(f"an image feature rule needs an image_encoder and a projector; the components are {sorted(components)}.")
+    projector = components[name]
+    target = projector.sample_inputs[projector.input_names[0]]
+    with torch.no_grad():
+        outputs = get_leaf_tensors(encoder(**encoder.sample_inputs))
+    tried = []
+    for rule in candidate_rules(config, outputs):
+        try:
+            got = select_image_features(outputs, rule)
+        except (ValueError, RuntimeError):
+            continue
+        tried.append(f"{rule} -> {list(got.shape)}")
+        if got.shape == target.shape and torch.allclose(got, target.to(got.dtype), atol=1e-5, rtol=1e-5):
+            return rule
+    raise NotImplementedError(
+        f"no image feature rule reproduces the input {list(target.shape)} that {getattr(config, 'model_type', '?')}'s "
+        f"'{name}' received from the image encoder's outputs; tried {tried or 'nothing (no candidate applies)'}. "
+        "The model's get_image_features does more between the two (a pixel shuffle, a per-image split); the loop "
+        "cannot drive it with the encoder and projector as separate graphs."
+    )
+
+
+def with_image_feature_rule(config: Any, components: Mapping[str, Any]) -> Any:
+    """``config`` for ``greedy_generate``: a shallow copy carrying the ``image_feature_rule`` found
+    for ``components`` when they have an image encoder, else ``config`` itself."""
+    if "image_encoder" not in components:
+        return config
+    found = copy.copy(config)
+    found.image_feature_rule = find_image_feature_rule(config, components)
+    return found
