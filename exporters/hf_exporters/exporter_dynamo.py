@@ -89,6 +89,31 @@ def _conv_state_prefill_without_a_length_branch(original: Callable[..., torch.Te
     return update_conv_state
 
 
+@register_patch(
+    "dynamo",
+    "transformers.models.internvl.modeling_internvl.InternVLModel.pixel_shuffle",
+    "transformers.models.qianfan_ocr.modeling_qianfan_ocr.QianfanOCRModel.pixel_shuffle",
+)
+def _pixel_shuffle_in_whole_numbers(original: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    # InternVL's pixel shuffle checks ``height % scale_factor`` with the float 0.5. On a dynamic
+    # image size torch's value-range analysis bounds a modulo by a float divisor as [0.5, -0.5]
+    # (``ValueRanges.mod`` takes ``abs(divisor) - 1`` for the upper end) and the export fails with
+    # "ValueRangeError: Invalid ranges [0.500000000000000:-0.500000000000000]". The same shuffle by the
+    # whole factor 1 / scale_factor (2) has the same views and no float in any size.
+    def pixel_shuffle(self: Any, vision_features: torch.Tensor, scale_factor: float = 0.5) -> torch.Tensor:
+        factor = round(1 / scale_factor)
+        if factor * scale_factor != 1:
+            return original(self, vision_features, scale_factor)
+        batch, width, height, channels = vision_features.size()
+        torch._check(height % factor == 0, lambda: "Height must be divisible by 1 / scale_factor for proper downsampling.")
+        torch._check(width % factor == 0, lambda: "Width must be divisible by 1 / scale_factor for proper downsampling.")
+        shuffled = vision_features.view(batch, width, height // factor, channels * factor).permute(0, 2, 1, 3).contiguous()
+        shuffled = shuffled.view(batch, height // factor, width // factor, channels * factor * factor)
+        return shuffled.permute(0, 2, 1, 3).contiguous()
+
+    return pixel_shuffle
+
+
 # ── Stage 3: Pytree registration ───────────────────────────────────────────────────────────────
 # torch.export flattens inputs and outputs as pytrees. transformers' Cache classes are plain Python
 # objects, not registered nodes ("not a known type ... register a pytree",

@@ -130,3 +130,39 @@ def test_rwkv_closed_form_continues_a_carried_state_as_the_loop_does() -> None:
     torch.testing.assert_close(got[0], expected[0])
     for name, want, have in zip(("num", "den", "max"), expected[1], got[1]):
         torch.testing.assert_close(have, want, msg=name)
+
+
+def tiny_internvl() -> torch.nn.Module:
+    # a 32 px image in 8 px patches: a 4 x 4 grid the pixel shuffle halves to 4 image tokens
+    torch.manual_seed(0)
+    vision = transformers.InternVLVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+                                               image_size=[32, 32], patch_size=[8, 8])
+    text = transformers.Qwen2Config(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+                                    num_key_value_heads=1, max_position_embeddings=64)
+    config = transformers.InternVLConfig(vision_config=vision, text_config=text, image_token_id=60)
+    return transformers.InternVLForConditionalGeneration(config).eval()
+
+
+def image_and_text(batch: int, seed: int) -> dict[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    text = torch.randint(0, 59, (batch, 5), generator=generator)
+    return {"input_ids": torch.cat([torch.full((batch, 4), 60), text], dim=1), "attention_mask": torch.ones(batch, 9, dtype=torch.long),
+            "pixel_values": torch.randn(batch, 3, 32, 32, generator=generator)}
+
+
+@pytest.fixture(scope="module")
+def internvl() -> torch.nn.Module:
+    return tiny_internvl()
+
+
+def test_unpatched_internvl_pixel_shuffle_fails_value_range_analysis(internvl) -> None:
+    with pytest.raises(Exception, match=r"Invalid ranges \[0\.5\d*:-0\.5\d*\]"):
+        UnpatchedDynamoExporter().export(internvl, image_and_text(2, 0), {"dynamic": True})
+
+
+def test_internvl_pixel_shuffle_in_whole_numbers_matches_eager_at_another_batch(internvl) -> None:
+    program = DynamoExporter().export(internvl, image_and_text(2, 0), {"dynamic": True})
+    inputs = image_and_text(3, 1)
+    with torch.no_grad():
+        expected = internvl(**inputs).logits
+    torch.testing.assert_close(program.module()(**inputs).logits, expected)

@@ -20,11 +20,16 @@ export type RecipeDims = Record<string, Record<string, [string, number, number]>
 // for the nightly --shapes 50 run with a wider cap to find.
 const CAPS: Record<string, number> = { batch: 8, sequence: 64 };
 
-/** The ranges every input agrees on, per dim name: an input that allows less narrows the range. */
-export function fuzzSpace(dims: RecipeDims): FuzzSpace {
+/** The ranges every input agrees on, per dim name: an input that allows less narrows the range.
+ * ``sequenceOffset``: tokens the recipe adds to every sequence beyond the ``seq`` a case asks for (a
+ * VLM's image placeholders, 256 for InternVL's); the ``sequence`` ranges count them, a case's ``seq``
+ * does not, so they come off before the cap. */
+export function fuzzSpace(dims: RecipeDims, sequenceOffset = 0): FuzzSpace {
   const ranges = new Map<string, DimRange>();
   for (const input of Object.values(dims)) {
-    for (const [name, min, max] of Object.values(input)) {
+    for (const [name, declaredMin, declaredMax] of Object.values(input)) {
+      const offset = name === 'sequence' ? sequenceOffset : 0;
+      const [min, max] = [declaredMin - offset, declaredMax - offset];
       const seen = ranges.get(name);
       const cap = CAPS[name] ?? max;
       ranges.set(name, { min: Math.max(seen?.min ?? min, min), max: Math.min(seen?.max ?? max, max, cap) });

@@ -183,7 +183,7 @@ export async function runJob(worker: PythonWorker, job: Job, context: JobContext
     if (job.mode === 'dynamic' && shapes[0].ok && (runs > 0 || context.fuzz?.path)) {
       ladder.reach('fuzz');
       const fuzzStart = performance.now();
-      fuzz = await fuzzShapes(fuzzSpace(recipe.dynamic), SAMPLE_SHAPE, async (shape) => {
+      fuzz = await fuzzShapes(fuzzSpace(recipe.dynamic, recipe.sequence_offset), SAMPLE_SHAPE, async (shape) => {
         try {
           const checked = await checkShape(handle, exported, shape);
           shapes.push(checked);

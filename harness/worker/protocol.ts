@@ -66,6 +66,9 @@ export interface Ops {
     /** ``dynamic``: per input, the dims that may vary as {index: [name, min, max]}. */
     result: {
       path: string; tensors: TensorManifest; dynamic: Record<string, Record<string, [string, number, number]>>;
+      /** Tokens the recipe adds to input_ids beyond ``seq`` (a VLM's image placeholders); the
+       * ``sequence`` ranges in ``dynamic`` include them. */
+      sequence_offset?: number;
       /** The inputs written; and the modality inputs the forward takes that the recipe fed nothing of. */
       fed: string[]; not_fed: string[];
     };
