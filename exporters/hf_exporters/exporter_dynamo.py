@@ -114,6 +114,25 @@ def _pixel_shuffle_in_whole_numbers(original: Callable[..., torch.Tensor]) -> Ca
     return pixel_shuffle
 
 
+@register_patch("dynamo", "transformers.models.llava.modeling_llava.LlavaModel.get_image_features")
+def _image_features_without_a_list_over_the_batch(original: Callable[..., Any]) -> Callable[..., Any]:
+    # LLaVA hands its forward the projected features as ``list(image_features)``, one tensor per
+    # image, which the forward concatenates again. A Python list over a tensor's first dim needs its
+    # length, so torch.export specialises the image batch to the traced one ("Guard failed:
+    # pixel_values.size()[0] == 2"). With the projector's output folded into one row the list has
+    # one element, and its concatenation is the same [images * tokens, dim] tensor.
+    def get_image_features(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("image_sizes") is not None:  # split per image size: not the list over the batch
+            return original(self, *args, **kwargs)
+        fold = self.multi_modal_projector.register_forward_hook(lambda _module, _inputs, out: out.reshape(1, -1, out.shape[-1]))
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            fold.remove()
+
+    return get_image_features
+
+
 # ── Stage 3: Pytree registration ───────────────────────────────────────────────────────────────
 # torch.export flattens inputs and outputs as pytrees. transformers' Cache classes are plain Python
 # objects, not registered nodes ("not a known type ... register a pytree",

@@ -166,3 +166,32 @@ def test_internvl_pixel_shuffle_in_whole_numbers_matches_eager_at_another_batch(
     with torch.no_grad():
         expected = internvl(**inputs).logits
     torch.testing.assert_close(program.module()(**inputs).logits, expected)
+
+
+def tiny_llava() -> torch.nn.Module:
+    torch.manual_seed(0)
+    vision = transformers.CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                                           image_size=32, patch_size=16, projection_dim=32)
+    text = transformers.LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=4,
+                                    num_key_value_heads=2, max_position_embeddings=64)
+    return transformers.LlavaForConditionalGeneration(transformers.LlavaConfig(vision_config=vision, text_config=text, image_token_id=60)).eval()
+
+
+@pytest.fixture(scope="module")
+def llava() -> torch.nn.Module:
+    return tiny_llava()
+
+
+def test_unpatched_llava_specialises_the_image_batch(llava) -> None:
+    program = UnpatchedDynamoExporter().export(llava, image_and_text(2, 0), {"dynamic": True})
+    with pytest.raises(AssertionError, match=r"Guard failed: pixel_values\.size\(\)\[0\] == 2"):
+        program.module()(**image_and_text(1, 1))
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_llava_image_features_without_a_list_match_eager_at_other_batches(llava, batch: int) -> None:
+    program = DynamoExporter().export(llava, image_and_text(2, 0), {"dynamic": True})
+    inputs = image_and_text(batch, batch)
+    with torch.no_grad():
+        expected = llava(**inputs).logits
+    torch.testing.assert_close(program.module()(**inputs).logits, expected)
