@@ -24,7 +24,7 @@ from typing import Any
 import torch
 
 from .executorch_bounds import check_input_bounds
-from .image_features import projector_name, rule_from_config, select_image_features
+from .image_features import hidden_state_count, projector_name, rule_from_config, select_image_features
 from .decompose import Component, decompose_for_generation
 from .utils import get_leaf_tensors
 
@@ -421,7 +421,7 @@ def _multimodal_prefill(
     the captured call), else LLaVA's from the config's ``vision_feature_layer``; the merge writes the
     features over the ``image_token_id`` placeholders in order, as every such model's forward does."""
     vision = runners["image_encoder"](_feed("image_encoder", io["image_encoder"], prompt, {}, {}))
-    rule = getattr(config, "image_feature_rule", None) or rule_from_config(config, sum(1 for name in vision if name.startswith("hidden_states.")))
+    rule = getattr(config, "image_feature_rule", None) or rule_from_config(config, hidden_state_count(vision))
     if rule is None:
         raise NotImplementedError(
             f"the greedy loop has no image feature rule for model type '{getattr(config, 'model_type', None)}': pass a config "

@@ -34,7 +34,8 @@ def projector_name(names: list[str] | Mapping[str, Any]) -> str | None:
     return next((name for name in names if name not in NOT_PROJECTORS), None)
 
 
-def _depth(outputs: Mapping[str, Any]) -> int:
+def hidden_state_count(outputs: Mapping[str, Any]) -> int:
+    """How many hidden_states.N an encoder returned: what a negative vision_feature_layer counts from."""
     return sum(1 for name in outputs if name.startswith("hidden_states."))
 
 
@@ -63,9 +64,9 @@ def candidate_rules(config: Any, outputs: Mapping[str, Any]) -> list[Rule]:
     """The config's layers, with its strategy's drop first; the last hidden state with and without
     its first token."""
     candidates: list[Rule] = []
-    layers = _configured_layers(config, _depth(outputs))
+    layers = _configured_layers(config, hidden_state_count(outputs))
     if layers is not None:
-        first = (rule_from_config(config, _depth(outputs)) or {}).get("drop_leading", 1)
+        first = (rule_from_config(config, hidden_state_count(outputs)) or {}).get("drop_leading", 1)
         candidates += [{"outputs": layers, "drop_leading": drop} for drop in (first, 1 - first)]
     if "last_hidden_state" in outputs:
         candidates += [{"outputs": ["last_hidden_state"], "drop_leading": drop} for drop in (0, 1)]
