@@ -6,9 +6,10 @@ import { errorInfo as errorInfo_ } from './job-stage.js';
 import type { Job } from './jobs.js';
 
 /** A job the pool could not bring to a result of its own: its worker crashed, hung or ran out of
- * memory (``crashed``/``timeout``), the job threw what no stage reports, or no worker started to run
- * it (``broken``: the harness's machine, not the model). ``stages``: the rungs it had reached, the
- * last one being where it failed. */
+ * memory (``crashed``/``timeout``), or the harness failed it (``broken``): no worker started to run
+ * it, or the job's own TypeScript threw what no stage reports (a fuzzer or file error on a live
+ * worker). Every worker request runs inside a stage, so such an error is the harness's, never a
+ * verdict on the exporter. ``stages``: the rungs it had reached, the last one being where it failed. */
 export function failedResult(job: Job, outcome: Exclude<JobOutcome<unknown>, { status: 'ok' }>, stages: Stage[] = []): JobResult {
   const error = outcome.status === 'error' ? `${outcome.error.name}: ${outcome.error.message}` : outcome.error;
   const stage = stages[stages.length - 1];
@@ -19,7 +20,7 @@ export function failedResult(job: Job, outcome: Exclude<JobOutcome<unknown>, { s
     : { stage: failedAt, type: outcome.errorType, message: outcome.error, stderrTail: stderrTail || undefined };
   return {
     ...baseResult(job),
-    status: outcome.status === 'timeout' ? 'timeout' : outcome.status === 'unstarted' ? 'broken' : 'crashed',
+    status: outcome.status === 'timeout' ? 'timeout' : outcome.status === 'crashed' ? 'crashed' : 'broken',
     stage,
     stages: stages.length ? [...stages] : undefined,
     errorInfo,

@@ -12,8 +12,9 @@ import type { Job, Mode, Shape } from './jobs.js';
  *   does not feed yet, e.g. a VLM fed text only): the untested part is named in ``inputsNotFed``.
  * - mismatch / runtimes-disagree / export-error / runtime-error: the exporter or a runtime is wrong.
  * - broken: the job never reached the exporter (the checkpoint does not build or load, no input
- *   recipe fits, eager itself fails, a package the pins lack, no worker started to run it): a
- *   harness problem, never an export failure.
+ *   recipe fits, eager itself fails, a package the pins lack, no worker started to run it), or the
+ *   harness's own code threw past the stages (a fuzzer error on a live worker): a harness problem,
+ *   never an export failure.
  * - crashed / timeout: the worker died or hung; the stderr tail says where.
  * - skipped: a skip-list entry (with its upstream link) kept the job from running.
  * - xfail: an xfail entry expected the job to fail with its error pattern, and it did; ``probed``
