@@ -63,6 +63,7 @@ from . import rwkv_scan  # noqa: E402,F401  (RWKV's WKV loop in closed form for 
 from . import grad_mode_regions  # noqa: E402,F401  (a program fix: no-output grad-mode blocks, which a saved .pt2 cannot load)
 from . import packed_vision_attention  # noqa: E402,F401  (Qwen2-VL-style packed attention as one block-masked attention)
 from . import empty_weights  # noqa: E402,F401  (a program fix: zero-element weights a .pt2 could not save)
+from . import ceil_sizes  # noqa: E402,F401  (a program fix: math.ceil of a size ratio, which a .pt2 could not save)
 
 
 @register_patch("dynamo", "transformers.cache_utils.LinearAttentionLayer.update_conv_state")

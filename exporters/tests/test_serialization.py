@@ -1,6 +1,7 @@
 """A program saved with torch.export.save loads in a fresh process through ``hf_exporters.load``,
 where plain ``torch.export.load`` cannot rebuild transformers' output and cache classes."""
 
+import math
 import subprocess
 import sys
 import textwrap
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch._export.serde.serialize import SerializeError
 
 from hf_exporters import DynamoConfig, DynamoExporter, load
 from hf_exporters.serialization import spec_type_names
@@ -132,3 +134,27 @@ def test_a_weight_without_elements_does_not_stop_the_program_saving(tmp_path: Pa
     other = {"input_features": torch.randn(3, 5, 4)}
     with torch.no_grad():
         torch.testing.assert_close(load(str(tmp_path / "ours.pt2")).module()(**other), model(**other))
+
+
+class _Blocks(torch.nn.Module):
+    """Frames split into whole windows, the last one padded (Granite Speech's projector)."""
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        blocks = math.ceil(frames.shape[1] / 5)
+        padded = torch.nn.functional.pad(frames, (0, 0, 0, blocks * 5 - frames.shape[1]))
+        return padded.view(frames.shape[0] * blocks, 5, frames.shape[2]).sum(1)
+
+
+def test_a_ceil_of_a_dynamic_size_does_not_stop_the_program_saving(tmp_path: Path) -> None:
+    model, inputs = _Blocks(), {"frames": torch.randn(2, 12, 3)}
+    dims = {"frames": {0: torch.export.Dim.DYNAMIC, 1: torch.export.Dim.DYNAMIC}}
+    plain = torch.export.export(model, (), dict(inputs), dynamic_shapes=dims, strict=False)
+    with pytest.raises(SerializeError, match="Failed serializing node ceil"):  # torch's own save
+        torch.export.save(plain, tmp_path / "plain.pt2")
+
+    program = DynamoExporter().export(model, dict(inputs), DynamoConfig(dynamic=True))
+    torch.export.save(program, tmp_path / "ours.pt2")
+    loaded = load(str(tmp_path / "ours.pt2")).module()
+    for shape in [(3, 10, 3), (1, 11, 3), (2, 15, 3), (4, 16, 3)]:  # padded by 0 to 4 frames
+        other = torch.randn(*shape)
+        torch.testing.assert_close(loaded(frames=other), model(other))
