@@ -420,6 +420,12 @@ def _multimodal_prefill(
     The selection is ``config.image_feature_rule`` (``find_image_feature_rule``, which checks it against
     the captured call), else LLaVA's from the config's ``vision_feature_layer``; the merge writes the
     features over the ``image_token_id`` placeholders in order, as every such model's forward does."""
+    if "image_encoder" not in runners:
+        encoders = [name for name in io if name.endswith("_encoder")]
+        raise NotImplementedError(
+            f"the greedy loop merges image features only, and these components have {encoders or 'no encoder'} "
+            f"({sorted(io)}): no loop writes another modality's features over its placeholders yet."
+        )
     vision = runners["image_encoder"](_feed("image_encoder", io["image_encoder"], prompt, {}, {}))
     rule = getattr(config, "image_feature_rule", None) or rule_from_config(config, hidden_state_count(vision))
     if rule is None:

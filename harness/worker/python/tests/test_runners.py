@@ -84,23 +84,36 @@ def test_worker_generation_ops(backend: str, tmp_path) -> None:
     assert len(eager["tokens"]) == 2 and len(eager["tokens"][0]) == STEPS and len(eager["gaps"][0]) == STEPS
     assert generated["tokens"] == eager["tokens"]
 
-def test_a_loop_that_cannot_drive_the_unexported_components_says_so(tmp_path) -> None:
-    """InternVL pixel-shuffles its vision tower's output before the projector (get_image_features), glue
-    that no image feature rule reproduces: the loop refuses by name before anything is exported."""
+def _refused_by_the_loop(tmp_path, class_name: str, model_type: str, fed: str, message: str) -> None:
+    """The tiny model's recipe feeds ``fed``; the loop over its unexported components refuses with ``message``."""
     import transformers
     from sweep_worker.ops import RunError
     from sweep_worker.sample_inputs import build_recipe
     from sweep_worker.tiny_config import tiny_config
 
     torch.manual_seed(0)
-    model = transformers.InternVLForConditionalGeneration(tiny_config("internvl")).eval()
+    model = getattr(transformers, class_name)(tiny_config(model_type)).eval()
     inputs, _ = build_recipe(model, batch=2, seq=5, padding="left")
-    assert "pixel_values" in inputs
+    assert fed in inputs
     model.save_pretrained(tmp_path / "ckpt")
-    handle = OPS["load"](model_dir=str(tmp_path / "ckpt"), handle="internvl-glue")["handle"]
+    handle = OPS["load"](model_dir=str(tmp_path / "ckpt"), handle=f"{model_type}-glue")["handle"]
     write_tensors(inputs, tmp_path / "prompt.safetensors")
     try:
-        with pytest.raises(RunError, match=r"cannot drive the unexported components: .*no image feature rule reproduces the input .* 'multi_modal_projector'"):
+        with pytest.raises(RunError, match=rf"cannot drive the unexported components: {message}"):
             OPS["generate_unexported"](model=handle, inputs=str(tmp_path / "prompt.safetensors"), max_new_tokens=STEPS)
     finally:
         OPS["unload"](handle=handle)
+
+
+def test_a_loop_that_cannot_drive_the_unexported_components_says_so(tmp_path) -> None:
+    """InternVL pixel-shuffles its vision tower's output before the projector (get_image_features), glue
+    that no image feature rule reproduces: the loop refuses by name before anything is exported."""
+    _refused_by_the_loop(tmp_path, "InternVLForConditionalGeneration", "internvl", "pixel_values",
+                         r".*no image feature rule reproduces the input .* 'multi_modal_projector'")
+
+
+def test_a_loop_over_an_audio_encoder_says_it_merges_image_features_only(tmp_path) -> None:
+    """Audio Flamingo 3 decomposes into an audio encoder, its projector and the language model; the
+    loop writes only image features over placeholders, and says so by the components' names."""
+    _refused_by_the_loop(tmp_path, "AudioFlamingo3ForConditionalGeneration", "audioflamingo3", "input_features",
+                         r".*merges image features only.*\['audio_encoder'\]")
