@@ -88,7 +88,7 @@ class Recipe:
         self.batch, self.seq, self.padding = min(batch, self.max_batch), seq, padding
         self.generator = torch.Generator().manual_seed(seed)
         self.dynamic: dict[str, DynamicDims] = {}
-        self.placeholders = 0  # leading image tokens in the text, which any valid sequence keeps
+        self.placeholders = 0  # leading image and audio tokens in the text, which any valid sequence keeps
 
     def batch_dims(self) -> DynamicDims:
         return {0: ["batch", 1, self.max_batch]} if self.max_batch > 1 else {}
@@ -160,22 +160,25 @@ class Recipe:
         stacked = _first(configs, "feature_projection_input_dim")  # w2v-BERT: frames stacked in pairs
         if stacked is not None:
             return torch.randn(self.batch, frames, stacked, generator=self.generator)
+        conformer = _first(configs, "input_dim")  # Granite Speech: (batch, frames, input_dim), mel frames stacked in pairs
+        if conformer is not None:
+            return torch.randn(self.batch, frames, conformer, generator=self.generator)
         if _first(configs, "subsampling_conv_channels") is not None:  # conformers subsample (time, mel) as an image
             return torch.randn(self.batch, frames, bins, generator=self.generator)
         if _first(configs, "input_feat_per_channel") is not None:  # speech_to_text: (batch, frames, features)
             return torch.randn(self.batch, frames, bins * _first(configs, "input_channels", default=1), generator=self.generator)
         return torch.randn(self.batch, bins, frames, generator=self.generator)
 
-    def windowed_features(self) -> dict[str, torch.Tensor]:
+    def windowed_features(self, whole: bool = False) -> dict[str, torch.Tensor]:
         """Mel features as Qwen3-ASR's processor gives them: the batch padded to its longest clip, a
         whole number of its encoder's ``2 * n_window`` frame chunks, and ``input_features_mask``
-        marking each clip's real frames (the second clip 3/4 as long, so the mask pads). Only the
-        batch may vary: the frame count must stay a multiple of the chunk."""
+        marking each clip's real frames (the second clip 3/4 as long, so the mask pads, unless
+        ``whole``). Only the batch may vary: the frame count must stay a multiple of the chunk."""
         configs = _sub(self.config, "audio_config", "encoder", "encoder_config")
         bins = _first(configs, "num_mel_bins", "feature_size", default=80)
         chunk = 2 * _first(configs, "n_window", default=50)
         frames = 2 * chunk
-        lengths = torch.tensor([frames if i % 2 == 0 else 3 * frames // 4 for i in range(self.batch)])
+        lengths = torch.tensor([frames if i % 2 == 0 or whole else 3 * frames // 4 for i in range(self.batch)])
         mask = (torch.arange(frames)[None, :] < lengths[:, None]).long()
         features = torch.randn(self.batch, bins, frames, generator=self.generator) * mask[:, None, :]
         self.dynamic["input_features"] = self.dynamic["input_features_mask"] = self.batch_dims()
@@ -193,6 +196,30 @@ class Recipe:
         mel = torch.randn(self.batch, frames, bins, generator=self.generator).masked_fill(padding[..., None], 0.0)
         self.dynamic["audio_mel"] = self.dynamic["audio_mel_mask"] = self.batch_dims()
         return {"audio_mel": mel, "audio_mel_mask": padding}
+
+    def audio_clips(self, params: dict[str, inspect.Parameter]) -> dict[str, torch.Tensor]:
+        """Clips for a language model's audio encoder, each whole, so every row's text takes as many
+        audio placeholders. A mask of the feature frames goes with them where the forward documents one
+        of shape ``(batch_size, feature_sequence_length)`` (Qwen2-Audio's ``feature_attention_mask``,
+        Audio Flamingo 3's ``input_features_mask``); Granite Speech's mask of that name is over its
+        projected features, and stays out. Only the batch may vary."""
+        configs = _sub(self.config, "audio_config", "encoder", "encoder_config")
+        windowed = "input_features" in params and _first(configs, "n_window") is not None  # Qwen3-ASR, Qwen-Omni
+        if windowed:
+            clips = self.windowed_features(whole=True)
+            frames = clips.pop("input_features_mask")
+            del self.dynamic["input_features_mask"]
+        else:
+            name = "input_features" if "input_features" in params else "input_values"
+            clips = {name: getattr(self, name)()}
+            self.dynamic[name] = self.batch_dims()
+            frames = torch.ones(self.batch, clips[name].shape[-1], dtype=torch.long)
+        doc = inspect.getdoc(self.model.forward) or ""
+        for mask in ("input_features_mask", "feature_attention_mask"):
+            if mask in params and (windowed or re.search(rf"{mask} \(`[^`]*` of shape `\(batch_size, feature_sequence_length\)", doc)):
+                clips[mask] = frames
+                self.dynamic[mask] = self.batch_dims()
+        return clips
 
     def input_values(self) -> torch.Tensor:
         if _without_prenet(self.model, "encoder"):  # SpeechT5Model: its encoder takes hidden states, not a waveform
@@ -402,9 +429,15 @@ def _image_token_count(model: torch.nn.Module, pixel_values: torch.Tensor, input
             value = _first(configs, name)
             if value is not None:
                 extra[name] = value
+    return _feature_rows(get_image_features, pixel_values=pixel_values[:1], **extra)
+
+
+def _feature_rows(get_features: Callable[..., Any], **inputs: Any) -> int | None:
+    """The rows ``get_features`` (a model's ``get_image_features`` / ``get_audio_features``) returns
+    for one example: the placeholder tokens it takes in the text. None when it fails on them."""
     try:
         with torch.no_grad():
-            output = get_image_features(pixel_values=pixel_values[:1], **extra)
+            output = get_features(**inputs)
     except Exception:  # noqa: BLE001 - any failure means the recipe cannot feed this encoder
         return None
     features = getattr(output, "pooler_output", output)
@@ -415,6 +448,37 @@ def _image_token_count(model: torch.nn.Module, pixel_values: torch.Tensor, input
     if not isinstance(features, torch.Tensor) or features.dim() < 2:
         return None
     return features.shape[-2]
+
+
+def _audio_token_count(model: torch.nn.Module, clips: dict[str, torch.Tensor]) -> int | None:
+    """Placeholder tokens one whole clip takes in the text: the rows the model's own
+    ``get_audio_features`` returns for it. Where there is none (Qwen2-Audio merges in its forward) or
+    it needs the placeholders already in place (Music Flamingo's timestamps), the audio tower's own
+    output length for the clip's frames, as those forwards count them."""
+    one = {name: value[:1] for name, value in clips.items()}
+    get_audio_features = getattr(model, "get_audio_features", None)
+    count = _feature_rows(get_audio_features, **one) if get_audio_features is not None else None
+    if count is not None:
+        return count
+    tower = getattr(model, "audio_tower", None) or getattr(getattr(model, "model", None), "audio_tower", None)
+    lengths = getattr(tower, "_get_feat_extract_output_lengths", None)
+    mask = next((value for name, value in one.items() if name.endswith("mask")), None)
+    if lengths is None or mask is None:
+        return None
+    out = lengths(mask.sum(-1))
+    out = out[-1] if isinstance(out, tuple) else out  # (after the convs, after the pooling)
+    return int(out[0])
+
+
+def _prepend_placeholders(recipe: Recipe, inputs: dict[str, torch.Tensor], token: int, count: int) -> None:
+    """``count`` placeholder tokens before each row's text, where the model writes one modality's
+    features, as its processor expands them."""
+    text = inputs["input_ids"]
+    text[text == token] = (token + 1) % recipe.vocab()  # a stray placeholder would miscount
+    inputs["input_ids"] = torch.cat([torch.full((recipe.batch, count), token, dtype=text.dtype), text], dim=1)
+    # the attention mask and token types built next span the placeholders too
+    recipe.seq, recipe.placeholders = recipe.seq + count, recipe.placeholders + count
+    recipe.dynamic["input_ids"] = recipe.text_dims()
 
 
 def _placeholder_token(config: Any) -> int | None:
@@ -449,13 +513,29 @@ def _add_image(recipe: Recipe, inputs: dict[str, torch.Tensor]) -> None:
     if count is None:
         del recipe.dynamic["pixel_values"]
         return
-    text = inputs["input_ids"]
-    text[text == image_token] = (image_token + 1) % recipe.vocab()  # a stray placeholder would miscount
-    inputs["input_ids"] = torch.cat([torch.full((recipe.batch, count), image_token, dtype=text.dtype), text], dim=1)
+    _prepend_placeholders(recipe, inputs, image_token, count)
     inputs["pixel_values"] = pixel_values
-    # the attention mask and token types built next span the placeholders too
-    recipe.seq, recipe.placeholders = recipe.seq + count, count
-    recipe.dynamic["input_ids"] = recipe.text_dims()
+
+
+_AUDIO_DATA = ("input_features", "input_values")
+
+
+def _add_audio(recipe: Recipe, inputs: dict[str, torch.Tensor], params: dict[str, inspect.Parameter]) -> None:
+    """Audio for a language model with an audio encoder (Qwen2-Audio, Granite Speech, Voxtral, Audio
+    Flamingo 3), which marks the audio optional: one placeholder token per audio feature in
+    ``input_ids``, as the processor expands them. Without it only the language model would be
+    exported. Where the recipe cannot count the features the inputs stay text-only."""
+    token = _first([recipe.config], "audio_token_id", "audio_token_index")
+    if not isinstance(token, int) or not 0 <= token < recipe.vocab() or any(name in inputs for name in _AUDIO_DATA):
+        return
+    dynamic = dict(recipe.dynamic)
+    clips = recipe.audio_clips(params)
+    count = _audio_token_count(recipe.model, clips)
+    if not count:
+        recipe.dynamic = dynamic
+        return
+    _prepend_placeholders(recipe, inputs, token, count)
+    inputs.update(clips)
 
 
 # Inputs filled when the forward takes them; the first group present decides the modality.
@@ -537,6 +617,8 @@ def build_recipe(
         recipe.dynamic["decoder_input_values"] = recipe.text_dims()
     if primary == "input_ids" and "pixel_values" in params and "pixel_values" not in inputs:
         _add_image(recipe, inputs)
+    if primary == "input_ids" and any(name in params for name in _AUDIO_DATA):
+        _add_audio(recipe, inputs, params)
     if primary == "input_ids":
         if "attention_mask" in params:
             inputs["attention_mask"] = recipe.attention_mask()
@@ -545,7 +627,7 @@ def build_recipe(
             # model read a position whose value is unspecified under the mask.
             pad = getattr(model.config, "pad_token_id", None)
             pad = pad if isinstance(pad, int) and 0 <= pad < recipe.vocab() else 0
-            text = slice(getattr(recipe, "placeholders", 0), None)  # image placeholders keep their token
+            text = slice(recipe.placeholders, None)  # placeholders keep their token
             inputs["input_ids"][:, text][inputs["attention_mask"][:, text] == 0] = pad
         type_vocab = getattr(model.config, "type_vocab_size", 0) or 0
         if "token_type_ids" in params and type_vocab > 0:

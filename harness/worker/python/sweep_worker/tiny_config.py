@@ -143,6 +143,7 @@ def shrink_config_dict(values: dict[str, Any]) -> dict[str, Any]:
     _keep_rope_sections_consistent(out)
     _keep_token_ids_in_vocab(out)
     _keep_feature_layers_in_range(out)
+    _write_audio_features_at_text_width(out)
     if "pad_token_id" in out and out["pad_token_id"] is None and isinstance(out.get("vocab_size"), int):
         out["pad_token_id"] = 0  # sequence-classification heads cannot pool a batch > 1 without one
     return out
@@ -328,6 +329,17 @@ def _keep_token_ids_in_vocab(values: dict[str, Any]) -> None:
             values[name] = next(free)
         elif is_id and isinstance(value, list) and all(isinstance(v, int) for v in value):
             values[name] = [v if v < vocab else vocab - 1 for v in value]
+
+
+def _write_audio_features_at_text_width(values: dict[str, Any]) -> None:
+    """A Qwen audio encoder's ``output_dim`` is the width its projector writes over the audio
+    placeholders' embeddings (Qwen3-ASR, Qwen2.5-Omni, Qwen3-Omni): a checkpoint sets it to its
+    language model's hidden size, the defaults to 3584, which the shrunk text model's 32 no longer
+    matches, so an eager forward fed audio failed its placeholder check."""
+    audio, text = values.get("audio_config"), values.get("text_config")
+    hidden = text.get("hidden_size") if isinstance(text, dict) else values.get("hidden_size")
+    if isinstance(audio, dict) and isinstance(audio.get("output_dim"), int) and isinstance(hidden, int):
+        audio["output_dim"] = hidden
 
 
 def _keep_feature_layers_in_range(values: dict[str, Any]) -> None:

@@ -233,6 +233,43 @@ def test_an_image_placeholder_outside_the_vocabulary_leaves_the_inputs_text_only
     assert set(inputs) == {"input_ids", "attention_mask"}
 
 
+@pytest.mark.parametrize("class_name, model_type, data", [
+    ("Qwen2AudioForConditionalGeneration", "qwen2_audio", "input_features"),  # no get_audio_features: its tower's lengths count
+    ("AudioFlamingo3ForConditionalGeneration", "audioflamingo3", "input_features"),  # with input_features_mask
+    ("GraniteSpeechForConditionalGeneration", "granite_speech", "input_features"),  # (batch, frames, input_dim)
+    ("Qwen3ASRForConditionalGeneration", "qwen3_asr", "input_features"),  # windowed clips; output_dim at the text width
+    ("VoxtralForConditionalGeneration", "voxtral", "input_features"),  # its row gives it an audio token
+    ("Qwen2_5OmniThinkerForConditionalGeneration", "qwen2_5_omni_thinker", "input_features"),  # its row: vision_start_token_id
+])
+def test_audio_language_models_get_their_audio(class_name: str, model_type: str, data: str) -> None:
+    cls = getattr(transformers, class_name)
+    model = cls(tiny_config(model_type, _row_tiny_config(model_type))).eval()
+    inputs, dynamic = build_recipe(model, batch=2, seq=5)
+    assert data in inputs, sorted(inputs)
+    token = model.config.audio_token_id
+    placeholders = (inputs["input_ids"] == token).sum(1).tolist()
+    assert placeholders[0] > 0 and placeholders == [placeholders[0]] * 2
+    assert dynamic["input_ids"][1] == ["sequence", placeholders[0] + 1, placeholders[0] + 64]
+    with torch.no_grad():
+        model(**inputs)  # the model checks its placeholders against the audio features it computes
+
+
+def test_an_audio_language_model_gets_one_placeholder_per_audio_feature_and_a_frame_mask() -> None:
+    model = transformers.AudioFlamingo3ForConditionalGeneration(tiny_config("audioflamingo3")).eval()
+    inputs, dynamic = build_recipe(model, batch=2, seq=5)
+    mask = inputs["input_features_mask"]
+    assert mask.shape == (2, inputs["input_features"].shape[-1]) and bool(mask.all())  # whole clips
+    features = model.get_audio_features(inputs["input_features"][:1], mask[:1]).pooler_output
+    count = int((inputs["input_ids"][0] == model.config.audio_token_id).sum())
+    assert count == features.shape[0] and inputs["input_ids"].shape == inputs["attention_mask"].shape == (2, count + 5)
+    assert dynamic["input_features"] == dynamic["input_features_mask"] == {0: ["batch", 1, 8]}
+
+
+def test_an_audio_encoders_output_width_is_the_text_models_hidden_size() -> None:
+    config = tiny_config("qwen3_asr")  # defaults: 3584 against a 2048-wide language model
+    assert config.audio_config.output_dim == config.text_config.hidden_size == 32
+
+
 def test_sizes_the_config_derives_are_derived_again_from_the_shrunk_ones() -> None:
     assert tiny_config("rwkv").attention_hidden_size == 32  # written down as 4096 by the defaults' to_dict()
     deepseek = tiny_config("deepseek_v3")
