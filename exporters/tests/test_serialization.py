@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch._export.serde.serialize import SerializeError
 
-from hf_exporters import DynamoConfig, DynamoExporter, load
+from hf_exporters import DynamoConfig, DynamoExporter, OnnxConfig, OnnxExporter, load
 from hf_exporters.serialization import spec_type_names
 
 from .tiny_models import build_tiny, text_inputs
@@ -155,6 +155,8 @@ def test_a_ceil_of_a_dynamic_size_does_not_stop_the_program_saving(tmp_path: Pat
     program = DynamoExporter().export(model, dict(inputs), DynamoConfig(dynamic=True))
     torch.export.save(program, tmp_path / "ours.pt2")
     loaded = load(str(tmp_path / "ours.pt2")).module()
+    onnx = OnnxExporter().export(model, dict(inputs), OnnxConfig(dynamic=True))  # the same rewrite, in ONNX's integer ops
     for shape in [(3, 10, 3), (1, 11, 3), (2, 15, 3), (4, 16, 3)]:  # padded by 0 to 4 frames
         other = torch.randn(*shape)
         torch.testing.assert_close(loaded(frames=other), model(other))
+        torch.testing.assert_close(onnx(frames=other)[0], model(other), rtol=1e-5, atol=1e-5)
