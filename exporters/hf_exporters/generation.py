@@ -24,7 +24,7 @@ from typing import Any
 import torch
 
 from .executorch_bounds import check_input_bounds
-from .image_features import hidden_state_count, projector_name, rule_from_config, select_image_features
+from .image_features import hidden_state_count, modal_encoder, placeholder_key, projector_name, rule_from_config, rule_key, select_features
 from .decompose import Component, decompose_for_generation
 from .utils import get_leaf_tensors
 
@@ -416,32 +416,39 @@ def _feed(component: str, input_names: list[str], known: Mapping[str, torch.Tens
 def _multimodal_prefill(
     runners: Mapping[str, Runner], io: Mapping[str, list[str]], config: Any, prompt: Mapping[str, torch.Tensor]
 ) -> dict[str, torch.Tensor]:
-    """image encoder -> feature selection -> projector; embed_tokens; merge; language_model; lm_head.
-    The selection is ``config.image_feature_rule`` (``find_image_feature_rule``, which checks it against
+    """modal encoder -> feature selection -> projector; embed_tokens; merge; language_model; lm_head.
+    The encoder is the image one, else the audio one. The selection is the config's rule for it
+    (``image_feature_rule`` / ``audio_feature_rule``: ``find_feature_rule``, which checks it against
     the captured call), else LLaVA's from the config's ``vision_feature_layer``; the merge writes the
-    features over the ``image_token_id`` placeholders in order, as every such model's forward does."""
-    if "image_encoder" not in runners:
-        encoders = [name for name in io if name.endswith("_encoder")]
+    features over the ``image_token_id`` / ``audio_token_id`` placeholders in order, as every such
+    model's forward does."""
+    encoder = modal_encoder(runners)
+    if encoder is None:
         raise NotImplementedError(
-            f"the greedy loop merges image features only, and these components have {encoders or 'no encoder'} "
-            f"({sorted(io)}): no loop writes another modality's features over its placeholders yet."
+            f"the greedy loop merges image or audio features, and these components have no image_encoder or "
+            f"audio_encoder ({sorted(io)})."
         )
-    vision = runners["image_encoder"](_feed("image_encoder", io["image_encoder"], prompt, {}, {}))
-    rule = getattr(config, "image_feature_rule", None) or rule_from_config(config, hidden_state_count(vision))
+    encoded = runners[encoder](_feed(encoder, io[encoder], prompt, {}, {}))
+    rule = getattr(config, rule_key(encoder), None)
+    if rule is None and encoder == "image_encoder":
+        rule = rule_from_config(config, hidden_state_count(encoded))
     if rule is None:
         raise NotImplementedError(
-            f"the greedy loop has no image feature rule for model type '{getattr(config, 'model_type', None)}': pass a config "
-            "with image_feature_rule (find_image_feature_rule finds it from the captured components) or vision_feature_layer."
+            f"the greedy loop has no {rule_key(encoder)} for model type '{getattr(config, 'model_type', None)}': pass a config "
+            f"with {rule_key(encoder)} (find_feature_rule finds it from the captured components) or vision_feature_layer."
         )
+    token = getattr(config, placeholder_key(encoder), None)
+    if token is None:
+        raise ValueError(f"a multimodal loop needs config.{placeholder_key(encoder)}, the placeholder its features go over.")
     projector = projector_name(io)
     if projector is None:
-        raise ValueError(f"a multimodal loop needs a projector between the image encoder and the language model; components are {sorted(io)}.")
+        raise ValueError(f"a multimodal loop needs a projector between the {encoder} and the language model; components are {sorted(io)}.")
     features_input, *others = io[projector]
-    feeds = {features_input: select_image_features(vision, rule), **_feed(projector, others, prompt, {}, {})}
+    feeds = {features_input: select_features(encoded, rule), **_feed(projector, others, prompt, {}, {})}
     features = runners[projector](feeds)["output"]
     embeds = runners["embed_tokens"]({io["embed_tokens"][0]: prompt["input_ids"]})["output"]
-    image_positions = (prompt["input_ids"] == config.image_token_id).unsqueeze(-1).expand_as(embeds)
-    embeds = embeds.masked_scatter(image_positions, features.to(embeds.dtype))
+    positions = (prompt["input_ids"] == token).unsqueeze(-1).expand_as(embeds)
+    embeds = embeds.masked_scatter(positions, features.to(embeds.dtype))
     known = {"inputs_embeds": embeds, **{name: prompt[name] for name in ("attention_mask", "position_ids") if name in prompt}}
     hidden = runners["language_model"](_feed("language_model", io["language_model"], known, {}, {}))
     logits = runners["lm_head"]({io["lm_head"][0]: hidden["last_hidden_state"][:, -1:]})["output"]
@@ -457,6 +464,10 @@ def decoder_start_token(config: Any) -> int | None:
         if isinstance(value, int):
             return value
     return None
+
+
+# what the loop itself feeds each decode step
+_PER_STEP = frozenset({"input_ids", "decoder_input_ids", "attention_mask", "position_ids", "token_type_ids"})
 
 
 def greedy_generate(
@@ -500,6 +511,9 @@ def greedy_generate(
     else:
         outputs = _multimodal_prefill(runners, io, config, prompt)
     grows = token_input == "input_ids"
+    # a prompt input the decode step also takes and no step changes (Qwen2-Audio's feature mask):
+    # generate passes the prompt's kwargs on at every step
+    constant = {name: prompt[name] for name in decode_inputs if name in prompt and name not in _PER_STEP}
     tokens = []
     for step in range(max_new_tokens):
         next_token = _logits(outputs)[:, -1].argmax(-1)
@@ -508,7 +522,7 @@ def greedy_generate(
             break
         if grows and mask is not None:
             mask = torch.cat([mask, mask.new_ones(batch, 1)], dim=-1)
-        known = {token_input: next_token[:, None]}
+        known = {**constant, token_input: next_token[:, None]}
         if "token_type_ids" in prompt:
             # as generate extends them: the new token takes the last prompt token's type
             known["token_type_ids"] = prompt["token_type_ids"][:, -1:]

@@ -25,7 +25,7 @@ from hf_exporters import (
     is_multimodal,
 )
 from hf_exporters.exporter_executorch import _attention_math
-from hf_exporters.image_features import find_image_feature_rule, rule_from_config, with_image_feature_rule
+from hf_exporters.image_features import find_feature_rule, rule_from_config, with_feature_rule
 from hf_exporters.generation import (
     RUNNER_FACTORIES,
     decoder_start_token,
@@ -169,7 +169,7 @@ def _run_loop(name: str, backend: str) -> dict:
     assert list(artifacts) == EXPECTED_KEYS[name]
     runners = {component: RUNNER_FACTORIES[backend](artifact) for component, artifact in artifacts.items()}
 
-    exported_tokens = greedy_generate(runners, component_io(components), prompt, STEPS, with_image_feature_rule(model.config, components))
+    exported_tokens = greedy_generate(runners, component_io(components), prompt, STEPS, with_feature_rule(model.config, components))
     report = compare_tokens(eager_tokens, exported_tokens, gaps, TIE_THRESHOLD)
     print(f"\n{name}/{backend}: export s {({k: round(v, 1) for k, v in timings.items()})} matched "
           f"{[row['matched_steps'] for row in report['rows']]}/{STEPS} ties {report['ties']}")
@@ -229,22 +229,22 @@ def test_eager_components_reproduce_generate() -> None:
 ])
 def test_the_image_feature_rule_is_the_one_that_reproduces_the_captured_projector_input(name: str, rule: dict) -> None:
     model, prompt, eager_tokens, _, components = prepared(name)
-    assert find_image_feature_rule(model.config, components) == rule
+    assert find_feature_rule(model.config, components) == rule
     with torch.no_grad():
         tokens = greedy_generate(eager_runners(components), component_io(components), prompt, STEPS,
-                                 with_image_feature_rule(model.config, components))
+                                 with_feature_rule(model.config, components))
     assert torch.equal(tokens, eager_tokens)
 
 
 def test_glue_no_rule_reproduces_is_refused_and_a_config_that_does_not_say_it_whole_gives_no_rule() -> None:
     model, prompt, _, _, components = prepared("llava")
     misdescribed = transformers.LlavaConfig(**{**model.config.to_dict(), "vision_feature_layer": 0})  # the embeddings, not layer 1
-    with pytest.raises(NotImplementedError, match=r"no image feature rule reproduces the input \[2, 4, 32\]"):
-        find_image_feature_rule(misdescribed, components)
+    with pytest.raises(NotImplementedError, match=r"no feature rule reproduces the input \[2, 4, 32\] .* image_encoder"):
+        find_feature_rule(misdescribed, components)
     # VipLLaVA's config names layers but not the class-token drop its code does: the loop does not guess
     vip_model, vip_prompt, *_, vip_components = prepared("vipllava")
     assert rule_from_config(vip_model.config, 3) is None
-    with pytest.raises(NotImplementedError, match="no image feature rule for model type 'vipllava'"):
+    with pytest.raises(NotImplementedError, match="no image_feature_rule for model type 'vipllava'"):
         greedy_generate(eager_runners(vip_components), component_io(vip_components), vip_prompt, STEPS, vip_model.config)
 
 

@@ -1,22 +1,33 @@
-// The glue a vision-language model keeps outside its graphs, done here in TypeScript as generate does
-// it in Python (get_image_features, then the merge): the image encoder's outputs the manifest's
-// image_feature_rule names, each without its leading tokens, joined, then projected, and the
-// projected features written over the image placeholder tokens' embeddings. The worker finds the rule
-// per model (hf_exporters/image_features.py: the one that reproduces the captured projector input).
+// The glue a multimodal model keeps outside its graphs, done here in TypeScript as generate does it
+// in Python (get_image_features / get_audio_features, then the merge): the modal encoder's outputs
+// the manifest's rule names, each without its leading tokens, joined, folded to the projector's
+// width where the rule says so, then projected, and the projected features written over the
+// modality's placeholder tokens' embeddings. The worker finds the rule per model
+// (hf_exporters/image_features.py: the one that reproduces the captured projector input).
 import { elementCount, type NamedTensors, type Tensor } from '../tensors/tensor.js';
 import { toNumbers } from './token-ops.js';
 
-/** Which image encoder outputs (flat names) feed the projector, each without its first tokens. */
-export interface ImageFeatureRule {
+/** Which encoder outputs (flat names) feed the projector, each without its first tokens; with
+ * ``width``, folded into rows of that width (``keep_batch``: per example). */
+export interface FeatureRule {
   outputs: string[];
   drop_leading?: number;
+  width?: number;
+  keep_batch?: boolean;
 }
 
-export interface VisionMergeConfig {
+export interface MergeConfig {
   model_type?: string;
   image_token_id?: number;
-  image_feature_rule?: ImageFeatureRule;
+  audio_token_id?: number;
+  image_feature_rule?: FeatureRule;
+  audio_feature_rule?: FeatureRule;
 }
+
+/** The modal encoders the loop merges, image first, as the worker picks them. */
+export const MODAL_ENCODERS = ['image_encoder', 'audio_encoder'] as const;
+export type ModalEncoder = typeof MODAL_ENCODERS[number];
+const modality = (encoder: ModalEncoder) => encoder.replace(/_encoder$/, '') as 'image' | 'audio';
 
 const float32 = (shape: number[], data: Float32Array): Tensor => ({ dtype: 'float32', shape, data });
 
@@ -51,32 +62,48 @@ export function concatLastDim(tensors: Tensor[]): Tensor {
   return float32([...tensors[0].shape.slice(0, -1), width], out);
 }
 
-/** The projector's input under the manifest's ``image_feature_rule``. */
-export function selectVisionFeatures(vision: NamedTensors, config: VisionMergeConfig): Tensor {
-  const rule = config.image_feature_rule;
-  if (!rule) {
-    throw new Error(`the manifest config has no image_feature_rule for model type '${config.model_type}'; export it again (export_generation finds the rule)`);
-  }
-  const missing = rule.outputs.filter((name) => !vision[name]);
-  if (missing.length) throw new Error(`the image feature rule reads ${missing.join(', ')}, which the image encoder did not return; it returned ${Object.keys(vision).join(', ')}`);
-  const drop = rule.drop_leading ?? 0;
-  return concatLastDim(rule.outputs.map((name) => (drop ? dropLeadingTokens(vision[name], drop) : vision[name])));
+/** ``tensor`` as rows of ``width`` (``[batch, -1, width]`` when ``keepBatch``), as the model's reshape. */
+export function foldToWidth(tensor: Tensor, width: number, keepBatch: boolean): Tensor {
+  const total = elementCount(tensor.shape);
+  const rowsPer = keepBatch ? tensor.shape[0] * width : width;
+  if (total % rowsPer !== 0) throw new Error(`features of shape [${tensor.shape.join(', ')}] do not fold into rows of ${width}`);
+  return float32(keepBatch ? [tensor.shape[0], total / rowsPer, width] : [total / width, width], floats(tensor));
 }
 
-/** embeds [batch, seq, dim] with the rows at image placeholder tokens replaced, in order, by the
+/** The projector's input from ``encoder``'s outputs under the manifest's rule for it
+ * (``image_feature_rule`` / ``audio_feature_rule``). */
+export function selectFeatures(outputs: NamedTensors, config: MergeConfig, encoder: ModalEncoder = 'image_encoder'): Tensor {
+  const key = `${modality(encoder)}_feature_rule` as const;
+  const rule = config[key];
+  if (!rule) {
+    throw new Error(`the manifest config has no ${key} for model type '${config.model_type}'; export it again (export_generation finds the rule)`);
+  }
+  const missing = rule.outputs.filter((name) => !outputs[name]);
+  if (missing.length) throw new Error(`the feature rule reads ${missing.join(', ')}, which the ${encoder} did not return; it returned ${Object.keys(outputs).join(', ')}`);
+  const drop = rule.drop_leading ?? 0;
+  const joined = concatLastDim(rule.outputs.map((name) => (drop ? dropLeadingTokens(outputs[name], drop) : outputs[name])));
+  return rule.width ? foldToWidth(joined, rule.width, rule.keep_batch ?? false) : joined;
+}
+
+/** The token id ``encoder``'s features go over (``image_token_id`` / ``audio_token_id``). */
+export function placeholderToken(config: MergeConfig, encoder: ModalEncoder): number | undefined {
+  return config[`${modality(encoder)}_token_id` as const];
+}
+
+/** embeds [batch, seq, dim] with the rows at placeholder tokens replaced, in order, by the
  * feature rows (masked_scatter); the counts must agree, as the model itself checks. */
-export function scatterImageFeatures(embeds: Tensor, inputIds: Tensor, features: Tensor, imageTokenId: number): Tensor {
+export function scatterFeatures(embeds: Tensor, inputIds: Tensor, features: Tensor, tokenId: number): Tensor {
   const dim = embeds.shape.at(-1)!;
-  if (features.shape.at(-1) !== dim) throw new Error(`image features are ${features.shape.at(-1)} wide, the token embeddings ${dim}`);
+  if (features.shape.at(-1) !== dim) throw new Error(`the features are ${features.shape.at(-1)} wide, the token embeddings ${dim}`);
   const ids = toNumbers(inputIds);
-  const slots = ids.reduce((n, id) => n + (id === imageTokenId ? 1 : 0), 0);
+  const slots = ids.reduce((n, id) => n + (id === tokenId ? 1 : 0), 0);
   const rows = elementCount(features.shape) / dim;
-  if (slots !== rows) throw new Error(`the prompt has ${slots} image tokens (id ${imageTokenId}) but the image gives ${rows} features`);
+  if (slots !== rows) throw new Error(`the prompt has ${slots} placeholder tokens (id ${tokenId}) but the encoder gives ${rows} features`);
   const out = Float32Array.from(floats(embeds));
   const source = floats(features);
   let next = 0;
   ids.forEach((id, position) => {
-    if (id === imageTokenId) out.set(source.subarray(next * dim, ++next * dim), position * dim);
+    if (id === tokenId) out.set(source.subarray(next * dim, ++next * dim), position * dim);
   });
   return float32(embeds.shape, out);
 }

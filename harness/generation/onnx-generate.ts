@@ -5,7 +5,7 @@
 import { byLeafName, type OnnxRunner } from '../runtimes/onnx-runner.js';
 import type { NamedTensors, Tensor } from '../tensors/tensor.js';
 import type { GenerationManifest } from '../worker/protocol.js';
-import { lastPosition, scatterImageFeatures, selectVisionFeatures } from './multimodal-merge.js';
+import { lastPosition, MODAL_ENCODERS, placeholderToken, scatterFeatures, selectFeatures } from './multimodal-merge.js';
 import { growMask, int64, lastColumn, lastTokenArgmax, positionsFromMask } from './token-ops.js';
 
 export interface ComponentInfo {
@@ -19,6 +19,8 @@ export interface ComponentInfo {
 /** The parts of generation.json the loop reads. */
 export type LoopManifest = Pick<GenerationManifest, 'config' | 'prefill_by_length'> & { components: Record<string, ComponentInfo> };
 
+/** What the loop itself feeds each decode step. */
+const PER_STEP = new Set(['input_ids', 'decoder_input_ids', 'attention_mask', 'position_ids', 'token_type_ids']);
 const MULTIMODAL_PARTS = new Set(['image_encoder', 'audio_encoder', 'embed_tokens', 'language_model', 'lm_head', 'decode', 'encoder']);
 
 export interface GenerateResult {
@@ -69,24 +71,26 @@ export function componentsFor(manifest: LoopManifest, prompt: NamedTensors): Rec
   return components;
 }
 
-/** The multimodal parts on the prompt: image encoder, feature selection (the manifest's
- * image_feature_rule), projector, token embeddings, the merge, the language model, then lm_head on
- * the last position. */
+/** The multimodal parts on the prompt: the image (else audio) encoder, feature selection (the
+ * manifest's image_feature_rule / audio_feature_rule), projector, token embeddings, the merge, the
+ * language model, then lm_head on the last position. */
 async function multimodalPrefill(onnx: OnnxRunner, components: Record<string, ComponentInfo>, manifest: LoopManifest, known: NamedTensors): Promise<NamedTensors> {
-  const { image_encoder: encoder, embed_tokens: embed, language_model: language, lm_head: head } = components;
+  const encoderName = MODAL_ENCODERS.find((name) => components[name]);
+  const { embed_tokens: embed, language_model: language, lm_head: head } = components;
   const projectorName = Object.keys(components).find((name) => !MULTIMODAL_PARTS.has(name));
-  if (!encoder || !embed || !language || !head || !projectorName) {
-    throw new GenerationInputError(`a multimodal loop needs image_encoder, a projector, embed_tokens, language_model and lm_head; got ${Object.keys(components).join(', ')}`);
+  if (!encoderName || !embed || !language || !head || !projectorName) {
+    throw new GenerationInputError(`a multimodal loop needs an image_encoder or audio_encoder, a projector, embed_tokens, language_model and lm_head; got ${Object.keys(components).join(', ')}`);
   }
-  const { image_token_id: imageToken } = manifest.config;
-  if (imageToken === undefined) throw new GenerationInputError('the manifest config has no image_token_id for the merge');
-  const vision = await run(onnx, encoder, feed('image_encoder', encoder, known, {}, {}));
+  const token = placeholderToken(manifest.config, encoderName);
+  if (token === undefined) throw new GenerationInputError(`the manifest config has no ${encoderName.replace(/_encoder$/, '')}_token_id for the merge`);
+  const encoder = components[encoderName];
+  const encoded = await run(onnx, encoder, feed(encoderName, encoder, known, {}, {}));
   const projector = components[projectorName];
   const [featuresInput, ...others] = projector.inputs;
-  const projectorFeeds = { ...feed(projectorName, { ...projector, inputs: others }, known, {}, {}), [featuresInput]: selectVisionFeatures(vision, manifest.config) };
+  const projectorFeeds = { ...feed(projectorName, { ...projector, inputs: others }, known, {}, {}), [featuresInput]: selectFeatures(encoded, manifest.config, encoderName) };
   const features = (await run(onnx, projector, projectorFeeds)).output;
   const embeds = (await run(onnx, embed, { [embed.inputs[0]]: known.input_ids })).output;
-  const merged = { ...known, inputs_embeds: scatterImageFeatures(embeds, known.input_ids, features, imageToken) };
+  const merged = { ...known, inputs_embeds: scatterFeatures(embeds, known.input_ids, features, token) };
   const hidden = await run(onnx, language, feed('language_model', language, merged, {}, {}));
   const logits = (await run(onnx, head, { [head.inputs[0]]: lastPosition(hidden.last_hidden_state) })).output;
   return { logits, ...Object.fromEntries(Object.entries(hidden).filter(([name]) => name.startsWith('present.'))) };
@@ -114,6 +118,9 @@ export async function onnxGreedyGenerate(onnx: OnnxRunner, manifest: LoopManifes
     ? await multimodalPrefill(onnx, components, manifest, known)
     : await run(onnx, prefill, feed('prefill', prefill, known, {}, encoderOutputs));
   let positions = known.position_ids;
+  // a prompt input the decode step also takes and no step changes (Qwen2-Audio's feature mask):
+  // generate passes the prompt's kwargs on at every step
+  const constant = Object.fromEntries(decode.inputs.filter((name) => prompt[name] && !PER_STEP.has(name)).map((name) => [name, prompt[name]]));
   const tokens: number[][] = Array.from({ length: batch }, () => []);
   const gaps: number[][] = Array.from({ length: batch }, () => []);
   for (let step = 0; step < maxNewTokens; step++) {
@@ -123,7 +130,7 @@ export async function onnxGreedyGenerate(onnx: OnnxRunner, manifest: LoopManifes
     if (step === maxNewTokens - 1) break;
     // a decoder-only mask grows with each token; an encoder-decoder's mask is the encoder's and stays
     if (mask && tokenInput === 'input_ids') mask = growMask(mask);
-    const stepKnown: NamedTensors = { [tokenInput]: int64([batch, 1], next.tokens) };
+    const stepKnown: NamedTensors = { ...constant, [tokenInput]: int64([batch, 1], next.tokens) };
     if (mask) stepKnown.attention_mask = mask;
     // as generate extends them: the new token takes the last prompt token's type
     if (prompt.token_type_ids) stepKnown.token_type_ids = lastColumn(prompt.token_type_ids);

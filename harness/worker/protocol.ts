@@ -1,5 +1,6 @@
 // The harness's side of the worker protocol (Python side: harness/worker/python/sweep_worker/protocol.py).
 // One JSON object per line each way; tensors travel as safetensors files whose paths do.
+import type { FeatureRule } from '../generation/multimodal-merge.js';
 
 // 2: error replies carry the cause chain and any native stderr; sample_inputs says what it fed.
 export const PROTOCOL_VERSION = 2;
@@ -129,7 +130,7 @@ export interface GenerationManifest {
   version: number;
   backend: string;
   model_class: string;
-  config: { model_type?: string; decoder_start_token_id?: number; image_token_id?: number; vision_feature_layer?: number | number[]; vision_feature_select_strategy?: string; image_feature_rule?: { outputs: string[]; drop_leading?: number } };
+  config: { model_type?: string; decoder_start_token_id?: number; image_token_id?: number; vision_feature_layer?: number | number[]; vision_feature_select_strategy?: string; audio_token_id?: number; image_feature_rule?: FeatureRule; audio_feature_rule?: FeatureRule };
   components: Record<string, GenerationComponentEntry>;
   /** Prompt length -> component name, for a model whose prefill runs only at its traced length (prefill@<length>). */
   prefill_by_length?: Record<string, string>;

@@ -27,7 +27,7 @@ from hf_exporters.generation import (
     nest_names,
     prefill_specialises_length,
 )
-from hf_exporters.image_features import find_image_feature_rule
+from hf_exporters.image_features import find_feature_rule, modal_encoder, rule_key
 from hf_exporters.utils import get_leaf_tensors
 
 from .implementations import get_export
@@ -39,13 +39,14 @@ from .tensor_files import read_tensors
 
 MANIFEST = "generation.json"
 MANIFEST_VERSION = 1
-# Config values the greedy loop reads (decoder start token, the image token and LLaVA's feature selection).
-_LOOP_CONFIG = ("model_type", "decoder_start_token_id", "image_token_id", "vision_feature_layer", "vision_feature_select_strategy")
+# Config values the greedy loop reads (decoder start token, the image and audio tokens and LLaVA's feature selection).
+_LOOP_CONFIG = ("model_type", "decoder_start_token_id", "image_token_id", "audio_token_id", "vision_feature_layer", "vision_feature_select_strategy")
 
 
 def _loop_config(model: torch.nn.Module, components: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The config values the loop reads, and for a model with an image encoder among ``components``
-    the ``image_feature_rule`` that reproduces its captured projector input."""
+    """The config values the loop reads, and for a model with an image or audio encoder among
+    ``components`` the ``image_feature_rule`` / ``audio_feature_rule`` that reproduces its captured
+    projector input."""
     config = model.config
     values = {name: getattr(config, name) for name in _LOOP_CONFIG if getattr(config, name, None) is not None}
     if getattr(config, "is_encoder_decoder", False):
@@ -55,8 +56,9 @@ def _loop_config(model: torch.nn.Module, components: Mapping[str, Any] | None = 
             start = decoder_start_token(config)
         if start is not None:
             values["decoder_start_token_id"] = start
-    if components and "image_encoder" in components:
-        values["image_feature_rule"] = find_image_feature_rule(config, components)
+    encoder = modal_encoder(components or {})
+    if encoder is not None:
+        values[rule_key(encoder)] = find_feature_rule(config, components)
     return values
 
 

@@ -20,8 +20,9 @@ Generation ops (worker/generation_ops.py):
   model_class, config, components}``: the components of ``decompose_for_generation`` exported into
   ``out_dir/<component>/``; ``components[name] = {artifact, inputs, outputs, export_ms}`` with the
   artifact's ordered input and output names (cache: ``past_key_values.N.*`` in, ``present.N.*`` out),
-  ``config`` the values the loop needs (``decoder_start_token_id``, the ``image_feature_rule`` a
-  vision-language model's image encoder output reaches its projector by). The
+  ``config`` the values the loop needs (``decoder_start_token_id``, the ``image_feature_rule`` /
+  ``audio_feature_rule`` a multimodal model's encoder output reaches its projector by, and the
+  ``image_token_id`` / ``audio_token_id`` its features go over). The
   same object is written to ``out_dir/generation.json``.
 - ``generate_artifact {manifest, inputs, max_new_tokens=8}`` -> ``{tokens, ms}``: the greedy loop over
   the exported files (dynamo, executorch, and onnx in Python onnxruntime).

@@ -84,23 +84,30 @@ def test_worker_generation_ops(backend: str, tmp_path) -> None:
     assert len(eager["tokens"]) == 2 and len(eager["tokens"][0]) == STEPS and len(eager["gaps"][0]) == STEPS
     assert generated["tokens"] == eager["tokens"]
 
-def _refused_by_the_loop(tmp_path, class_name: str, model_type: str, fed: str, message: str) -> None:
-    """The tiny model's recipe feeds ``fed``; the loop over its unexported components refuses with ``message``."""
-    import transformers
-    from sweep_worker.ops import RunError
-    from sweep_worker.sample_inputs import build_recipe
+def _loaded_tiny(tmp_path, class_name: str, model_type: str, fed: str) -> tuple[str, str]:
+    """The tiny model saved and loaded by the worker, its recipe's left-padded prompt (which feeds
+    ``fed``) written beside it: ``(handle, prompt file)``."""
+    from sweep_worker.sample_inputs import _architecture_rows, build_recipe
     from sweep_worker.tiny_config import tiny_config
 
+    row = {k: v for k, v in _architecture_rows().get(model_type, {}).get("tinyConfig", {}).items() if not k.startswith("$")}
     torch.manual_seed(0)
-    model = getattr(transformers, class_name)(tiny_config(model_type)).eval()
+    model = getattr(transformers, class_name)(tiny_config(model_type, row or None)).eval()
     inputs, _ = build_recipe(model, batch=2, seq=5, padding="left")
     assert fed in inputs
     model.save_pretrained(tmp_path / "ckpt")
-    handle = OPS["load"](model_dir=str(tmp_path / "ckpt"), handle=f"{model_type}-glue")["handle"]
     write_tensors(inputs, tmp_path / "prompt.safetensors")
+    return OPS["load"](model_dir=str(tmp_path / "ckpt"), handle=f"{model_type}-loop")["handle"], str(tmp_path / "prompt.safetensors")
+
+
+def _refused_by_the_loop(tmp_path, class_name: str, model_type: str, fed: str, message: str) -> None:
+    """The loop over the tiny model's unexported components refuses with ``message``."""
+    from sweep_worker.ops import RunError
+
+    handle, prompt = _loaded_tiny(tmp_path, class_name, model_type, fed)
     try:
         with pytest.raises(RunError, match=rf"cannot drive the unexported components: {message}"):
-            OPS["generate_unexported"](model=handle, inputs=str(tmp_path / "prompt.safetensors"), max_new_tokens=STEPS)
+            OPS["generate_unexported"](model=handle, inputs=prompt, max_new_tokens=STEPS)
     finally:
         OPS["unload"](handle=handle)
 
@@ -109,11 +116,31 @@ def test_a_loop_that_cannot_drive_the_unexported_components_says_so(tmp_path) ->
     """InternVL pixel-shuffles its vision tower's output before the projector (get_image_features), glue
     that no image feature rule reproduces: the loop refuses by name before anything is exported."""
     _refused_by_the_loop(tmp_path, "InternVLForConditionalGeneration", "internvl", "pixel_values",
-                         r".*no image feature rule reproduces the input .* 'multi_modal_projector'")
+                         r".*no feature rule reproduces the input .* 'multi_modal_projector'")
 
 
-def test_a_loop_over_an_audio_encoder_says_it_merges_image_features_only(tmp_path) -> None:
-    """Audio Flamingo 3 decomposes into an audio encoder, its projector and the language model; the
-    loop writes only image features over placeholders, and says so by the components' names."""
-    _refused_by_the_loop(tmp_path, "AudioFlamingo3ForConditionalGeneration", "audioflamingo3", "input_features",
-                         r".*merges image features only.*\['audio_encoder'\]")
+def test_a_loop_over_audio_glue_it_lacks_says_so(tmp_path) -> None:
+    """Music Flamingo rotates its audio frames by timestamps read from the placeholders before the
+    projector: no rule reproduces that, and the loop names the audio encoder."""
+    _refused_by_the_loop(tmp_path, "MusicFlamingoForConditionalGeneration", "musicflamingo", "input_features",
+                         r".*no feature rule reproduces the input .* from the audio_encoder's outputs")
+
+
+@pytest.mark.parametrize("class_name, model_type, rule", [
+    ("AudioFlamingo3ForConditionalGeneration", "audioflamingo3", {"outputs": ["last_hidden_state"], "drop_leading": 0}),
+    ("VoxtralForConditionalGeneration", "voxtral", {"outputs": ["last_hidden_state"], "drop_leading": 0, "width": 64, "keep_batch": False}),
+    ("Qwen2AudioForConditionalGeneration", "qwen2_audio", {"outputs": ["last_hidden_state"], "drop_leading": 0}),  # decode takes the feature mask
+])
+def test_the_loop_writes_audio_features_over_the_audio_placeholders(class_name: str, model_type: str, rule: dict, tmp_path) -> None:
+    """An audio language model fed audio: the loop over its parts (audio encoder, the rule, projector,
+    merge over audio_token_id) gives eager's tokens, unexported and exported (dynamo)."""
+    handle, prompt = _loaded_tiny(tmp_path, class_name, model_type, "input_features")
+    try:
+        eager = OPS["generate_eager"](model=handle, inputs=prompt, max_new_tokens=STEPS)
+        assert OPS["generate_unexported"](model=handle, inputs=prompt, max_new_tokens=STEPS)["tokens"] == eager["tokens"]
+        exported = OPS["export_generation"](model=handle, backend="dynamo", inputs=prompt, out_dir=str(tmp_path / "out"), config={"dynamic": True})
+        assert "audio_encoder" in exported["components"] and exported["config"]["audio_feature_rule"] == rule
+        generated = OPS["generate_artifact"](manifest=exported["manifest"], inputs=prompt, max_new_tokens=STEPS)
+    finally:
+        OPS["unload"](handle=handle)
+    assert generated["tokens"] == eager["tokens"]
