@@ -114,10 +114,10 @@ def sample_inputs(model: str, out: str, batch: int = 2, seq: int = 7, seed: int 
     """Recipe inputs written to ``out``; ``dynamic`` says which dims may vary, and within what range;
     ``fed`` the inputs written and ``not_fed`` the modality inputs the forward takes that the recipe
     fed nothing of (the harness marks such a job ``partial``); ``sequence_offset`` the tokens the recipe
-    adds to ``input_ids`` beyond ``seq`` (image placeholders), which the ``sequence`` ranges include."""
+    adds to ``input_ids`` beyond ``seq`` (image or audio placeholders), which the ``sequence`` ranges include."""
     module = _model(model)
     inputs, dynamic = build_recipe(module, batch=batch, seq=seq, seed=seed, padding=padding)
-    # the tokens the recipe put in input_ids beyond the seq asked for (a VLM's image placeholders):
+    # the tokens the recipe put in input_ids beyond the seq asked for (image or audio placeholders):
     # the "sequence" ranges in dynamic count them, the seq a caller asks for does not
     ids = inputs.get("input_ids")
     offset = max(0, ids.shape[-1] - seq) if isinstance(ids, torch.Tensor) and ids.dim() >= 2 else 0
