@@ -130,6 +130,7 @@ def test_a_loop_over_audio_glue_it_lacks_says_so(tmp_path) -> None:
     ("AudioFlamingo3ForConditionalGeneration", "audioflamingo3", {"outputs": ["last_hidden_state"], "drop_leading": 0}),
     ("VoxtralForConditionalGeneration", "voxtral", {"outputs": ["last_hidden_state"], "drop_leading": 0, "width": 64, "keep_batch": False}),
     ("Qwen2AudioForConditionalGeneration", "qwen2_audio", {"outputs": ["last_hidden_state"], "drop_leading": 0}),  # decode takes the feature mask
+    ("GlmAsrForConditionalGeneration", "glmasr", {"outputs": ["last_hidden_state"], "drop_leading": 0, "width": 128, "keep_batch": True}),
 ])
 def test_the_loop_writes_audio_features_over_the_audio_placeholders(class_name: str, model_type: str, rule: dict, tmp_path) -> None:
     """An audio language model fed audio: the loop over its parts (audio encoder, the rule, projector,
