@@ -447,14 +447,14 @@ def _multimodal_prefill(
     feeds = {features_input: select_features(encoded, rule), **_feed(projector, others, prompt, {}, {})}
     features = runners[projector](feeds)["output"]
     embeds = runners["embed_tokens"]({io["embed_tokens"][0]: prompt["input_ids"]})["output"]
-    positions = (prompt["input_ids"] == token).unsqueeze(-1).expand_as(embeds)
-    slots = int(positions.sum()) // embeds.shape[-1]
-    if positions.sum() != features.numel():  # masked_scatter would take the first rows and say nothing
+    placeholders = prompt["input_ids"] == token
+    slots, rows = int(placeholders.sum()), features.numel() // embeds.shape[-1]
+    if slots * embeds.shape[-1] != features.numel():  # masked_scatter would take the first rows and say nothing
         raise ValueError(
             f"the prompt has {slots} placeholder tokens (id {token}) but the {encoder} gives "
-            f"{features.numel() // embeds.shape[-1]} features; the model's own forward refuses that count too."
+            f"{rows} features; the model's own forward refuses that count too."
         )
-    embeds = embeds.masked_scatter(positions, features.to(embeds.dtype))
+    embeds = embeds.masked_scatter(placeholders.unsqueeze(-1).expand_as(embeds), features.to(embeds.dtype))
     known = {"inputs_embeds": embeds, **{name: prompt[name] for name in ("attention_mask", "position_ids") if name in prompt}}
     hidden = runners["language_model"](_feed("language_model", io["language_model"], known, {}, {}))
     logits = runners["lm_head"]({io["lm_head"][0]: hidden["last_hidden_state"][:, -1:]})["output"]

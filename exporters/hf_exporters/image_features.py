@@ -31,11 +31,9 @@ import torch
 from .utils import get_leaf_tensors
 
 Rule = dict[str, Any]
-# the components around the projector: the projector is the one part not named here
-NOT_PROJECTORS = frozenset({"image_encoder", "audio_encoder", "embed_tokens", "language_model", "lm_head", "decode", "encoder", "prefill"})
-
-
 MODAL_ENCODERS = ("image_encoder", "audio_encoder")
+# the components around the projector: the projector is the one part not named here
+NOT_PROJECTORS = frozenset({*MODAL_ENCODERS, "embed_tokens", "language_model", "lm_head", "decode", "encoder", "prefill"})
 
 
 def projector_name(names: list[str] | Mapping[str, Any]) -> str | None:

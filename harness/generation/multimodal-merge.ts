@@ -28,6 +28,10 @@ export interface MergeConfig {
 export const MODAL_ENCODERS = ['image_encoder', 'audio_encoder'] as const;
 export type ModalEncoder = typeof MODAL_ENCODERS[number];
 const modality = (encoder: ModalEncoder) => encoder.replace(/_encoder$/, '') as 'image' | 'audio';
+/** The manifest config's key for ``encoder``'s rule: ``image_feature_rule`` / ``audio_feature_rule``. */
+export const ruleKey = (encoder: ModalEncoder) => `${modality(encoder)}_feature_rule` as const;
+/** The manifest config's key for the token ``encoder``'s features go over: ``image_token_id`` / ``audio_token_id``. */
+export const placeholderKey = (encoder: ModalEncoder) => `${modality(encoder)}_token_id` as const;
 
 const float32 = (shape: number[], data: Float32Array): Tensor => ({ dtype: 'float32', shape, data });
 
@@ -73,7 +77,7 @@ export function foldToWidth(tensor: Tensor, width: number, keepBatch: boolean): 
 /** The projector's input from ``encoder``'s outputs under the manifest's rule for it
  * (``image_feature_rule`` / ``audio_feature_rule``). */
 export function selectFeatures(outputs: NamedTensors, config: MergeConfig, encoder: ModalEncoder = 'image_encoder'): Tensor {
-  const key = `${modality(encoder)}_feature_rule` as const;
+  const key = ruleKey(encoder);
   const rule = config[key];
   if (!rule) {
     throw new Error(`the manifest config has no ${key} for model type '${config.model_type}'; export it again (export_generation finds the rule)`);
@@ -87,7 +91,7 @@ export function selectFeatures(outputs: NamedTensors, config: MergeConfig, encod
 
 /** The token id ``encoder``'s features go over (``image_token_id`` / ``audio_token_id``). */
 export function placeholderToken(config: MergeConfig, encoder: ModalEncoder): number | undefined {
-  return config[`${modality(encoder)}_token_id` as const];
+  return config[placeholderKey(encoder)];
 }
 
 /** embeds [batch, seq, dim] with the rows at placeholder tokens replaced, in order, by the

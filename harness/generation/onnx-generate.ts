@@ -5,7 +5,7 @@
 import { byLeafName, type OnnxRunner } from '../runtimes/onnx-runner.js';
 import type { NamedTensors, Tensor } from '../tensors/tensor.js';
 import type { GenerationManifest } from '../worker/protocol.js';
-import { lastPosition, MODAL_ENCODERS, placeholderToken, scatterFeatures, selectFeatures } from './multimodal-merge.js';
+import { lastPosition, MODAL_ENCODERS, placeholderKey, placeholderToken, scatterFeatures, selectFeatures } from './multimodal-merge.js';
 import { growMask, int64, lastColumn, lastTokenArgmax, positionsFromMask } from './token-ops.js';
 
 export interface ComponentInfo {
@@ -82,7 +82,7 @@ async function multimodalPrefill(onnx: OnnxRunner, components: Record<string, Co
     throw new GenerationInputError(`a multimodal loop needs an image_encoder or audio_encoder, a projector, embed_tokens, language_model and lm_head; got ${Object.keys(components).join(', ')}`);
   }
   const token = placeholderToken(manifest.config, encoderName);
-  if (token === undefined) throw new GenerationInputError(`the manifest config has no ${encoderName.replace(/_encoder$/, '')}_token_id for the merge`);
+  if (token === undefined) throw new GenerationInputError(`the manifest config has no ${placeholderKey(encoderName)} for the merge`);
   const encoder = components[encoderName];
   const encoded = await run(onnx, encoder, feed(encoderName, encoder, known, {}, {}));
   const projector = components[projectorName];
